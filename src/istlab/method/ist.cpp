@@ -1,0 +1,80 @@
+// Independent Subnetwork Training (Shulgin & Richtárik, ICML 2024; SPEC §3).
+//   local_steps = 1, outer_sketch:  g_i = C_i ∇f_i(C_i x),  x ← x − γ (1/n) Σ g_i
+//   local_steps = 1, no outer:      g_i = ∇f_i(C_i x)
+//   local_steps = τ > 1 (Algorithm 1): z_i ← C_i x; τ times z_i ← z_i − γ C_i ∇f_i(z_i);
+//                                      x ← (1/n) Σ z_i
+// z_i = C_i x lives on S_i, so a worker reads only the block (L_i)[S_i, S_i] (plus all
+// rows of the kept columns without the outer sketch).
+
+#include "istlab/method/methods.hpp"
+#include "istlab/method/worker_pool.hpp"
+
+namespace istlab {
+
+IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& problem,
+                                                             const MethodSpec& spec, int max_support)
+    : problem_(problem),
+      spec_(spec),
+      submodels_(max_support, problem.num_workers()),
+      contributions_(max_support, problem.num_workers()),
+      sum_(problem.dim()) {
+  if (!spec.outer_sketch) full_gradients_.resize(problem.dim(), problem.num_workers());
+}
+
+void IndependentSubnetworkTraining::submodel_gradient(int worker, std::span<const int> support,
+                                                      const double* z, double* out) const {
+  const Vector& b = problem_.worker_vector(worker);
+  for (std::size_t t = 0; t < support.size(); ++t)
+    out[t] = problem_.block_row_dot(worker, support[t], support, z) - b[support[t]];
+}
+
+void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_size, Vector& x) {
+  const double support = static_cast<double>(sketch.workers[0].indices.size());
+  const double flops = spec_.local_steps * (problem_.is_sparse() ? 6.0 * support
+                                                                 : 2.0 * support * support) +
+                       (spec_.outer_sketch ? 0.0 : 2.0 * problem_.dim() * support);
+  for_each_worker(problem_.num_workers(), flops, [&](int worker) {
+    const auto& kept = sketch.workers[worker];
+    const std::span<const int> indices(kept.indices);
+    const std::size_t size = indices.size();
+    double* z = submodels_.col(worker).data();
+    double* out = contributions_.col(worker).data();
+    for (std::size_t t = 0; t < size; ++t) z[t] = kept.scales[t] * x[indices[t]];  // z = C_i x
+
+    if (spec_.local_steps > 1) {
+      for (int local = 0; local < spec_.local_steps; ++local) {
+        submodel_gradient(worker, indices, z, out);
+        for (std::size_t t = 0; t < size; ++t) z[t] -= step_size * kept.scales[t] * out[t];
+      }
+      return;
+    }
+    if (spec_.outer_sketch) {
+      submodel_gradient(worker, indices, z, out);
+      for (std::size_t t = 0; t < size; ++t) out[t] *= kept.scales[t];
+      return;
+    }
+    auto gradient = full_gradients_.col(worker);
+    gradient = -problem_.worker_vector(worker);
+    problem_.add_columns(worker, indices, z, gradient);
+  });
+
+  const int workers = problem_.num_workers();
+  if (spec_.local_steps > 1) {
+    sum_sketched(sketch, submodels_, sum_);
+    x = sum_ / static_cast<double>(workers);
+  } else if (spec_.outer_sketch) {
+    sum_sketched(sketch, contributions_, sum_);
+    apply_mean_step(sum_, workers, step_size, x);
+  } else {
+    sum_dense(full_gradients_, sum_);
+    apply_mean_step(sum_, workers, step_size, x);
+  }
+}
+
+Communication IndependentSubnetworkTraining::communication(const RoundSketch& sketch) const {
+  const double kept = sketch.mean_support();
+  // Without the outer sketch the worker's gradient is a full vector.
+  return {kept, spec_.outer_sketch ? kept : static_cast<double>(problem_.dim())};
+}
+
+}  // namespace istlab

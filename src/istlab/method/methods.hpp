@@ -1,0 +1,52 @@
+#pragma once
+// The three methods of SPEC §3; see each .cpp for its update rule.
+
+#include <span>
+
+#include "istlab/method/method.hpp"
+
+namespace istlab {
+
+class GradientDescent final : public Method {
+ public:
+  explicit GradientDescent(const Quadratic& problem);
+  void step(const RoundSketch& sketch, double step_size, Vector& x) override;
+  Communication communication(const RoundSketch& sketch) const override;
+
+ private:
+  const Quadratic& problem_;
+  DenseMatrix gradients_;  // column i: ∇f_i(x)
+  Vector sum_;
+};
+
+class CompressedGradientDescent final : public Method {
+ public:
+  CompressedGradientDescent(const Quadratic& problem, int max_support);
+  void step(const RoundSketch& sketch, double step_size, Vector& x) override;
+  Communication communication(const RoundSketch& sketch) const override;
+
+ private:
+  const Quadratic& problem_;
+  DenseMatrix contributions_;  // column i: C_i ∇f_i(x) on S_i
+  Vector sum_;
+};
+
+class IndependentSubnetworkTraining final : public Method {
+ public:
+  IndependentSubnetworkTraining(const Quadratic& problem, const MethodSpec& spec, int max_support);
+  void step(const RoundSketch& sketch, double step_size, Vector& x) override;
+  Communication communication(const RoundSketch& sketch) const override;
+
+ private:
+  // out[t] = ∇f_i(z)[S_t] for z supported on S.
+  void submodel_gradient(int worker, std::span<const int> support, const double* z, double* out) const;
+
+  const Quadratic& problem_;
+  MethodSpec spec_;
+  DenseMatrix submodels_;       // column i: z_i = C_i x on S_i
+  DenseMatrix contributions_;   // column i: g_i on S_i
+  DenseMatrix full_gradients_;  // column i: ∇f_i(C_i x), only without the outer sketch
+  Vector sum_;
+};
+
+}  // namespace istlab

@@ -1,0 +1,155 @@
+#include "istlab/run/run.hpp"
+
+#include <fmt/core.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace istlab {
+namespace {
+
+// Rounds of a log-spaced schedule: round(exp(t·ln(max_iters))) for m equally spaced t.
+std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points) {
+  std::vector<std::int64_t> rounds;
+  if (points <= 0 || max_iters <= 0) return rounds;
+  const double log_max = std::log(static_cast<double>(max_iters));
+  for (int p = 0; p < points; ++p) {
+    const double fraction = points == 1 ? 1.0 : static_cast<double>(p) / (points - 1);
+    rounds.push_back(std::llround(std::exp(fraction * log_max)));
+  }
+  rounds.erase(std::unique(rounds.begin(), rounds.end()), rounds.end());
+  return rounds;
+}
+
+class Recorder {
+ public:
+  Recorder(const Quadratic& problem, const Vector* fixed_point)
+      : problem_(problem),
+        fixed_point_(fixed_point),
+        initial_error_((problem.start_point() - problem.solution()).squaredNorm()) {}
+
+  double relative_error(const Vector& x) const {
+    const double error = (x - problem_.solution()).squaredNorm();
+    return initial_error_ > 0.0 ? error / initial_error_ : error;
+  }
+
+  TraceRow row(std::int64_t iter, const Vector& x, double rel_err, double floats_up,
+               double floats_down, double wall_s) const {
+    TraceRow row;
+    row.iter = iter;
+    row.rel_err = rel_err;
+    row.f_gap = problem_.objective_gap(x);
+    row.grad_norm2 = problem_.gradient(x).squaredNorm();
+    row.dist_fixed = fixed_point_ != nullptr ? (x - *fixed_point_).squaredNorm()
+                                             : std::numeric_limits<double>::quiet_NaN();
+    row.floats_up = floats_up;
+    row.floats_down = floats_down;
+    row.wall_s = wall_s;
+    return row;
+  }
+
+ private:
+  const Quadratic& problem_;
+  const Vector* fixed_point_;
+  double initial_error_;
+};
+
+RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& method,
+                   double step_size, std::uint64_t seed, const RunOptions& options,
+                   const Vector* fixed_point) {
+  using Clock = std::chrono::steady_clock;
+  const Recorder recorder(problem, fixed_point);
+  const std::vector<std::int64_t> log_rounds = log_spaced_rounds(options.max_iters, options.record_log_points);
+  auto next_log_round = log_rounds.begin();
+  auto scheduled = [&](std::int64_t iter) {
+    while (next_log_round != log_rounds.end() && *next_log_round < iter) ++next_log_round;
+    const bool log_hit = next_log_round != log_rounds.end() && *next_log_round == iter;
+    return log_hit || (options.record_every > 0 && iter % options.record_every == 0);
+  };
+
+  RunResult result;
+  Vector x = problem.start_point();
+  RoundSketch sketch = sketcher.make_round();
+  double floats_up = 0.0;
+  double floats_down = 0.0;
+  double wall_s = 0.0;
+  double rel_err = recorder.relative_error(x);
+  result.trace.push_back(recorder.row(0, x, rel_err, 0.0, 0.0, 0.0));
+
+  std::int64_t iter = 0;
+  RunStatus status = RunStatus::kMaxIters;
+  while (iter < options.max_iters) {
+    const auto start = Clock::now();
+    sketcher.draw(seed, iter, sketch);
+    method.step(sketch, step_size, x);
+    wall_s += std::chrono::duration<double>(Clock::now() - start).count();
+    const Communication sent = method.communication(sketch);
+    floats_up += sent.up;
+    floats_down += sent.down;
+    ++iter;
+
+    rel_err = recorder.relative_error(x);
+    if (!std::isfinite(rel_err) || rel_err > options.divergence_factor) {
+      status = RunStatus::kDiverged;
+    } else if (options.tolerance > 0.0 && rel_err <= options.tolerance) {
+      status = RunStatus::kConverged;
+    } else if (options.floats_budget > 0.0 && floats_up + floats_down >= options.floats_budget) {
+      status = RunStatus::kBudget;
+    }
+    const bool last = status != RunStatus::kMaxIters || iter == options.max_iters;
+    if (last || scheduled(iter))
+      result.trace.push_back(recorder.row(iter, x, rel_err, floats_up, floats_down, wall_s));
+    if (last) break;
+  }
+  result.status = status;
+  result.iterations = iter;
+  result.final_point = std::move(x);
+  return result;
+}
+
+}  // namespace
+
+void RunOptions::validate() const {
+  auto fail = [](std::string_view field, const auto& value, std::string_view rule) {
+    throw std::invalid_argument(fmt::format("{} = {}: {}", field, value, rule));
+  };
+  if (max_iters < 0) fail("max_iters", max_iters, "must be at least 0");
+  if (!(tolerance >= 0.0)) fail("tolerance", tolerance, "must be at least 0 (0 turns it off)");
+  if (!(floats_budget >= 0.0)) fail("floats_budget", floats_budget, "must be at least 0 (0 turns it off)");
+  if (!(divergence_factor > 1.0)) fail("divergence_factor", divergence_factor, "must be greater than 1");
+  if (record_every < 0) fail("every", record_every, "must be at least 0 (0 turns it off)");
+  if (record_log_points < 0) fail("log_points", record_log_points, "must be at least 0 (0 turns it off)");
+  if (threads < 0) fail("threads", threads, "must be at least 0");
+}
+
+std::string_view name(RunStatus status) {
+  switch (status) {
+    case RunStatus::kConverged:
+      return "converged";
+    case RunStatus::kMaxIters:
+      return "max_iters";
+    case RunStatus::kBudget:
+      return "budget";
+    case RunStatus::kDiverged:
+      return "diverged";
+  }
+  return "?";
+}
+
+RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method& method,
+                     double step_size, std::uint64_t seed, const RunOptions& options,
+                     const Vector* fixed_point) {
+  options.validate();
+  if (!(step_size > 0.0) || !std::isfinite(step_size))
+    throw std::invalid_argument(fmt::format("step_size = {}: must be positive and finite", step_size));
+  if (options.threads == 0) return run_loop(problem, sketcher, method, step_size, seed, options, fixed_point);
+  tbb::task_arena arena(options.threads);
+  return arena.execute(
+      [&] { return run_loop(problem, sketcher, method, step_size, seed, options, fixed_point); });
+}
+
+}  // namespace istlab

@@ -1,0 +1,54 @@
+#pragma once
+// The only iteration loop (SPEC §6): draw the round's sketches, let the method compute one
+// round, account communication, check the stop rules, record scheduled rounds.
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "istlab/method/method.hpp"
+#include "istlab/problem/quadratic.hpp"
+#include "istlab/sketch/sketch.hpp"
+
+namespace istlab {
+
+struct RunOptions {
+  std::int64_t max_iters = 1000;
+  double tolerance = 0.0;           // stop when rel_err ≤ tolerance; 0 = off
+  double floats_budget = 0.0;       // stop when floats_up + floats_down reach it; 0 = off
+  double divergence_factor = 1e6;   // diverged when rel_err exceeds it (or is not finite)
+  std::int64_t record_every = 0;    // record every k-th round; 0 = off
+  int record_log_points = 0;        // record about m log-spaced rounds; 0 = off
+  int threads = 0;                  // worker threads; 0 = the caller's task_arena
+
+  // Throws std::invalid_argument naming the field and value.
+  void validate() const;
+};
+
+enum class RunStatus { kConverged, kMaxIters, kBudget, kDiverged };
+std::string_view name(RunStatus status);
+
+struct TraceRow {
+  std::int64_t iter = 0;
+  double rel_err = 0.0;     // ‖x − x*‖² / ‖x⁰ − x*‖²
+  double f_gap = 0.0;       // f(x) − f*
+  double grad_norm2 = 0.0;  // ‖∇f(x)‖²
+  double dist_fixed = 0.0;  // ‖x − x^∞‖², NaN when no fixed point is given
+  double floats_up = 0.0;   // cumulative, mean per worker
+  double floats_down = 0.0;
+  double wall_s = 0.0;      // cumulative compute time, metric evaluation excluded
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::kMaxIters;
+  std::int64_t iterations = 0;
+  std::vector<TraceRow> trace;
+  Vector final_point;
+};
+
+// Runs `method` from the problem's start point. `fixed_point` (IST's x^∞) may be null.
+RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method& method,
+                     double step_size, std::uint64_t seed, const RunOptions& options,
+                     const Vector* fixed_point = nullptr);
+
+}  // namespace istlab

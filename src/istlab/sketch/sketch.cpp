@@ -1,0 +1,239 @@
+#include "istlab/sketch/sketch.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <utility>
+
+#include "istlab/random/random_stream.hpp"
+
+namespace istlab {
+namespace {
+
+constexpr std::array<std::pair<SketchType, std::string_view>, 3> kTypeNames = {{
+    {SketchType::kIdentity, "identity"},
+    {SketchType::kPerm, "perm"},
+    {SketchType::kRand, "rand"},
+}};
+constexpr std::array<std::pair<SketchScale, std::string_view>, 4> kScaleNames = {{
+    {SketchScale::kUnbiased, "unbiased"},
+    {SketchScale::kNone, "none"},
+    {SketchScale::kSqrtN, "sqrt_n"},
+    {SketchScale::kDiagPrecond, "diag_precond"},
+}};
+
+template <class Table>
+std::string joined_names(const Table& table) {
+  std::string names;
+  for (const auto& [value, text] : table) {
+    if (!names.empty()) names += ", ";
+    names += text;
+  }
+  return names;
+}
+
+// q distinct coordinates of [0, dim), sorted, uniform over q-subsets. Drawing with
+// replacement and topping up is exchangeable in the labels, hence uniform; for q > d/2 the
+// complement is drawn instead so the expected number of top-ups stays small.
+void draw_distinct_sorted(RandomStream& stream, int dim, int count, std::vector<int>& out,
+                          std::vector<int>& scratch) {
+  const bool complement = 2 * count > dim;
+  const int draws = complement ? dim - count : count;
+  std::vector<int>& chosen = complement ? scratch : out;
+  chosen.clear();
+  while (static_cast<int>(chosen.size()) < draws) {
+    const int missing = draws - static_cast<int>(chosen.size());
+    for (int t = 0; t < missing; ++t) chosen.push_back(static_cast<int>(stream.below(dim)));
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  }
+  if (!complement) return;
+  out.clear();
+  auto excluded = chosen.begin();
+  for (int j = 0; j < dim; ++j) {
+    if (excluded != chosen.end() && *excluded == j) {
+      ++excluded;
+    } else {
+      out.push_back(j);
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view name(SketchType type) {
+  for (const auto& [value, text] : kTypeNames)
+    if (value == type) return text;
+  return "?";
+}
+
+std::string_view name(SketchScale scale) {
+  for (const auto& [value, text] : kScaleNames)
+    if (value == scale) return text;
+  return "?";
+}
+
+std::string sketch_type_names() { return joined_names(kTypeNames); }
+std::string sketch_scale_names() { return joined_names(kScaleNames); }
+
+SketchType parse_sketch_type(std::string_view text) {
+  for (const auto& [value, candidate] : kTypeNames)
+    if (candidate == text) return value;
+  throw std::invalid_argument(
+      fmt::format("unknown sketch '{}'; valid: {}", text, sketch_type_names()));
+}
+
+SketchScale parse_sketch_scale(std::string_view text) {
+  for (const auto& [value, candidate] : kScaleNames)
+    if (candidate == text) return value;
+  throw std::invalid_argument(
+      fmt::format("unknown scale '{}'; valid: {}", text, sketch_scale_names()));
+}
+
+void SketchSpec::validate(int dim) const {
+  if (rand_q < 0 || rand_q > dim)
+    throw std::invalid_argument(fmt::format("rand_q = {}: must be in [1, dim = {}] (or 0 for ⌈d/n⌉)", rand_q, dim));
+}
+
+int SketchSpec::resolved_rand_q(int dim, int num_workers) const {
+  return rand_q > 0 ? rand_q : (dim + num_workers - 1) / num_workers;
+}
+
+double RoundSketch::mean_support() const {
+  std::size_t total = 0;
+  for (const auto& worker : workers) total += worker.indices.size();
+  return static_cast<double>(total) / static_cast<double>(workers.size());
+}
+
+Sketcher::Sketcher(const SketchSpec& spec, const Quadratic& problem)
+    : spec_(spec),
+      problem_(&problem),
+      dim_(problem.dim()),
+      num_workers_(problem.num_workers()),
+      rand_q_(spec.resolved_rand_q(problem.dim(), problem.num_workers())) {
+  spec_.validate(dim_);
+}
+
+double scale_value(SketchScale scale, double unbiased, double diagonal) {
+  switch (scale) {
+    case SketchScale::kUnbiased:
+      return unbiased;
+    case SketchScale::kNone:
+      return 1.0;
+    case SketchScale::kSqrtN:
+      return std::sqrt(unbiased);
+    case SketchScale::kDiagPrecond:
+      return std::sqrt(unbiased / diagonal);
+  }
+  return unbiased;
+}
+
+int Sketcher::max_support() const {
+  switch (spec_.type) {
+    case SketchType::kIdentity:
+      return dim_;
+    case SketchType::kPerm:
+      return dim_ >= num_workers_ ? (dim_ + num_workers_ - 1) / num_workers_ : 1;
+    case SketchType::kRand:
+      return rand_q_;
+  }
+  return dim_;
+}
+
+RoundSketch Sketcher::make_round() const {
+  RoundSketch round;
+  round.workers.resize(num_workers_);
+  const int capacity = max_support();
+  for (auto& worker : round.workers) {
+    worker.indices.reserve(capacity);
+    worker.scales.reserve(capacity);
+    if (spec_.type == SketchType::kRand) worker.scratch.reserve(dim_);
+  }
+  if (spec_.type == SketchType::kPerm) {
+    round.coordinate_order.resize(dim_);
+    round.worker_order.resize(num_workers_);
+  }
+  if (spec_.type == SketchType::kIdentity) {
+    // The identity never changes: fill it once here.
+    for (int worker = 0; worker < num_workers_; ++worker) {
+      auto& sketch = round.workers[worker];
+      sketch.indices.resize(dim_);
+      std::iota(sketch.indices.begin(), sketch.indices.end(), 0);
+      sketch.scales.resize(dim_);
+      for (int j = 0; j < dim_; ++j) sketch.scales[j] = scale_of(worker, j, 1.0);
+    }
+  }
+  return round;
+}
+
+void Sketcher::draw(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const {
+  switch (spec_.type) {
+    case SketchType::kIdentity:
+      return;
+    case SketchType::kPerm:
+      return draw_perm(seed, round_index, round);
+    case SketchType::kRand:
+      return draw_rand(seed, round_index, round);
+  }
+}
+
+void Sketcher::draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const {
+  RandomStream stream(seed, StreamPurpose::kRoundShared, static_cast<std::uint64_t>(round_index));
+  std::iota(round.coordinate_order.begin(), round.coordinate_order.end(), 0);
+  stream.shuffle(std::span<int>(round.coordinate_order));
+  std::iota(round.worker_order.begin(), round.worker_order.end(), 0);
+  stream.shuffle(std::span<int>(round.worker_order));
+
+  if (dim_ >= num_workers_) {
+    // Disjoint blocks of the permutation; the first d mod n workers of the shuffled
+    // worker order get the larger blocks, so P(j ∈ S_i) = 1/n for every i.
+    const int base = dim_ / num_workers_;
+    const int larger = dim_ % num_workers_;
+    int start = 0;
+    for (int rank = 0; rank < num_workers_; ++rank) {
+      const int worker = round.worker_order[rank];
+      const int size = base + (rank < larger ? 1 : 0);
+      auto& sketch = round.workers[worker];
+      sketch.indices.assign(round.coordinate_order.begin() + start,
+                            round.coordinate_order.begin() + start + size);
+      std::sort(sketch.indices.begin(), sketch.indices.end());
+      sketch.scales.resize(size);
+      for (int t = 0; t < size; ++t)
+        sketch.scales[t] = scale_of(worker, sketch.indices[t], static_cast<double>(num_workers_));
+      start += size;
+    }
+    return;
+  }
+  // d < n: worker at rank t keeps coordinate coordinate_order[t mod d]; the first n mod d
+  // coordinates of that order are held by one worker more. Scale n / m_j.
+  const int base = num_workers_ / dim_;
+  const int larger = num_workers_ % dim_;
+  for (int rank = 0; rank < num_workers_; ++rank) {
+    const int slot = rank % dim_;
+    const int coordinate = round.coordinate_order[slot];
+    const int holders = base + (slot < larger ? 1 : 0);
+    const int worker = round.worker_order[rank];
+    auto& sketch = round.workers[worker];
+    sketch.indices.assign(1, coordinate);
+    sketch.scales.assign(1, scale_of(worker, coordinate, static_cast<double>(num_workers_) / holders));
+  }
+}
+
+void Sketcher::draw_rand(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const {
+  const double unbiased = static_cast<double>(dim_) / rand_q_;
+  for (int worker = 0; worker < num_workers_; ++worker) {
+    RandomStream stream(seed, StreamPurpose::kWorker, static_cast<std::uint64_t>(round_index),
+                        static_cast<std::uint64_t>(worker));
+    auto& sketch = round.workers[worker];
+    draw_distinct_sorted(stream, dim_, rand_q_, sketch.indices, sketch.scratch);
+    sketch.scales.resize(rand_q_);
+    for (int t = 0; t < rand_q_; ++t) sketch.scales[t] = scale_of(worker, sketch.indices[t], unbiased);
+  }
+}
+
+}  // namespace istlab

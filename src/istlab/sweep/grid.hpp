@@ -1,0 +1,36 @@
+#pragma once
+// A sweep's grid: the Cartesian product of every list in the config, per `methods:` entry,
+// the entries forming a union. Parameters a cell's generator or method does not read are
+// normalised (NaN, or the identity sketch for gd), so equal cells appear once.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "istlab/io/config.hpp"
+#include "istlab/method/method.hpp"
+#include "istlab/problem/generators.hpp"
+#include "istlab/sketch/sketch.hpp"
+
+namespace istlab {
+
+struct Cell {
+  int index = 0;     // position in grid order (the order of the output files)
+  std::string key;   // hash of every resolved parameter
+  ProblemSpec problem;
+  MethodSpec method;
+  SketchSpec sketch;
+  bool relative_step = false;
+  double step_value = 0.0;  // as written: absolute, or a multiple of the theoretical step
+  std::uint64_t seed = 0;
+
+  // Cells with equal keys share a problem, and a theory.
+  std::string problem_key() const { return problem.key(); }
+  std::string theory_key() const;
+};
+
+// Throws ConfigError (with file and line) for combinations that are invalid together,
+// e.g. the dense generator with heterogeneity above 1.
+std::vector<Cell> expand_grid(const SweepConfig& config);
+
+}  // namespace istlab
