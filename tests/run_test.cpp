@@ -1,1 +1,140 @@
+// The run loop: stop rules, the record schedule, communication accounting.
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "istlab/method/method.hpp"
+#include "istlab/problem/generators.hpp"
+#include "istlab/run/run.hpp"
+#include "istlab/theory/theory.hpp"
+
+namespace istlab {
+namespace {
+
+struct Fixture {
+  Quadratic problem;
+  Sketcher sketcher;
+  std::unique_ptr<Method> method;
+
+  Fixture(const std::string& method_name, SketchType sketch_type, bool interpolation = false)
+      : problem(make_problem({.generator = "dense", .dim = 20, .num_workers = 4, .heterogeneity = 0.5,
+                              .interpolation = interpolation, .kappa = 10.0, .seed = 7})),
+        sketcher(SketchSpec{sketch_type, SketchScale::kUnbiased, 0}, problem),
+        method(make_method({.name = method_name}, problem, sketcher)) {}
+
+  RunResult run(double step_size, const RunOptions& options, const Vector* fixed_point = nullptr) {
+    return run_method(problem, sketcher, *method, step_size, 3, options, fixed_point);
+  }
+};
+
+TEST(Run, MaxItersRecordsStartScheduleAndLast) {
+  Fixture fixture("gd", SketchType::kIdentity);
+  RunOptions options;
+  options.max_iters = 95;
+  options.record_every = 20;
+  const RunResult result = fixture.run(0.5 / fixture.problem.lambda_max(), options);
+  EXPECT_EQ(result.status, RunStatus::kMaxIters);
+  EXPECT_EQ(result.iterations, 95);
+  std::vector<std::int64_t> iters;
+  for (const auto& row : result.trace) iters.push_back(row.iter);
+  EXPECT_EQ(iters, (std::vector<std::int64_t>{0, 20, 40, 60, 80, 95}));
+  EXPECT_DOUBLE_EQ(result.trace[0].rel_err, 1.0);
+  EXPECT_EQ(result.trace[0].floats_up, 0.0);
+  // GD: d floats each way per round.
+  EXPECT_DOUBLE_EQ(result.trace.back().floats_up, 95.0 * 20);
+  EXPECT_DOUBLE_EQ(result.trace.back().floats_down, 95.0 * 20);
+  for (std::size_t i = 1; i < result.trace.size(); ++i) {
+    EXPECT_LT(result.trace[i].rel_err, result.trace[i - 1].rel_err);  // GD with γ < 2/L descends
+    EXPECT_GE(result.trace[i].wall_s, result.trace[i - 1].wall_s);
+    EXPECT_TRUE(std::isnan(result.trace[i].dist_fixed));  // no fixed point given
+  }
+}
+
+TEST(Run, LogPointsAreLogSpacedAndIncludeEnds) {
+  Fixture fixture("gd", SketchType::kIdentity);
+  RunOptions options;
+  options.max_iters = 1000;
+  options.record_log_points = 4;  // 1, 10, 100, 1000
+  const RunResult result = fixture.run(0.5 / fixture.problem.lambda_max(), options);
+  std::vector<std::int64_t> iters;
+  for (const auto& row : result.trace) iters.push_back(row.iter);
+  EXPECT_EQ(iters, (std::vector<std::int64_t>{0, 1, 10, 100, 1000}));
+}
+
+TEST(Run, ToleranceStopsWithConverged) {
+  Fixture fixture("gd", SketchType::kIdentity);
+  RunOptions options;
+  options.max_iters = 100000;
+  options.tolerance = 1e-10;
+  const RunResult result = fixture.run(1.0 / fixture.problem.lambda_max(), options);
+  EXPECT_EQ(result.status, RunStatus::kConverged);
+  EXPECT_LE(result.trace.back().rel_err, 1e-10);
+  EXPECT_LT(result.iterations, 100000);
+  EXPECT_EQ(result.trace.back().iter, result.iterations);
+}
+
+TEST(Run, FloatsBudgetStopsWithBudget) {
+  Fixture fixture("ist", SketchType::kPerm);
+  RunOptions options;
+  options.max_iters = 1000;
+  options.floats_budget = 100.0;  // ist with perm, d = 20, n = 4: 5 floats each way per round
+  const RunResult result = fixture.run(0.1 / fixture.problem.lambda_max(), options);
+  EXPECT_EQ(result.status, RunStatus::kBudget);
+  EXPECT_EQ(result.iterations, 10);
+  EXPECT_DOUBLE_EQ(result.trace.back().floats_up + result.trace.back().floats_down, 100.0);
+}
+
+TEST(Run, DivergenceIsAStatusNotACrash) {
+  Fixture fixture("gd", SketchType::kIdentity);
+  RunOptions options;
+  options.max_iters = 100000;
+  const RunResult result = fixture.run(3.0 / fixture.problem.lambda_max(), options);
+  EXPECT_EQ(result.status, RunStatus::kDiverged);
+  EXPECT_GT(result.trace.back().rel_err, options.divergence_factor);
+  EXPECT_LT(result.iterations, 100000);
+}
+
+TEST(Run, NonFiniteIteratesAreDiverged) {
+  Fixture fixture("gd", SketchType::kIdentity);
+  RunOptions options;
+  options.max_iters = 100;
+  options.divergence_factor = std::numeric_limits<double>::infinity();
+  const RunResult result = fixture.run(1e200, options);
+  EXPECT_EQ(result.status, RunStatus::kDiverged);
+}
+
+TEST(Run, DistFixedIsReportedWhenGiven) {
+  Fixture fixture("ist", SketchType::kPerm);
+  const Theory theory = compute_theory(fixture.problem, fixture.sketcher.spec());
+  RunOptions options;
+  options.max_iters = 10;
+  const RunResult result = fixture.run(theory.ist_step, options, &theory.fixed_point);
+  EXPECT_DOUBLE_EQ(result.trace[0].dist_fixed, (fixture.problem.start_point() - theory.fixed_point).squaredNorm());
+}
+
+TEST(Run, BadOptionsAndStepSizesThrow) {
+  Fixture fixture("gd", SketchType::kIdentity);
+  RunOptions options;
+  EXPECT_THROW(fixture.run(-0.1, options), std::invalid_argument);
+  EXPECT_THROW(fixture.run(std::nan(""), options), std::invalid_argument);
+  options.divergence_factor = 0.5;
+  EXPECT_THROW(fixture.run(0.1, options), std::invalid_argument);
+}
+
+TEST(Run, SameSeedSameTrajectoryWithOneOrTwoThreads) {
+  Fixture fixture("ist", SketchType::kRand);
+  RunOptions options;
+  options.max_iters = 50;
+  options.record_every = 1;
+  options.threads = 1;
+  const RunResult one = fixture.run(0.5 / fixture.problem.lambda_max(), options);
+  options.threads = 2;
+  const RunResult two = fixture.run(0.5 / fixture.problem.lambda_max(), options);
+  ASSERT_EQ(one.trace.size(), two.trace.size());
+  for (std::size_t i = 0; i < one.trace.size(); ++i) EXPECT_EQ(one.trace[i].rel_err, two.trace[i].rel_err);
+  EXPECT_EQ(one.final_point, two.final_point);
+}
+
+}  // namespace
+}  // namespace istlab
