@@ -1,0 +1,211 @@
+"""Shared helpers for istlab plot scripts.
+
+Import from a script in plots/ with ``from common import ...`` (the script's own
+folder is on sys.path when it is run as ``/usr/bin/python3 plots/<name>.py``).
+
+Targets Debian's python3-matplotlib 3.6 / python3-pandas 1.5 / python3-numpy 1.24.
+"""
+
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless; must happen before pyplot is imported anywhere
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import LogLocator, NullFormatter  # noqa: E402
+
+PLOTS_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(PLOTS_DIR)
+
+# Smallest value shown on log axes; anything below is clipped for display only.
+DISPLAY_FLOOR = 1e-16
+
+# One colour per method, the same in every figure (Okabe-Ito, colour-blind safe).
+METHOD_COLORS = {
+    "gd": "#0072B2",    # blue
+    "dcgd": "#009E73",  # bluish green
+    "ist": "#D55E00",   # vermillion
+}
+METHOD_ORDER = ["gd", "dcgd", "ist"]
+_FALLBACK_COLORS = ["#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+# Line styles handed out to a second parameter (e.g. relative step size).
+LINESTYLES = ["-", (0, (1, 1.3)), (0, (4, 1.5, 1, 1.5)), (0, (8, 2, 1, 2, 1, 2))]
+
+
+def method_color(method):
+    """Colour for a method name; unknown methods get stable fallback colours."""
+    if method in METHOD_COLORS:
+        return METHOD_COLORS[method]
+    return _FALLBACK_COLORS[sum(map(ord, str(method))) % len(_FALLBACK_COLORS)]
+
+
+def method_sort_key(method):
+    return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), str(method))
+
+
+def style_map(values, styles=LINESTYLES):
+    """Map each distinct value (sorted descending, so the largest gets a solid line) to a style."""
+    vals = sorted(set(values), reverse=True)
+    return {v: styles[i % len(styles)] for i, v in enumerate(vals)}
+
+
+def fmt_num(x):
+    """Compact number: 1.0 -> '1', 0.5 -> '0.5', 1e-3 -> '0.001'."""
+    return "{:g}".format(float(x))
+
+
+def fmt_sci(x, digits=2):
+    """Number for annotations, e.g. 8.8e-02 -> '8.8·10⁻²' written in mathtext."""
+    if not np.isfinite(x) or x == 0:
+        return fmt_num(x)
+    exp = int(np.floor(np.log10(abs(x))))
+    mant = x / 10.0 ** exp
+    if -2 <= exp <= 2:
+        return "{:.{d}g}".format(x, d=digits)
+    return r"${:.{d}g}\times10^{{{}}}$".format(mant, exp, d=digits)
+
+
+def die(msg, code=2):
+    sys.stderr.write("error: " + msg.rstrip() + "\n")
+    sys.exit(code)
+
+
+def require_file(path, produce_cmd):
+    """Exit with status 2 and a helpful message if ``path`` is missing."""
+    if not os.path.isfile(path):
+        die("results file not found: {}\n"
+            "       produce it with:\n"
+            "         {}".format(path, produce_cmd))
+    return path
+
+
+def to_bool(series):
+    """Parse a true/false text column (pandas may already have made it bool)."""
+    if series.dtype == bool:
+        return series
+    m = {"true": True, "false": False, "1": True, "0": False}
+    return series.map(lambda v: m.get(str(v).strip().lower(), np.nan) if pd.notna(v) else np.nan)
+
+
+def read_results_csv(path, produce_cmd):
+    """Read an istlab CSV (empty fields -> NaN) after checking that it exists."""
+    require_file(path, produce_cmd)
+    df = pd.read_csv(path)
+    if "interpolation" in df.columns:
+        df["interpolation"] = to_bool(df["interpolation"])
+    return df
+
+
+def clip_for_log(values, floor=DISPLAY_FLOOR):
+    """Replace values below ``floor`` (including 0) by ``floor``; NaN stays NaN."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isnan(v), np.nan, np.maximum(v, floor))
+
+
+def geomean(values):
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.exp(np.mean(np.log(v)))) if v.size else np.nan
+
+
+def setup_log_y(ax, bottom=DISPLAY_FLOOR, top=None, decades_per_tick=None):
+    """Log y-axis with decade ticks (every ``decades_per_tick`` decades) and minor ticks."""
+    ax.set_yscale("log")
+    if top is not None:
+        ax.set_ylim(bottom, top)
+    else:
+        ax.set_ylim(bottom=bottom)
+    lo, hi = ax.get_ylim()
+    span = np.log10(hi) - np.log10(lo)
+    if decades_per_tick is None:
+        decades_per_tick = max(1, int(np.ceil(span / 9)))
+    ax.yaxis.set_major_locator(LogLocator(base=10.0 ** decades_per_tick, numticks=30))
+    ax.yaxis.set_minor_locator(LogLocator(base=10.0, subs=(1.0,), numticks=60))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def aggregate_over_seeds(df, x="iter", y="rel_err", seed="seed", hold_last=False,
+                         floor=DISPLAY_FLOOR):
+    """Centre and band of ``y`` over seeds on the union of the seeds' ``x`` grids.
+
+    Each seed's curve is interpolated linearly in log10(y) onto the common grid (exact for
+    linear convergence), inside its own recorded range. Beyond a seed's last point it is
+    held at its last value if ``hold_last`` is true for it (a bool, or a dict / Series
+    seed -> bool, e.g. "this run stopped because it met the tolerance"), else NaN.
+
+    Returns a DataFrame with columns x, center (geometric mean), lo, hi (min / max over
+    seeds) and n (seeds contributing). y is clipped at ``floor`` before taking logs.
+    """
+    grid = np.unique(df[x].to_numpy(dtype=float))
+    logs = []
+    for s, g in df.groupby(seed, sort=True):
+        g = g.sort_values(x)
+        xs = g[x].to_numpy(dtype=float)
+        ys = np.log10(clip_for_log(g[y].to_numpy(dtype=float), floor))
+        ok = np.isfinite(ys)
+        xs, ys = xs[ok], ys[ok]
+        row = np.full(grid.shape, np.nan)
+        if xs.size:
+            inside = (grid >= xs[0]) & (grid <= xs[-1])
+            row[inside] = np.interp(grid[inside], xs, ys)
+            hold = hold_last if isinstance(hold_last, bool) else bool(hold_last.get(s, False))
+            if hold:
+                row[grid > xs[-1]] = ys[-1]
+        logs.append(row)
+    logs = np.vstack(logs) if logs else np.empty((0, grid.size))
+    with np.errstate(all="ignore"), _quiet_nan_warnings():
+        center = np.nanmean(logs, axis=0)
+        lo = np.nanmin(logs, axis=0)
+        hi = np.nanmax(logs, axis=0)
+    n = np.sum(np.isfinite(logs), axis=0)
+    return pd.DataFrame({"x": grid, "center": 10.0 ** center, "lo": 10.0 ** lo,
+                         "hi": 10.0 ** hi, "n": n})
+
+
+class _quiet_nan_warnings:
+    """Silence 'Mean of empty slice' / 'All-NaN slice' RuntimeWarnings."""
+
+    def __enter__(self):
+        import warnings
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def apply_style(base_fontsize=10):
+    plt.rcParams.update({
+        "font.size": base_fontsize,
+        "axes.titlesize": base_fontsize + 1,
+        "axes.labelsize": base_fontsize,
+        "legend.fontsize": base_fontsize - 1,
+        "xtick.labelsize": base_fontsize - 1,
+        "ytick.labelsize": base_fontsize - 1,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "grid.linewidth": 0.6,
+        "savefig.dpi": 150,
+        "pdf.fonttype": 42,  # embed TrueType, keeps text editable in the PDF
+    })
+
+
+def save_figure(fig, out_png, dpi=150):
+    """Save ``out_png`` and a PDF with the same stem; returns both paths."""
+    out_png = os.path.abspath(out_png)
+    d = os.path.dirname(out_png)
+    if d:
+        os.makedirs(d, exist_ok=True)
+    stem, ext = os.path.splitext(out_png)
+    if ext.lower() == ".pdf":
+        out_png = stem + ".png"
+    out_pdf = stem + ".pdf"
+    fig.savefig(out_png, dpi=dpi)
+    fig.savefig(out_pdf)
+    return out_png, out_pdf
