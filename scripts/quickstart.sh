@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)"
+cmake --build --preset release -j "$(nproc)" --target istlab_cli
 build/release/bin/istlab sweep experiments/quickstart.yaml --out results
 /usr/bin/python3 plots/quickstart.py --results results --out plots/quickstart.png
