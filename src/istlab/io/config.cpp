@@ -210,22 +210,37 @@ MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::st
 }
 
 void decode_run(Decoder& decoder, const YAML::Node& node, RunOptions& run) {
-  decoder.check_keys(node, "run", {"max_iters", "tolerance", "floats_budget", "divergence_factor", "record"});
-  auto number = [&](const char* key, const std::string& rule, auto accept) {
-    const YAML::Node v = decoder.child(node, "run", key);
+  decoder.check_keys(node, "run", {"max_iters", "tolerance", "floats_budget", "max_seconds",
+                                   "divergence_factor", "record"});
+  // A number under `where.key`, checked by `accept`.
+  auto number = [&](const YAML::Node& map, const std::string& where, const char* key,
+                    const std::string& rule, auto accept) {
+    const YAML::Node v = decoder.child(map, where, key);
     if (!v) return std::optional<double>();
-    const auto value = decoder.scalar<double>(v, std::string("run.") + key);
-    if (!accept(value)) decoder.fail(v, std::string("run.") + key, fmt::format("value '{}' {}", v.Scalar(), rule));
+    const std::string path = Decoder::path(where, key);
+    const auto value = decoder.scalar<double>(v, path);
+    if (!accept(value)) decoder.fail(v, path, fmt::format("value '{}' {}", v.Scalar(), rule));
     return std::optional<double>(value);
   };
+  const std::string off_rule = "must be at least 0 (0 turns it off)";
+  const auto non_negative = [](double x) { return x >= 0; };
   if (auto v = decoder.child(node, "run", "max_iters")) {
     run.max_iters = decoder.scalar<std::int64_t>(v, "run.max_iters");
     if (run.max_iters < 1) decoder.fail(v, "run.max_iters", fmt::format("value '{}' must be at least 1", v.Scalar()));
   }
-  if (auto v = number("tolerance", "must be at least 0 (0 turns it off)", [](double x) { return x >= 0; })) run.tolerance = *v;
-  if (auto v = number("floats_budget", "must be at least 0 (0 turns it off)", [](double x) { return x >= 0; }))
-    run.floats_budget = *v;
-  if (auto v = number("divergence_factor", "must be greater than 1", [](double x) { return x > 1; }))
+  if (const YAML::Node tolerance = node["tolerance"]; tolerance && tolerance.IsMap()) {
+    decoder.child(node, "run", "tolerance");
+    decoder.check_keys(tolerance, "run.tolerance", {"rel_err", "f_gap", "grad_norm2"});
+    if (auto v = number(tolerance, "run.tolerance", "rel_err", off_rule, non_negative)) run.tolerance = *v;
+    if (auto v = number(tolerance, "run.tolerance", "f_gap", off_rule, non_negative)) run.f_gap_tolerance = *v;
+    if (auto v = number(tolerance, "run.tolerance", "grad_norm2", off_rule, non_negative))
+      run.grad_norm2_tolerance = *v;
+  } else if (auto v = number(node, "run", "tolerance", off_rule, non_negative)) {
+    run.tolerance = *v;  // a plain number is a tolerance on rel_err
+  }
+  if (auto v = number(node, "run", "floats_budget", off_rule, non_negative)) run.floats_budget = *v;
+  if (auto v = number(node, "run", "max_seconds", off_rule, non_negative)) run.max_seconds = *v;
+  if (auto v = number(node, "run", "divergence_factor", "must be greater than 1", [](double x) { return x > 1; }))
     run.divergence_factor = *v;
   if (auto record = decoder.child(node, "run", "record")) {
     decoder.check_keys(record, "run.record", {"every", "log_points"});
@@ -238,6 +253,53 @@ void decode_run(Decoder& decoder, const YAML::Node& node, RunOptions& run) {
       if (run.record_log_points < 2)
         decoder.fail(v, "run.record.log_points", fmt::format("value '{}' must be at least 2", v.Scalar()));
     }
+  }
+}
+
+// Keys that may be zipped, with the length of their list in `config`.
+std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
+  if (key == "problem.generator") return config.generator.size();
+  if (key == "problem.dim") return config.dim.size();
+  if (key == "problem.num_workers") return config.num_workers.size();
+  if (key == "problem.heterogeneity") return config.heterogeneity.size();
+  if (key == "problem.interpolation") return config.interpolation.size();
+  if (key == "problem.kappa") return config.kappa.size();
+  if (key == "problem.mu") return config.mu.size();
+  if (key == "seeds") return config.seeds.size();
+  return 0;
+}
+
+void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
+  const std::string valid =
+      "problem.generator, problem.dim, problem.num_workers, problem.heterogeneity, "
+      "problem.interpolation, problem.kappa, problem.mu, seeds";
+  if (!node.IsSequence() || node.size() == 0)
+    decoder.fail(node, "zip", "expected a list of keys, e.g. [problem.dim, problem.num_workers], or a list of such lists");
+  // One group `[a, b]` or several `[[a, b], [c, d]]`.
+  std::vector<YAML::Node> groups;
+  if (node[0].IsSequence()) {
+    for (const auto& group : node) groups.push_back(group);
+  } else {
+    groups.push_back(node);
+  }
+  std::set<std::string> used;
+  for (const auto& group : groups) {
+    if (!group.IsSequence() || group.size() < 2)
+      decoder.fail(group, "zip", fmt::format("a zip group needs at least two keys, got '{}'", shown(group)));
+    std::vector<std::string> keys;
+    std::size_t length = 0;
+    for (const auto& item : group) {
+      const std::string key = decoder.scalar<std::string>(item, "zip");
+      const std::size_t size = zippable_length(config, key);
+      if (size == 0) decoder.fail(item, "zip", fmt::format("'{}' cannot be zipped; zippable keys: {}", key, valid));
+      if (!used.insert(key).second) decoder.fail(item, "zip", fmt::format("'{}' appears in more than one zip group", key));
+      if (!keys.empty() && size != length)
+        decoder.fail(item, "zip", fmt::format("'{}' has {} values but '{}' has {}; zipped lists need equal lengths",
+                                              key, size, keys.front(), length));
+      keys.push_back(key);
+      length = size;
+    }
+    config.zip.push_back(std::move(keys));
   }
 }
 
@@ -264,7 +326,8 @@ SweepConfig parse_config(const std::string& text, const std::string& path) {
                                   error.mark.column + 1, error.msg));
   }
   if (!root.IsMap()) throw ConfigError(fmt::format("{}:1:1: a sweep config is a mapping with at least 'methods' and 'step_size'", path));
-  decoder.check_keys(root, "", {"experiment", "description", "problem", "methods", "step_size", "seeds", "run"});
+  decoder.check_keys(root, "", {"experiment", "description", "problem", "methods", "step_size", "seeds",
+                                "repeats", "zip", "run"});
 
   if (auto v = decoder.child(root, "", "experiment")) {
     config.experiment = decoder.scalar<std::string>(v, "experiment");
@@ -296,6 +359,14 @@ SweepConfig parse_config(const std::string& text, const std::string& path) {
          }))
       config.seeds.push_back(static_cast<std::uint64_t>(seed));
   }
+  if (auto v = decoder.child(root, "", "repeats")) {
+    if (root["seeds"]) decoder.fail(v, "repeats", "give either 'seeds' or 'repeats', not both");
+    const int repeats = decoder.scalar<int>(v, "repeats");
+    if (repeats < 1) decoder.fail(v, "repeats", fmt::format("value '{}' must be at least 1", v.Scalar()));
+    config.seeds.clear();
+    for (int seed = 0; seed < repeats; ++seed) config.seeds.push_back(static_cast<std::uint64_t>(seed));
+  }
+  if (auto v = decoder.child(root, "", "zip")) decode_zip(decoder, v, config);
   if (auto v = decoder.child(root, "", "run")) decode_run(decoder, v, config.run);
   return config;
 }

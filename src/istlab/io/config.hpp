@@ -59,7 +59,10 @@ struct SweepConfig {
 
   std::vector<MethodAxes> methods;
   std::optional<StepSizeAxis> step_size;
-  std::vector<std::uint64_t> seeds{0};
+  std::vector<std::uint64_t> seeds{0};  // `seeds: [...]`, or 0..N−1 from `repeats: N`
+  // Groups of keys that vary together instead of forming a product, e.g.
+  // {"problem.dim", "problem.num_workers"}; each group's lists have equal lengths.
+  std::vector<std::vector<std::string>> zip;
   RunOptions run;
 
   std::map<std::string, Location> locations;  // key path ("problem.dim") → where it stands

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 namespace istlab {
@@ -82,7 +83,13 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
 
   std::int64_t iter = 0;
   RunStatus status = RunStatus::kMaxIters;
+  // f_gap and ‖∇f‖² cost a product with L̄: evaluate them per round only when a tolerance needs them.
+  const bool needs_full_metrics = options.f_gap_tolerance > 0.0 || options.grad_norm2_tolerance > 0.0;
   while (iter < options.max_iters) {
+    if (options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed)) {
+      status = RunStatus::kInterrupted;
+      break;
+    }
     const auto start = Clock::now();
     sketcher.draw(seed, iter, sketch);
     method.step(sketch, step_size, x);
@@ -93,16 +100,29 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
     ++iter;
 
     rel_err = recorder.relative_error(x);
+    std::optional<TraceRow> row;
+    if (needs_full_metrics) row = recorder.row(iter, x, rel_err, floats_up, floats_down, wall_s);
     if (!std::isfinite(rel_err) || rel_err > options.divergence_factor) {
       status = RunStatus::kDiverged;
     } else if (options.tolerance > 0.0 && rel_err <= options.tolerance) {
       status = RunStatus::kConverged;
+      result.converged_on = "rel_err";
+    } else if (row && options.f_gap_tolerance > 0.0 && row->f_gap <= options.f_gap_tolerance) {
+      status = RunStatus::kConverged;
+      result.converged_on = "f_gap";
+    } else if (row && options.grad_norm2_tolerance > 0.0 && row->grad_norm2 <= options.grad_norm2_tolerance) {
+      status = RunStatus::kConverged;
+      result.converged_on = "grad_norm2";
     } else if (options.floats_budget > 0.0 && floats_up + floats_down >= options.floats_budget) {
       status = RunStatus::kBudget;
+    } else if (options.max_seconds > 0.0 && wall_s >= options.max_seconds) {
+      status = RunStatus::kTimeLimit;
     }
     const bool last = status != RunStatus::kMaxIters || iter == options.max_iters;
-    if (last || scheduled(iter))
-      result.trace.push_back(recorder.row(iter, x, rel_err, floats_up, floats_down, wall_s));
+    if (last || scheduled(iter)) {
+      if (!row) row = recorder.row(iter, x, rel_err, floats_up, floats_down, wall_s);
+      result.trace.push_back(*row);
+    }
     if (last) break;
   }
   result.status = status;
@@ -119,6 +139,10 @@ void RunOptions::validate() const {
   };
   if (max_iters < 0) fail("max_iters", max_iters, "must be at least 0");
   if (!(tolerance >= 0.0)) fail("tolerance", tolerance, "must be at least 0 (0 turns it off)");
+  if (!(f_gap_tolerance >= 0.0)) fail("f_gap_tolerance", f_gap_tolerance, "must be at least 0 (0 turns it off)");
+  if (!(grad_norm2_tolerance >= 0.0))
+    fail("grad_norm2_tolerance", grad_norm2_tolerance, "must be at least 0 (0 turns it off)");
+  if (!(max_seconds >= 0.0)) fail("max_seconds", max_seconds, "must be at least 0 (0 turns it off)");
   if (!(floats_budget >= 0.0)) fail("floats_budget", floats_budget, "must be at least 0 (0 turns it off)");
   if (!(divergence_factor > 1.0)) fail("divergence_factor", divergence_factor, "must be greater than 1");
   if (record_every < 0) fail("every", record_every, "must be at least 0 (0 turns it off)");
@@ -134,6 +158,10 @@ std::string_view name(RunStatus status) {
       return "max_iters";
     case RunStatus::kBudget:
       return "budget";
+    case RunStatus::kTimeLimit:
+      return "time_limit";
+    case RunStatus::kInterrupted:
+      return "interrupted";
     case RunStatus::kDiverged:
       return "diverged";
   }

@@ -2,6 +2,7 @@
 // The only iteration loop (SPEC §6): draw the round's sketches, let the method compute one
 // round, account communication, check the stop rules, record scheduled rounds.
 
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -14,18 +15,26 @@ namespace istlab {
 
 struct RunOptions {
   std::int64_t max_iters = 1000;
-  double tolerance = 0.0;           // stop when rel_err ≤ tolerance; 0 = off
-  double floats_budget = 0.0;       // stop when floats_up + floats_down reach it; 0 = off
-  double divergence_factor = 1e6;   // diverged when rel_err exceeds it (or is not finite)
-  std::int64_t record_every = 0;    // record every k-th round; 0 = off
-  int record_log_points = 0;        // record about m log-spaced rounds; 0 = off
-  int threads = 0;                  // worker threads; 0 = the caller's task_arena
+  // Tolerances: converged when any metric falls to its tolerance; 0 = off.
+  double tolerance = 0.0;            // on rel_err
+  double f_gap_tolerance = 0.0;      // on f(x) − f*
+  double grad_norm2_tolerance = 0.0; // on ‖∇f(x)‖²
+  double floats_budget = 0.0;        // stop when floats_up + floats_down reach it; 0 = off
+  double max_seconds = 0.0;          // stop when a cell's compute time reaches it; 0 = off
+  double divergence_factor = 1e6;    // diverged when rel_err exceeds it (or is not finite)
+  std::int64_t record_every = 0;     // record every k-th round; 0 = off
+  int record_log_points = 0;         // record about m log-spaced rounds; 0 = off
+  int threads = 0;                   // worker threads; 0 = the caller's task_arena
+  // Set from outside (e.g. on SIGINT) to abandon the run at the next round.
+  const std::atomic<bool>* interrupt = nullptr;
 
   // Throws std::invalid_argument naming the field and value.
   void validate() const;
 };
 
-enum class RunStatus { kConverged, kMaxIters, kBudget, kDiverged };
+// kTimeLimit depends on the machine's speed, so a sweep using max_seconds is not
+// reproducible to the byte; kInterrupted runs are discarded, never recorded.
+enum class RunStatus { kConverged, kMaxIters, kBudget, kTimeLimit, kDiverged, kInterrupted };
 std::string_view name(RunStatus status);
 
 struct TraceRow {
@@ -41,6 +50,7 @@ struct TraceRow {
 
 struct RunResult {
   RunStatus status = RunStatus::kMaxIters;
+  std::string_view converged_on;  // "rel_err", "f_gap" or "grad_norm2" when converged
   std::int64_t iterations = 0;
   std::vector<TraceRow> trace;
   Vector final_point;

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <functional>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -13,17 +14,71 @@ namespace {
 
 constexpr double kNotApplicable = std::numeric_limits<double>::quiet_NaN();
 
+// One swept key: `size` values, `apply(i, cell)` sets the i-th.
+struct Axis {
+  std::string key;
+  std::size_t size;
+  std::function<void(std::size_t, Cell&)> apply;
+};
+
+template <class T, class Set>
+Axis axis(std::string key, const std::vector<T>& values, Set set) {
+  return {std::move(key), values.size(), [&values, set](std::size_t i, Cell& cell) { set(cell, values[i]); }};
+}
+
+// Calls visit(cell) for every combination of the axes, the first axis slowest.
+void for_each_combination(const std::vector<Axis>& axes, std::size_t depth, Cell& cell,
+                          const std::function<void(Cell&)>& visit) {
+  if (depth == axes.size()) return visit(cell);
+  for (std::size_t i = 0; i < axes[depth].size; ++i) {
+    axes[depth].apply(i, cell);
+    for_each_combination(axes, depth + 1, cell, visit);
+  }
+}
+
+// Replaces the axes named in each zip group by one axis that advances them together.
+std::vector<Axis> zipped(std::vector<Axis> axes, const std::vector<std::vector<std::string>>& groups) {
+  for (const auto& group : groups) {
+    std::vector<Axis> members;
+    std::size_t first_position = axes.size();
+    for (std::size_t position = 0; position < axes.size();) {
+      bool member = false;
+      for (const auto& key : group) member = member || axes[position].key == key;
+      if (member) {
+        first_position = std::min(first_position, position);
+        members.push_back(std::move(axes[position]));
+        axes.erase(axes.begin() + static_cast<std::ptrdiff_t>(position));
+      } else {
+        ++position;
+      }
+    }
+    Axis together{group.front(), members.front().size, [members](std::size_t i, Cell& cell) {
+                    for (const auto& member : members) member.apply(i, cell);
+                  }};
+    axes.insert(axes.begin() + static_cast<std::ptrdiff_t>(first_position), std::move(together));
+  }
+  return axes;
+}
+
 // The field a validate() message names: "dim = 3: ..." → "dim".
 std::string field_of(const std::invalid_argument& error) {
   const std::string message = error.what();
   return message.substr(0, message.find(" = "));
 }
 
-ProblemSpec normalised(ProblemSpec problem) {
+// Parameters the cell's generator or method does not read get one value, so equal cells
+// collapse to one key.
+void normalise(Cell& cell) {
+  ProblemSpec& problem = cell.problem;
   if (problem.generator != "dense") problem.kappa = kNotApplicable;
   if (problem.generator != "tridiagonal") problem.mu = kNotApplicable;
   if (problem.generator == "counterexample") problem.heterogeneity = kNotApplicable;
-  return problem;
+  problem.seed = cell.seed;
+  if (cell.method.name != "ist") cell.method.outer_sketch = true, cell.method.local_steps = 1;
+  if (cell.method.name == "gd") cell.sketch = SketchSpec{};
+  cell.sketch.rand_q = cell.sketch.type == SketchType::kRand
+                           ? cell.sketch.resolved_rand_q(problem.dim, problem.num_workers)
+                           : 0;
 }
 
 std::string cell_text(const Cell& cell) {
@@ -41,9 +96,25 @@ std::string Cell::theory_key() const {
 }
 
 std::vector<Cell> expand_grid(const SweepConfig& config) {
+  std::vector<Axis> problem_axes = {
+      axis("problem.generator", config.generator, [](Cell& c, const std::string& v) { c.problem.generator = v; }),
+      axis("problem.dim", config.dim, [](Cell& c, int v) { c.problem.dim = v; }),
+      axis("problem.num_workers", config.num_workers, [](Cell& c, int v) { c.problem.num_workers = v; }),
+      axis("problem.heterogeneity", config.heterogeneity, [](Cell& c, double v) { c.problem.heterogeneity = v; }),
+      axis("problem.interpolation", config.interpolation, [](Cell& c, bool v) { c.problem.interpolation = v; }),
+      axis("problem.kappa", config.kappa, [](Cell& c, double v) { c.problem.kappa = v; }),
+      axis("problem.mu", config.mu, [](Cell& c, double v) { c.problem.mu = v; }),
+      {"seeds", config.seeds.size(), [&config](std::size_t i, Cell& c) {
+         c.seed = config.seeds[i];
+         c.repeat = static_cast<int>(i);
+       }},
+  };
+  problem_axes = zipped(std::move(problem_axes), config.zip);
+
   std::vector<Cell> cells;
   std::set<std::string> seen;
   auto add = [&](Cell cell, const MethodAxes& entry) {
+    normalise(cell);
     try {
       cell.problem.validate();
     } catch (const std::invalid_argument& error) {
@@ -65,40 +136,26 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
     cells.push_back(std::move(cell));
   };
 
-  for (const auto& generator : config.generator)
-    for (const int dim : config.dim)
-      for (const int workers : config.num_workers)
-        for (const double heterogeneity : config.heterogeneity)
-          for (const bool interpolation : config.interpolation)
-            for (const double kappa : config.kappa)
-              for (const double mu : config.mu)
-                for (const std::uint64_t seed : config.seeds) {
-                  ProblemSpec problem{generator, dim, workers, heterogeneity, interpolation, mu, kappa, seed};
-                  problem = normalised(problem);
-                  for (const auto& entry : config.methods) {
-                    const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;
-                    for (const auto& method_name : entry.method)
-                      for (const auto sketch_type : entry.sketch)
-                        for (const auto scale : entry.scale)
-                          for (const int rand_q : entry.rand_q)
-                            for (const bool outer : entry.outer_sketch)
-                              for (const int local_steps : entry.local_steps)
-                                for (const double step : steps.values) {
-                                  Cell cell;
-                                  cell.problem = problem;
-                                  cell.seed = seed;
-                                  cell.relative_step = steps.relative;
-                                  cell.step_value = step;
-                                  const bool is_ist = method_name == "ist";
-                                  cell.method = {method_name, is_ist ? outer : true, is_ist ? local_steps : 1};
-                                  if (method_name != "gd") cell.sketch = {sketch_type, scale, rand_q};
-                                  cell.sketch.rand_q = cell.sketch.type == SketchType::kRand
-                                                           ? cell.sketch.resolved_rand_q(dim, workers)
-                                                           : 0;
-                                  add(std::move(cell), entry);
-                                }
-                  }
-                }
+  Cell cell;
+  for_each_combination(problem_axes, 0, cell, [&](Cell& problem_cell) {
+    for (const auto& entry : config.methods) {
+      const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;
+      const std::vector<Axis> method_axes = {
+          axis(entry.where + ".method", entry.method, [](Cell& c, const std::string& v) { c.method.name = v; }),
+          axis(entry.where + ".sketch", entry.sketch, [](Cell& c, SketchType v) { c.sketch.type = v; }),
+          axis(entry.where + ".scale", entry.scale, [](Cell& c, SketchScale v) { c.sketch.scale = v; }),
+          axis(entry.where + ".rand_q", entry.rand_q, [](Cell& c, int v) { c.sketch.rand_q = v; }),
+          axis(entry.where + ".outer_sketch", entry.outer_sketch, [](Cell& c, bool v) { c.method.outer_sketch = v; }),
+          axis(entry.where + ".local_steps", entry.local_steps, [](Cell& c, int v) { c.method.local_steps = v; }),
+          axis("step_size", steps.values, [&steps](Cell& c, double v) {
+            c.relative_step = steps.relative;
+            c.step_value = v;
+          }),
+      };
+      Cell method_cell = problem_cell;
+      for_each_combination(method_axes, 0, method_cell, [&](Cell& full) { add(full, entry); });
+    }
+  });
   return cells;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// A sweep's grid: the Cartesian product of every list in the config, per `methods:` entry,
-// the entries forming a union. Parameters a cell's generator or method does not read are
+// A sweep's grid: the Cartesian product of every list in the config (lists named together
+// in `zip:` advance together), per `methods:` entry, the entries forming a union. Parameters a cell's generator or method does not read are
 // normalised (NaN, or the identity sketch for gd), so equal cells appear once.
 
 #include <cstdint>
@@ -16,13 +16,14 @@ namespace istlab {
 
 struct Cell {
   int index = 0;     // position in grid order (the order of the output files)
-  std::string key;   // hash of every resolved parameter
+  std::string key;   // hash of every resolved parameter (not of the build)
   ProblemSpec problem;
   MethodSpec method;
   SketchSpec sketch;
   bool relative_step = false;
   double step_value = 0.0;  // as written: absolute, or a multiple of the theoretical step
   std::uint64_t seed = 0;
+  int repeat = 0;  // position of `seed` in the seeds list: cells differing only here are repeats
 
   // Cells with equal keys share a problem, and a theory.
   std::string problem_key() const { return problem.key(); }

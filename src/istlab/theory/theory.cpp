@@ -44,6 +44,13 @@ Vector expected_c_bar(const Quadratic& problem, const std::vector<WorkerMoments>
   return result / problem.num_workers();
 }
 
+std::string theory_unavailable_reason(const ProblemSpec& spec) {
+  if (spec.generator == "dense" && spec.dim > kMaxDenseTheoryDim)
+    return fmt::format("the theory of dense problems costs O(d³) and is computed up to dim {}, not {}",
+                       kMaxDenseTheoryDim, spec.dim);
+  return "";
+}
+
 Theory compute_theory(const Quadratic& problem, const SketchSpec& sketch) {
   const std::vector<WorkerMoments> moments = sketch_moments(sketch, problem);
   Theory theory;

@@ -3,6 +3,9 @@
 // With B̄ = (1/n) Σ C_i L_i C_i and c̄ = (1/n) Σ C_i b_i, the mean IST iterate follows
 // E[x^{k+1}] = E[x^k] − γ (E[B̄] E[x^k] − E[c̄]) and converges to x^∞ = E[B̄]⁻¹ E[c̄].
 
+#include <string>
+
+#include "istlab/problem/generators.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -26,6 +29,13 @@ struct Theory {
 DenseMatrix expected_b_bar_dense(const Quadratic& problem, const std::vector<WorkerMoments>& moments);
 SparseMatrix expected_b_bar_sparse(const Quadratic& problem, const std::vector<WorkerMoments>& moments);
 Vector expected_c_bar(const Quadratic& problem, const std::vector<WorkerMoments>& moments);
+
+// Dense theory costs O(d³) (eigen-decompositions, factorisations): above this dimension
+// it is not computed, and steps relative to it cannot be resolved.
+inline constexpr int kMaxDenseTheoryDim = 4096;
+
+// Why the theory of problems built from `spec` is not computed, or "" when it is.
+std::string theory_unavailable_reason(const ProblemSpec& spec);
 
 // Throws std::runtime_error when E[B̄] cannot be factorised (singular).
 Theory compute_theory(const Quadratic& problem, const SketchSpec& sketch);

@@ -1,0 +1,92 @@
+#include "istlab/sweep/store.hpp"
+
+#include <fmt/core.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "istlab/io/build_info.hpp"
+#include "istlab/io/files.hpp"
+
+namespace istlab {
+namespace {
+
+constexpr std::string_view kTraceMarker = "#trace\n";
+constexpr std::string_view kTimingMarker = "#timing\n";
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::runtime_error(fmt::format("cannot read {}", path.string()));
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+CellStore::CellStore(std::filesystem::path experiment_dir) : directory_(std::move(experiment_dir) / "cells") {}
+
+std::string CellStore::build_tag() {
+  const BuildInfo& build = build_info();
+  return hex_hash(fmt::format("{}|{}", build.version, build.git_commit));
+}
+
+std::filesystem::path CellStore::record_path(const Cell& cell) const {
+  return directory_ / fmt::format("{}.{}.cell", cell.key, build_tag());
+}
+
+std::filesystem::path CellStore::failure_path(const Cell& cell) const {
+  return directory_ / fmt::format("{}.{}.failed", cell.key, build_tag());
+}
+
+bool CellStore::has(const Cell& cell) const { return std::filesystem::exists(record_path(cell)); }
+
+void CellStore::save(const Cell& cell, const CellRecord& record) const {
+  std::filesystem::create_directories(directory_);
+  write_file_atomically(record_path(cell), record.summary_row + std::string(kTraceMarker) + record.trace_rows +
+                                               std::string(kTimingMarker) + record.timing_rows);
+  std::filesystem::remove(failure_path(cell));
+}
+
+std::optional<CellRecord> CellStore::load(const Cell& cell) const {
+  const auto path = record_path(cell);
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  const std::string text = read_file(path);
+  const auto trace_at = text.find(kTraceMarker);
+  const auto timing_at = text.find(kTimingMarker);
+  if (trace_at == std::string::npos || timing_at == std::string::npos || timing_at < trace_at)
+    throw std::runtime_error(fmt::format("{} is not a cell record; delete it to rerun the cell", path.string()));
+  const auto trace_start = trace_at + kTraceMarker.size();
+  return CellRecord{text.substr(0, trace_at), text.substr(trace_start, timing_at - trace_start),
+                    text.substr(timing_at + kTimingMarker.size())};
+}
+
+void CellStore::save_failure(const Cell& cell, const std::string& message) const {
+  std::filesystem::create_directories(directory_);
+  write_file_atomically(failure_path(cell), message + "\n");
+}
+
+std::optional<std::string> CellStore::failure(const Cell& cell) const {
+  const auto path = failure_path(cell);
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  std::string message = read_file(path);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
+}
+
+int CellStore::import_from(const std::filesystem::path& other_experiment_dir) const {
+  const auto source = other_experiment_dir / "cells";
+  if (!std::filesystem::is_directory(source)) return 0;
+  std::filesystem::create_directories(directory_);
+  int copied = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source)) {
+    const auto extension = entry.path().extension();
+    if (extension != ".cell" && extension != ".failed") continue;
+    write_file_atomically(directory_ / entry.path().filename(), read_file(entry.path()));
+    ++copied;
+  }
+  return copied;
+}
+
+}  // namespace istlab
