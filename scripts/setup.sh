@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libtbb-dev libyaml-cpp-dev libfmt-dev
   libbenchmark-dev libgtest-dev librandom123-dev libspectra-dev
   libcli11-dev nlohmann-json3-dev
+  libopenmpi-dev openmpi-bin
   python3-matplotlib python3-pandas python3-numpy
 )
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "interpolation",
-              "kappa", "mu", "seed", "method", "sketch", "scale", "rand_q", "outer_sketch",
+              "kappa", "mu", "seed", "repeat", "method", "sketch", "scale", "rand_q", "outer_sketch",
               "local_steps", "step_size", "relative_step"]
 TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down"]
-CELLS = PARAMETERS + ["status", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
+CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
                       "floats_up", "floats_down", "lambda_min", "lambda_max", "gd_step", "ist_step",
                       "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd"]
 
@@ -38,6 +38,12 @@ def main(folder):
     check(list(timing.columns) == ["cell_key", "iter", "wall_s"], "timing.csv has cell_key, iter, wall_s")
     # 2 heterogeneity × 2 interpolation × 3 seeds × 3 methods × 2 step sizes
     check(len(cells) == 72 and cells.cell_key.is_unique, f"72 distinct cells (got {len(cells)})")
+    check(cells.cell_key.is_monotonic_increasing and trace.cell_key.is_monotonic_increasing,
+          "rows are sorted by cell key")
+    check(sorted(cells.repeat.unique()) == [0, 1, 2] and (cells.groupby("seed").repeat.nunique() == 1).all(),
+          "repeat numbers the three seeds 0, 1, 2")
+    check(((cells.status == "converged") == (cells.converged_on == "rel_err")).all(),
+          "converged_on names rel_err exactly for converged cells")
     check(manifest["cells"] == 72 and manifest["distinct_problems"] == 12,
           "manifest counts 72 cells on 12 distinct problems")
     for key in ["config_hash", "git_commit", "compiler", "libraries", "threads", "started_at", "finished_at"]:

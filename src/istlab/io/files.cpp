@@ -10,14 +10,14 @@
 
 namespace istlab {
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, bool durable) {
   const std::filesystem::path temporary =
       path.parent_path() / fmt::format(".{}.tmp.{}", path.filename().string(), ::getpid());
   std::FILE* file = std::fopen(temporary.c_str(), "wb");
   if (file == nullptr)
     throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
   const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size() &&
-                       std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
+                       std::fflush(file) == 0 && (!durable || ::fsync(::fileno(file)) == 0);
   const int write_errno = errno;
   if (std::fclose(file) != 0 || !written) {
     std::filesystem::remove(temporary);

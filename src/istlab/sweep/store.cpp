@@ -44,8 +44,12 @@ bool CellStore::has(const Cell& cell) const { return std::filesystem::exists(rec
 
 void CellStore::save(const Cell& cell, const CellRecord& record) const {
   std::filesystem::create_directories(directory_);
-  write_file_atomically(record_path(cell), record.summary_row + std::string(kTraceMarker) + record.trace_rows +
-                                               std::string(kTimingMarker) + record.timing_rows);
+  // Not fsynced: a killed process leaves the old state or the whole file (the rename is
+  // atomic); only a power loss could lose recent cells, which a rerun recomputes.
+  write_file_atomically(record_path(cell),
+                        record.summary_row + std::string(kTraceMarker) + record.trace_rows +
+                            std::string(kTimingMarker) + record.timing_rows,
+                        /*durable=*/false);
   std::filesystem::remove(failure_path(cell));
 }
 

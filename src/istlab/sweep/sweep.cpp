@@ -337,6 +337,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   const std::vector<Cell> cells = shard_cells(config, options.shard);
   check_feasible(config, cells);
   SweepSummary summary;
+  summary.started_at = iso_time(std::chrono::system_clock::now());
   summary.directory = options.out_dir / config.experiment;
   summary.cells = static_cast<int>(cells.size());
   const CellStore store(summary.directory);
@@ -464,6 +465,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
                  {{"cells", cells.size()},
                   {"distinct_problems", problems.size()},
                   {"cells_by_status", by_status},
+                  {"started_at", summary.started_at.empty() ? iso_time(std::chrono::system_clock::now()) : summary.started_at},
                   {"this_run", {{"ran", summary.ran}, {"skipped", summary.skipped}, {"seconds", summary.seconds}}}});
   return missing;
 }

@@ -49,6 +49,7 @@ struct SweepSummary {
   int problems = 0;
   std::map<std::string, int> by_status;
   double seconds = 0.0;
+  std::string started_at;  // UTC, ISO 8601
   bool interrupted = false;
 };
 
