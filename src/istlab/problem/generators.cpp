@@ -29,7 +29,7 @@ RandomStream part_stream(const ProblemSpec& spec, ProblemPart part, int worker =
 
 // Szlendak, Tyurin, Richtárik (ICLR 2022): L_i = (ν_s/4)·tridiag(−1, 2, −1),
 // b_i = (ν_s/4)(−1 + ν_b)e_1, then a common shift so that λ_min(L̄) = mu.
-Quadratic make_tridiagonal(const ProblemSpec& spec) {
+Quadratic make_tridiagonal(const ProblemSpec& spec, const ParallelFor& parallel_for) {
   const int dim = spec.dim;
   const int workers = spec.num_workers;
   std::vector<double> nu_s(workers);
@@ -48,11 +48,9 @@ Quadratic make_tridiagonal(const ProblemSpec& spec) {
   const double mean_lambda_min = mean_nu_s >= 0.0 ? mean_nu_s / 4 * t_min : mean_nu_s / 4 * t_max;
   const double shift = spec.mu - mean_lambda_min;
 
-  std::vector<SparseMatrix> matrices;
-  std::vector<Vector> vectors;
-  matrices.reserve(workers);
-  vectors.reserve(workers);
-  for (int worker = 0; worker < workers; ++worker) {
+  std::vector<SparseMatrix> matrices(workers);
+  std::vector<Vector> vectors(workers);
+  parallel_for(workers, [&](int worker) {
     const double scale = nu_s[worker] / 4.0;
     std::vector<Eigen::Triplet<double>> entries;
     entries.reserve(3 * static_cast<std::size_t>(dim));
@@ -63,13 +61,11 @@ Quadratic make_tridiagonal(const ProblemSpec& spec) {
         entries.emplace_back(j + 1, j, -scale);
       }
     }
-    SparseMatrix matrix(dim, dim);
-    matrix.setFromTriplets(entries.begin(), entries.end());
-    matrices.push_back(std::move(matrix));
-    Vector vector = Vector::Zero(dim);
-    if (!spec.interpolation) vector[0] = scale * (-1.0 + nu_b[worker]);
-    vectors.push_back(std::move(vector));
-  }
+    matrices[worker].resize(dim, dim);
+    matrices[worker].setFromTriplets(entries.begin(), entries.end());
+    vectors[worker] = Vector::Zero(dim);
+    if (!spec.interpolation) vectors[worker][0] = scale * (-1.0 + nu_b[worker]);
+  });
   Vector start = Vector::Zero(dim);
   start[0] = std::sqrt(static_cast<double>(dim));
   return Quadratic::sparse(std::move(matrices), std::move(vectors), std::move(start));
@@ -94,7 +90,7 @@ DenseMatrix random_spd(RandomStream& stream, int dim, double kappa) {
 }
 
 // L_i = (1−h)·S + h·P_i, b_i = (1−h)·c + h·ξ_i.
-Quadratic make_dense(const ProblemSpec& spec) {
+Quadratic make_dense(const ProblemSpec& spec, const ParallelFor& parallel_for) {
   const int dim = spec.dim;
   const double h = spec.heterogeneity;
   const double vector_std = 1.0 / std::sqrt(static_cast<double>(dim));
@@ -103,22 +99,22 @@ Quadratic make_dense(const ProblemSpec& spec) {
   RandomStream shared_vector_stream = part_stream(spec, kSharedVector);
   const Vector shared_vector = gaussian_vector(shared_vector_stream, dim, vector_std);
 
-  std::vector<DenseMatrix> matrices;
-  std::vector<Vector> vectors;
-  for (int worker = 0; worker < spec.num_workers; ++worker) {
+  std::vector<DenseMatrix> matrices(spec.num_workers);
+  std::vector<Vector> vectors(spec.num_workers);
+  parallel_for(spec.num_workers, [&](int worker) {
     if (h == 0.0) {
-      matrices.push_back(shared);
+      matrices[worker] = shared;
     } else {
       RandomStream stream = part_stream(spec, kWorkerMatrix, worker);
-      matrices.push_back((1.0 - h) * shared + h * random_spd(stream, dim, spec.kappa));
+      matrices[worker] = (1.0 - h) * shared + h * random_spd(stream, dim, spec.kappa);
     }
     if (spec.interpolation) {
-      vectors.push_back(Vector::Zero(dim));
+      vectors[worker] = Vector::Zero(dim);
     } else {
       RandomStream stream = part_stream(spec, kWorkerVector, worker);
-      vectors.push_back((1.0 - h) * shared_vector + h * gaussian_vector(stream, dim, vector_std));
+      vectors[worker] = (1.0 - h) * shared_vector + h * gaussian_vector(stream, dim, vector_std);
     }
-  }
+  });
   RandomStream start_stream = part_stream(spec, kStartPoint);
   Vector start = gaussian_vector(start_stream, dim, vector_std);
   return Quadratic::dense(std::move(matrices), std::move(vectors), std::move(start));
@@ -127,7 +123,7 @@ Quadratic make_dense(const ProblemSpec& spec) {
 // The paper's 2×2 example: L = [[1, 5], [5, 100]] on every worker, b = 0. The start point
 // is the unit eigenvector of W̄'s negative eigenvalue for Perm-1 (where E[B̄] = 2·Diag(L)),
 // so f grows along IST's mean step from the first round.
-Quadratic make_counterexample(const ProblemSpec& spec) {
+Quadratic make_counterexample(const ProblemSpec& spec, const ParallelFor& /*parallel_for*/) {
   DenseMatrix matrix(2, 2);
   matrix << 1.0, 5.0, 5.0, 100.0;
   const DenseMatrix expected_b = 2.0 * DenseMatrix(matrix.diagonal().asDiagonal());
@@ -142,7 +138,7 @@ Quadratic make_counterexample(const ProblemSpec& spec) {
 
 struct Generator {
   std::string_view name;
-  Quadratic (*make)(const ProblemSpec&);
+  Quadratic (*make)(const ProblemSpec&, const ParallelFor&);
 };
 
 constexpr std::array kGenerators = {
@@ -200,9 +196,13 @@ std::string ProblemSpec::key() const {
   return key;
 }
 
-Quadratic make_problem(const ProblemSpec& spec) {
+void serial_for(int count, const std::function<void(int)>& body) {
+  for (int i = 0; i < count; ++i) body(i);
+}
+
+Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for) {
   spec.validate();
-  return find_generator(spec.generator)->make(spec);
+  return find_generator(spec.generator)->make(spec, parallel_for);
 }
 
 }  // namespace istlab

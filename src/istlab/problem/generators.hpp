@@ -2,6 +2,7 @@
 // Problem generators of SPEC §1.1, each fully determined by its parameters and seed.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,7 +28,14 @@ struct ProblemSpec {
   std::string key() const;
 };
 
-Quadratic make_problem(const ProblemSpec& spec);
+// Runs body(i) for i in [0, count), possibly in parallel; problem/ stays free of threads and
+// the caller (a sweep) supplies the pool. Each i writes only its own slot.
+using ParallelFor = std::function<void(int count, const std::function<void(int)>& body)>;
+void serial_for(int count, const std::function<void(int)>& body);
+
+// Builds the problem; per-worker matrices are generated through `parallel_for`, which
+// cannot change the result (every worker draws from its own stream).
+Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for = serial_for);
 
 // The registry's names, in table order, for error messages.
 std::string generator_names();

@@ -372,11 +372,15 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
 
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   tbb::task_arena arena(std::max(threads, 1));
+  // Large problems are built in parallel across their workers too.
+  const ParallelFor tbb_for = [](int count, const std::function<void(int)>& body) {
+    tbb::parallel_for(0, count, [&](int i) { body(i); });
+  };
   arena.execute([&] {
     tbb::parallel_for(0, static_cast<int>(problems.size()), [&](int p) {
       if (interrupted()) return;
       try {
-        problems[p].emplace(make_problem(problem_owner[p]->problem));
+        problems[p].emplace(make_problem(problem_owner[p]->problem, tbb_for));
       } catch (const std::invalid_argument& error) {
         config.fail("problem", fmt::format("cannot build the problem '{}': {}", problem_owner[p]->problem_key(),
                                            error.what()));

@@ -1,0 +1,270 @@
+// The sweep engine through its library API: grid language (zip, unions, relative steps,
+// repeats), stop rules as statuses, resuming, dry runs and refusals.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "istlab/io/config.hpp"
+#include "istlab/sweep/grid.hpp"
+#include "istlab/sweep/sweep.hpp"
+
+namespace istlab {
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::path(testing::TempDir()) / ("istlab_sweep_test_" + name);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+SweepOptions quiet_options(const std::filesystem::path& out) {
+  SweepOptions options;
+  options.out_dir = out;
+  options.threads = 2;
+  options.progress = ProgressMode::kQuiet;
+  return options;
+}
+
+// cells.csv as one map per row, column name → field.
+std::vector<std::map<std::string, std::string>> read_cells(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+  auto split = [](const std::string& text) {
+    std::vector<std::string> fields;
+    std::stringstream stream(text);
+    std::string field;
+    while (std::getline(stream, field, ',')) fields.push_back(field);
+    if (!text.empty() && text.back() == ',') fields.emplace_back();
+    return fields;
+  };
+  std::getline(in, line);
+  header = split(line);
+  while (std::getline(in, line)) {
+    const auto fields = split(line);
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = i < fields.size() ? fields[i] : "";
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string config_error(const std::string& text) {
+  try {
+    expand_grid(parse_config(text, "grid.yaml"));
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+const std::string kSmall = R"(experiment: small
+problem: {generator: tridiagonal, dim: 16, num_workers: 4, heterogeneity: 0.1, mu: 0.1}
+methods:
+  - method: gd
+  - method: ist
+    sketch: perm
+step_size: {relative: [0.5, 1.0]}
+seeds: [1, 2]
+run: {max_iters: 50, record: {every: 10}}
+)";
+
+TEST(Grid, ZipAdvancesKeysTogether) {
+  const auto cells = expand_grid(parse_config(
+      "problem: {dim: [4, 16, 64], num_workers: [4, 16, 64]}\nzip: [problem.dim, problem.num_workers]\n"
+      "methods: [{method: gd}]\nstep_size: 0.1\n",
+      "zip.yaml"));
+  ASSERT_EQ(cells.size(), 3u);  // not 9
+  for (const auto& cell : cells) EXPECT_EQ(cell.problem.dim, cell.problem.num_workers);
+}
+
+TEST(Grid, SeveralZipGroupsAndSeeds) {
+  const auto cells = expand_grid(parse_config(
+      "problem: {generator: dense, dim: [4, 8], num_workers: [2, 4], heterogeneity: [0, 0.5], kappa: [10, 100]}\n"
+      "zip: [[problem.dim, problem.num_workers], [problem.heterogeneity, problem.kappa]]\n"
+      "methods: [{method: gd}]\nstep_size: 0.1\nseeds: [1, 2, 3]\n",
+      "zip.yaml"));
+  EXPECT_EQ(cells.size(), 2u * 2u * 3u);
+  for (const auto& cell : cells) EXPECT_EQ(cell.problem.kappa, cell.problem.heterogeneity == 0 ? 10 : 100);
+}
+
+TEST(Grid, ZipOfUnequalLengthsNamesLineAndKey) {
+  const std::string message = config_error(
+      "problem: {dim: [4, 16, 64], num_workers: [4, 16]}\nzip: [problem.dim, problem.num_workers]\n"
+      "methods: [{method: gd}]\nstep_size: 0.1\n");
+  EXPECT_NE(message.find("grid.yaml:2:20: zip: 'problem.num_workers' has 2 values but 'problem.dim' has 3"),
+            std::string::npos)
+      << message;
+}
+
+TEST(Grid, ZipOfUnknownKeyIsRejected) {
+  const std::string message = config_error(
+      "problem: {dim: [4, 16]}\nzip: [problem.dim, methods.sketch]\nmethods: [{method: gd}]\nstep_size: 0.1\n");
+  EXPECT_NE(message.find("'methods.sketch' cannot be zipped"), std::string::npos) << message;
+}
+
+TEST(Grid, UnionOfMethodGridsKeepsEachEntrysOptions) {
+  const auto cells = expand_grid(parse_config(
+      "problem: {dim: 8, num_workers: 2}\nmethods:\n  - method: [gd, dcgd]\n    sketch: [perm, rand]\n"
+      "  - method: ist\n    sketch: perm\n    local_steps: [1, 2, 4]\nstep_size: [0.01, 0.02]\n",
+      "union.yaml"));
+  // gd: 2 steps (the sketch axis collapses); dcgd: 2 sketches × 2 steps; ist: 3 τ × 2 steps.
+  EXPECT_EQ(cells.size(), 2u + 4u + 6u);
+  for (const auto& cell : cells) {
+    if (cell.method.name != "ist") {
+      EXPECT_EQ(cell.method.local_steps, 1);
+    }
+    if (cell.method.name == "gd") {
+      EXPECT_EQ(cell.sketch.type, SketchType::kIdentity);
+    }
+  }
+}
+
+TEST(Grid, RepeatsAreSeedsZeroToNMinusOne) {
+  const auto cells = expand_grid(parse_config("methods: [{method: gd}]\nstep_size: 0.1\nrepeats: 4\n", "r.yaml"));
+  ASSERT_EQ(cells.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(cells[i].seed, static_cast<std::uint64_t>(i));
+    EXPECT_EQ(cells[i].repeat, i);
+  }
+  EXPECT_NE(config_error("methods: [{method: gd}]\nstep_size: 0.1\nseeds: [1]\nrepeats: 4\n").find("not both"),
+            std::string::npos);
+}
+
+TEST(Grid, UnknownKeysAtAnyDepth) {
+  EXPECT_NE(config_error("methods: [{method: gd, sketches: perm}]\nstep_size: 0.1\n").find("methods[0].sketches"),
+            std::string::npos);
+  EXPECT_NE(config_error("methods: [{method: gd}]\nstep_size: {relativ: 1}\n").find("step_size.relativ"),
+            std::string::npos);
+  EXPECT_NE(config_error("methods: [{method: gd}]\nstep_size: 0.1\nrun: {record: {evry: 2}}\n").find("run.record.evry"),
+            std::string::npos);
+  EXPECT_NE(config_error("methods: [{method: gd}]\nstep_size: 0.1\nrun: {tolerance: {f_gapp: 1}}\n")
+                .find("run.tolerance.f_gapp"),
+            std::string::npos);
+}
+
+TEST(Sweep, RelativeStepsUseEachMethodsTheoreticalStep) {
+  const auto out = fresh_dir("relative");
+  run_sweep(parse_config(kSmall, "small.yaml"), quiet_options(out), std::cerr);
+  const auto rows = read_cells(out / "small" / "cells.csv");
+  ASSERT_EQ(rows.size(), 8u);
+  for (const auto& row : rows) {
+    const double relative = std::stod(row.at("relative_step"));
+    const double unit = std::stod(row.at(row.at("method") == "ist" ? "ist_step" : "gd_step"));
+    EXPECT_DOUBLE_EQ(std::stod(row.at("step_size")), relative * unit) << row.at("method");
+  }
+}
+
+TEST(Sweep, EveryStopRuleIsAStatus) {
+  const std::string base = R"(problem: {generator: dense, dim: 12, num_workers: 3, heterogeneity: 0.5, kappa: 10}
+methods: [{method: gd}]
+)";
+  auto status_of = [&](const std::string& name, const std::string& rest) {
+    const auto out = fresh_dir(name);
+    run_sweep(parse_config("experiment: " + name + "\n" + base + rest, name + ".yaml"), quiet_options(out), std::cerr);
+    const auto rows = read_cells(out / name / "cells.csv");
+    return std::make_pair(rows.at(0).at("status"), rows.at(0).at("converged_on"));
+  };
+  EXPECT_EQ(status_of("max_iters", "step_size: {relative: 0.5}\nrun: {max_iters: 5}\n"),
+            std::make_pair(std::string("max_iters"), std::string()));
+  EXPECT_EQ(status_of("rel_err", "step_size: {relative: 1}\nrun: {max_iters: 100000, tolerance: 1e-8}\n"),
+            std::make_pair(std::string("converged"), std::string("rel_err")));
+  EXPECT_EQ(status_of("f_gap", "step_size: {relative: 1}\nrun: {max_iters: 100000, tolerance: {f_gap: 1e-9}}\n"),
+            std::make_pair(std::string("converged"), std::string("f_gap")));
+  EXPECT_EQ(status_of("grad", "step_size: {relative: 1}\nrun: {max_iters: 100000, tolerance: {grad_norm2: 1e-9}}\n"),
+            std::make_pair(std::string("converged"), std::string("grad_norm2")));
+  EXPECT_EQ(status_of("budget", "step_size: {relative: 1}\nrun: {max_iters: 1000, floats_budget: 240}\n").first,
+            "budget");  // gd, d = 12: 24 floats per round
+  EXPECT_EQ(status_of("time", "step_size: {relative: 1}\nrun: {max_iters: 100000000, max_seconds: 1e-9}\n").first,
+            "time_limit");
+  EXPECT_EQ(status_of("diverged", "step_size: {relative: 5}\nrun: {max_iters: 100000}\n").first, "diverged");
+}
+
+TEST(Sweep, ChangingOneAxisRunsOnlyTheNewCells) {
+  const auto out = fresh_dir("resume");
+  const SweepOptions options = quiet_options(out);
+  const std::string one_step = kSmall.substr(0, kSmall.find("step_size")) + "step_size: {relative: [0.5]}\n" +
+                               kSmall.substr(kSmall.find("seeds"));
+  const SweepSummary first = run_sweep(parse_config(one_step, "small.yaml"), options, std::cerr);
+  EXPECT_EQ(first.ran, 4);
+  const SweepSummary second = run_sweep(parse_config(kSmall, "small.yaml"), options, std::cerr);
+  EXPECT_EQ(second.skipped, 4);
+  EXPECT_EQ(second.ran, 4);
+  SweepOptions force = options;
+  force.force = true;
+  EXPECT_EQ(run_sweep(parse_config(kSmall, "small.yaml"), force, std::cerr).ran, 8);
+  std::ostringstream status;
+  EXPECT_EQ(report_status(parse_config(kSmall, "small.yaml"), options, status), 0);
+  EXPECT_NE(status.str().find("8 cells: 8 done, 0 missing, 0 failed"), std::string::npos) << status.str();
+}
+
+TEST(Sweep, StatusListsMissingCells) {
+  const auto out = fresh_dir("status");
+  std::ostringstream status;
+  EXPECT_EQ(report_status(parse_config(kSmall, "small.yaml"), quiet_options(out), status), 8);
+  EXPECT_NE(status.str().find("0 done, 8 missing"), std::string::npos) << status.str();
+}
+
+TEST(Sweep, DryRunCountsCellsProblemsAndDoneCells) {
+  const auto out = fresh_dir("dry");
+  std::ostringstream text;
+  describe_sweep(parse_config(kSmall, "small.yaml"), quiet_options(out), text);
+  EXPECT_NE(text.str().find("small: 8 cells, 2 distinct problems, 4 distinct theories"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("done: 0 of 8 cells"), std::string::npos) << text.str();
+  EXPECT_FALSE(std::filesystem::exists(out));  // a dry run writes nothing
+}
+
+TEST(Sweep, ShardsPartitionTheGrid) {
+  const auto cells = expand_grid(parse_config(kSmall, "small.yaml"));
+  for (int count : {2, 3, 5}) {
+    std::size_t total = 0;
+    for (int index = 1; index <= count; ++index)
+      for (const auto& cell : cells) total += Shard{index, count}.contains(cell) ? 1 : 0;
+    EXPECT_EQ(total, cells.size());
+  }
+  EXPECT_THROW(Shard::parse("3/2"), std::invalid_argument);
+  EXPECT_THROW(Shard::parse("1of2"), std::invalid_argument);
+  EXPECT_EQ(Shard::parse("2/7").count, 7);
+}
+
+TEST(Sweep, RefusesAGridWhoseLargestCellCannotFit) {
+  const SweepConfig config = parse_config(
+      "problem: {generator: dense, dim: [10, 2000000], num_workers: 4}\nmethods: [{method: gd}]\nstep_size: 0.1\n",
+      "huge.yaml");
+  const auto out = fresh_dir("huge");
+  std::ostringstream text;
+  try {
+    describe_sweep(config, quiet_options(out), text);
+    FAIL() << "the dry run accepted a cell of tens of terabytes";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("huge.yaml:1:10: problem: the largest cell"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("needs about"), std::string::npos);
+  }
+  EXPECT_THROW(run_sweep(config, quiet_options(out), std::cerr), ConfigError);
+}
+
+TEST(Sweep, RelativeStepNeedsComputableTheory) {
+  const SweepConfig config = parse_config(
+      "problem: {generator: dense, dim: 5000, num_workers: 2}\nmethods: [{method: gd}]\nstep_size: {relative: 1}\n",
+      "big.yaml");
+  try {
+    run_sweep(config, quiet_options(fresh_dir("big")), std::cerr);
+    FAIL() << "a relative step without theory was accepted";
+  } catch (const ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("big.yaml:3:12: step_size: relative step sizes need the theory"), std::string::npos)
+        << message;
+  }
+}
+
+}  // namespace
+}  // namespace istlab
