@@ -127,6 +127,27 @@ TEST(Grid, UnionOfMethodGridsKeepsEachEntrysOptions) {
   }
 }
 
+TEST(Grid, IdentityIgnoresTheScaleSoDuplicatesCollapse) {
+  const auto cells = expand_grid(parse_config(
+      "methods: [{method: ist, sketch: identity, scale: [unbiased, none, sqrt_n, diag_precond]}]\nstep_size: 0.1\n",
+      "i.yaml"));
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].sketch.scale, SketchScale::kUnbiased);
+}
+
+TEST(Grid, DuplicateAndNonScalarKeysAreRejected) {
+  EXPECT_NE(config_error("problem: {dim: 8, dim: 50}\nmethods: [{method: gd}]\nstep_size: 0.1\n")
+                .find("grid.yaml:1:19: problem.dim: key 'dim' appears twice"),
+            std::string::npos);
+  EXPECT_NE(config_error("problem: {{a: 1}: 2}\nmethods: [{method: gd}]\nstep_size: 0.1\n").find("a plain name"),
+            std::string::npos);
+}
+
+TEST(Grid, AbsurdGridsAreRefusedBeforeExpansion) {
+  EXPECT_NE(config_error("methods: [{method: gd}]\nstep_size: 0.1\nrepeats: 2000000000\n").find("at most"),
+            std::string::npos);
+}
+
 TEST(Grid, RepeatsAreSeedsZeroToNMinusOne) {
   const auto cells = expand_grid(parse_config("methods: [{method: gd}]\nstep_size: 0.1\nrepeats: 4\n", "r.yaml"));
   ASSERT_EQ(cells.size(), 4u);
@@ -203,6 +224,37 @@ TEST(Sweep, ChangingOneAxisRunsOnlyTheNewCells) {
   std::ostringstream status;
   EXPECT_EQ(report_status(parse_config(kSmall, "small.yaml"), options, status), 0);
   EXPECT_NE(status.str().find("8 cells: 8 done, 0 missing, 0 failed"), std::string::npos) << status.str();
+}
+
+TEST(Sweep, ChangingRunOptionsOrSeedOrderInvalidatesStoredCells) {
+  const auto out = fresh_dir("stale");
+  const SweepOptions options = quiet_options(out);
+  run_sweep(parse_config(kSmall, "small.yaml"), options, std::cerr);
+  std::string longer = kSmall;
+  longer.replace(longer.find("max_iters: 50"), 13, "max_iters: 60");
+  EXPECT_EQ(run_sweep(parse_config(longer, "small.yaml"), options, std::cerr).skipped, 0);
+  std::string reordered = longer;
+  reordered.replace(reordered.find("seeds: [1, 2]"), 13, "seeds: [2, 1]");  // repeat numbers change
+  EXPECT_EQ(run_sweep(parse_config(reordered, "small.yaml"), options, std::cerr).skipped, 0);
+  for (const auto& row : read_cells(out / "small" / "cells.csv")) {
+    EXPECT_EQ(row.at("iterations"), "60");
+    EXPECT_EQ(row.at("repeat"), row.at("seed") == "2" ? "0" : "1");
+  }
+}
+
+TEST(Sweep, AnUnbuildableProblemFailsOnlyItsCells) {
+  // d = 1 with strong heterogeneity: some seed draws a worker with a negative diagonal.
+  const std::string text =
+      "experiment: unbuildable\nproblem: {generator: tridiagonal, dim: 1, num_workers: 3, heterogeneity: 0.5, mu: 0.1}\n"
+      "methods: [{method: gd}]\nstep_size: 0.1\nrepeats: 20\nrun: {max_iters: 5}\n";
+  const auto out = fresh_dir("unbuildable");
+  const SweepSummary summary = run_sweep(parse_config(text, "u.yaml"), quiet_options(out), std::cerr);
+  EXPECT_GT(summary.failed, 0);
+  EXPECT_LT(summary.failed, 20);
+  EXPECT_EQ(summary.by_status.at("max_iters"), 20 - summary.failed);
+  std::ostringstream status;
+  report_status(parse_config(text, "u.yaml"), quiet_options(out), status);
+  EXPECT_NE(status.str().find("positive diagonal"), std::string::npos) << status.str();
 }
 
 TEST(Sweep, StatusListsMissingCells) {

@@ -45,8 +45,13 @@ class Decoder {
 
   void check_keys(const YAML::Node& map, const std::string& where, const std::vector<std::string>& allowed) {
     if (!map.IsMap()) fail(map, where, fmt::format("expected a mapping, got '{}'", shown(map)));
+    std::set<std::string> seen;
     for (const auto& entry : map) {
-      const std::string key = entry.first.as<std::string>();
+      if (!entry.first.IsScalar())
+        fail(entry.first, where.empty() ? "(top level)" : where, fmt::format("a key must be a plain name, got '{}'", shown(entry.first)));
+      const std::string key = entry.first.Scalar();
+      if (!seen.insert(key).second)
+        fail(entry.first, where.empty() ? key : where + "." + key, fmt::format("key '{}' appears twice", key));
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string valid;
         for (const auto& name : allowed) valid += (valid.empty() ? "" : ", ") + name;

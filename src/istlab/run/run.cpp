@@ -17,6 +17,7 @@ namespace {
 std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points) {
   std::vector<std::int64_t> rounds;
   if (points <= 0 || max_iters <= 0) return rounds;
+  points = static_cast<int>(std::min<std::int64_t>(points, max_iters));  // more would repeat rounds
   const double log_max = std::log(static_cast<double>(max_iters));
   for (int p = 0; p < points; ++p) {
     const double fraction = points == 1 ? 1.0 : static_cast<double>(p) / (points - 1);

@@ -101,7 +101,7 @@ void SketchSpec::validate(int dim) const {
 }
 
 int SketchSpec::resolved_rand_q(int dim, int num_workers) const {
-  return rand_q > 0 ? rand_q : (dim + num_workers - 1) / num_workers;
+  return rand_q > 0 ? rand_q : static_cast<int>((static_cast<long long>(dim) + num_workers - 1) / num_workers);
 }
 
 double RoundSketch::mean_support() const {
@@ -138,7 +138,7 @@ int Sketcher::max_support() const {
     case SketchType::kIdentity:
       return dim_;
     case SketchType::kPerm:
-      return dim_ >= num_workers_ ? (dim_ + num_workers_ - 1) / num_workers_ : 1;
+      return dim_ >= num_workers_ ? static_cast<int>((static_cast<long long>(dim_) + num_workers_ - 1) / num_workers_) : 1;
     case SketchType::kRand:
       return rand_q_;
   }

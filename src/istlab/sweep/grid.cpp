@@ -13,6 +13,7 @@ namespace istlab {
 namespace {
 
 constexpr double kNotApplicable = std::numeric_limits<double>::quiet_NaN();
+constexpr double kMaxCells = 1e7;
 
 // One swept key: `size` values, `apply(i, cell)` sets the i-th.
 struct Axis {
@@ -76,16 +77,25 @@ void normalise(Cell& cell) {
   problem.seed = cell.seed;
   if (cell.method.name != "ist") cell.method.outer_sketch = true, cell.method.local_steps = 1;
   if (cell.method.name == "gd") cell.sketch = SketchSpec{};
+  // SPEC §2 defines scales for perm and rand; the identity keeps every coordinate at 1.
+  if (cell.sketch.type == SketchType::kIdentity) cell.sketch.scale = SketchScale::kUnbiased;
   cell.sketch.rand_q = cell.sketch.type == SketchType::kRand
                            ? cell.sketch.resolved_rand_q(problem.dim, problem.num_workers)
                            : 0;
 }
 
-std::string cell_text(const Cell& cell) {
-  return fmt::format("{}|method={}|outer={}|tau={}|sketch={}|scale={}|q={}|step={}{}|seed={}",
-                     cell.problem.key(), cell.method.name, cell.method.outer_sketch,
-                     cell.method.local_steps, name(cell.sketch.type), name(cell.sketch.scale),
-                     cell.sketch.rand_q, cell.relative_step ? "rel:" : "", cell.step_value, cell.seed);
+// Everything a cell's record depends on: its parameters, its repeat number (written into
+// the record) and the run options (stop rules, record schedule), so a stored cell is reused
+// only when it would come out the same.
+std::string cell_text(const Cell& cell, const RunOptions& run) {
+  return fmt::format(
+      "{}|method={}|outer={}|tau={}|sketch={}|scale={}|q={}|step={}{}|seed={}|repeat={}"
+      "|run={},{},{},{},{},{},{},{},{}",
+      cell.problem.key(), cell.method.name, cell.method.outer_sketch, cell.method.local_steps,
+      name(cell.sketch.type), name(cell.sketch.scale), cell.sketch.rand_q, cell.relative_step ? "rel:" : "",
+      cell.step_value, cell.seed, cell.repeat, run.max_iters, run.tolerance, run.f_gap_tolerance,
+      run.grad_norm2_tolerance, run.floats_budget, run.max_seconds, run.divergence_factor, run.record_every,
+      run.record_log_points);
 }
 
 }  // namespace
@@ -111,6 +121,20 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
   };
   problem_axes = zipped(std::move(problem_axes), config.zip);
 
+  // Refuse absurd grids before building them.
+  double problem_combinations = 1.0;
+  for (const auto& problem_axis : problem_axes) problem_combinations *= static_cast<double>(problem_axis.size);
+  double method_combinations = 0.0;
+  for (const auto& entry : config.methods) {
+    const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;
+    method_combinations += static_cast<double>(entry.method.size() * entry.sketch.size() * entry.scale.size() *
+                                               entry.rand_q.size() * entry.outer_sketch.size() *
+                                               entry.local_steps.size() * steps.values.size());
+  }
+  if (problem_combinations * method_combinations > kMaxCells)
+    config.fail("methods", fmt::format("the grid has {:.3g} cells; a sweep takes at most {:.0f}",
+                                       problem_combinations * method_combinations, kMaxCells));
+
   std::vector<Cell> cells;
   std::set<std::string> seen;
   auto add = [&](Cell cell, const MethodAxes& entry) {
@@ -130,7 +154,7 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
     } catch (const std::invalid_argument& error) {
       config.fail(entry.where + "." + field_of(error), error.what());
     }
-    cell.key = hex_hash(cell_text(cell));
+    cell.key = hex_hash(cell_text(cell, config.run));
     if (!seen.insert(cell.key).second) return;
     cell.index = static_cast<int>(cells.size());
     cells.push_back(std::move(cell));

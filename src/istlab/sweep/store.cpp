@@ -29,7 +29,7 @@ CellStore::CellStore(std::filesystem::path experiment_dir) : directory_(std::mov
 
 std::string CellStore::build_tag() {
   const BuildInfo& build = build_info();
-  return hex_hash(fmt::format("{}|{}", build.version, build.git_commit));
+  return hex_hash(fmt::format("{}|{}|{}", build.version, build.git_commit, build.git_dirty ? "dirty" : "clean"));
 }
 
 std::filesystem::path CellStore::record_path(const Cell& cell) const {
@@ -40,7 +40,14 @@ std::filesystem::path CellStore::failure_path(const Cell& cell) const {
   return directory_ / fmt::format("{}.{}.failed", cell.key, build_tag());
 }
 
-bool CellStore::has(const Cell& cell) const { return std::filesystem::exists(record_path(cell)); }
+bool CellStore::has(const Cell& cell) const {
+  // A record that cannot be read back (e.g. emptied by a power loss) counts as missing.
+  try {
+    return load(cell).has_value();
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
 
 void CellStore::save(const Cell& cell, const CellRecord& record) const {
   std::filesystem::create_directories(directory_);

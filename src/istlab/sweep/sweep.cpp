@@ -317,7 +317,8 @@ std::uint64_t estimate_cell_bytes(const Cell& cell) {
   double method = n * support * (8 + 4) + d * 4;  // round sketch
   if (cell.method.name == "gd" || !cell.method.outer_sketch) method += n * d * 8;
   else method += 3 * n * support * 8;
-  return static_cast<std::uint64_t>(problem + theory + method);
+  const double total = problem + theory + method;
+  return total >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(total);
 }
 
 std::uint64_t available_memory_bytes() {
@@ -364,6 +365,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   }
   summary.problems = static_cast<int>(problem_owner.size());
   std::vector<std::optional<Quadratic>> problems(problem_owner.size());
+  std::vector<std::string> problem_errors(problem_owner.size());
   std::vector<std::optional<Theory>> theories(theory_owner.size());
   std::vector<std::string> theory_errors(theory_owner.size());
   Progress progress(static_cast<int>(todo.size()), options.progress, log);
@@ -379,18 +381,20 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   arena.execute([&] {
     tbb::parallel_for(0, static_cast<int>(problems.size()), [&](int p) {
       if (interrupted()) return;
+      // A problem that fails SPEC §1's checks (e.g. a tridiagonal draw with a negative
+      // diagonal at large s) fails its own cells; the rest of the grid still runs.
       try {
         problems[p].emplace(make_problem(problem_owner[p]->problem, tbb_for));
       } catch (const std::invalid_argument& error) {
-        config.fail("problem", fmt::format("cannot build the problem '{}': {}", problem_owner[p]->problem_key(),
-                                           error.what()));
+        problem_errors[p] = fmt::format("cannot build the problem '{}': {}", problem_owner[p]->problem_key(), error.what());
       }
     });
     tbb::parallel_for(0, static_cast<int>(theories.size()), [&](int t) {
       const Cell& owner = *theory_owner[t];
-      if (interrupted() || !theory_unavailable_reason(owner.problem).empty()) return;
+      const auto& problem = problems[problem_index.at(owner.problem_key())];
+      if (interrupted() || !problem || !theory_unavailable_reason(owner.problem).empty()) return;
       try {
-        theories[t].emplace(compute_theory(*problems[problem_index.at(owner.problem_key())], owner.sketch));
+        theories[t].emplace(compute_theory(*problem, owner.sketch));
       } catch (const std::exception& error) {
         theory_errors[t] = error.what();
       }
@@ -398,22 +402,29 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
     tbb::parallel_for(0, static_cast<int>(todo.size()), [&](int c) {
       if (interrupted()) return;
       const Cell& cell = *todo[c];
-      const Quadratic& problem = *problems[problem_index.at(cell.problem_key())];
+      const int p = problem_index.at(cell.problem_key());
       const int t = theory_index.at(cell.theory_key());
       const Theory* theory = theories[t] ? &*theories[t] : nullptr;
       std::string status;
       try {
+        if (!problems[p]) throw std::runtime_error(problem_errors[p]);
+        const Quadratic& problem = *problems[p];
         if (cell.relative_step && theory == nullptr)
           throw std::runtime_error(fmt::format("its relative step needs the theory, which failed: {}", theory_errors[t]));
+        // x^∞ and 1/λ_max(E[B̄]) describe IST's table form (SPEC §4). Without the outer
+        // sketch the mean step is L̄E[C]x − b̄ = ∇f for unbiased sketches, so GD's unit applies
+        // and there is no x^∞ to measure against; local steps keep IST's unit per step.
         const bool is_ist = cell.method.name == "ist";
-        const double unit = cell.relative_step ? (is_ist ? theory->ist_step : theory->gd_step) : 1.0;
+        const bool ist_table_form = is_ist && cell.method.outer_sketch && cell.method.local_steps == 1;
+        const bool ist_unit = is_ist && cell.method.outer_sketch;
+        const double unit = cell.relative_step ? (ist_unit ? theory->ist_step : theory->gd_step) : 1.0;
         const double step_size = cell.step_value * unit;
         const Sketcher sketcher(cell.sketch, problem);
         auto method = make_method(cell.method, problem, sketcher);
         RunOptions run_options = config.run;
         run_options.interrupt = options.interrupt;
         const RunResult run = run_method(problem, sketcher, *method, step_size, cell.seed, run_options,
-                                         is_ist && theory ? &theory->fixed_point : nullptr);
+                                         ist_table_form && theory ? &theory->fixed_point : nullptr);
         if (run.status == RunStatus::kInterrupted) return;
         store.save(cell, make_record(cell, step_size, run, theory));
         status = name(run.status);
@@ -447,7 +458,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   std::vector<std::string> missing;
   std::map<std::string, int> by_status;
   for (const auto& cell : cells) {
-    const auto record = store.load(cell);
+    const auto record = store.has(cell) ? store.load(cell) : std::nullopt;
     if (!record) {
       missing.push_back(cell.key);
       ++by_status[store.failure(cell) ? "failed" : "missing"];
@@ -582,6 +593,12 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
         throw ConfigError(fmt::format("{}: not a manifest: {}", manifest_path.string(), error.what()));
       }
       const std::string hash = manifest.at("config_hash").get<std::string>();
+      const std::string tag = manifest.value("build_tag", "");
+      if (tag != CellStore::build_tag())
+        throw ConfigError(fmt::format("{}: made by istlab build {} ({}), this is build {} ({}); merge with the "
+                                      "build that ran the shards, or rerun them with this one",
+                                      manifest_path.string(), tag, manifest.value("git_commit", "?"),
+                                      CellStore::build_tag(), build_info().git_commit));
       if (!config) {
         config = parse_config(manifest.at("config_text").get<std::string>(), manifest.at("config_path").get<std::string>());
         config_hash = hash;
