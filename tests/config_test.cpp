@@ -165,6 +165,25 @@ TEST(Config, SeedsMustBeNonNegativeIntegers) {
   EXPECT_NE(error_of(replaced(kValid, "seeds: [1, 2]", "seeds: [1.5]")).find("expected an integer"), std::string::npos);
 }
 
+TEST(Config, QuickSectionOverridesKeysWhenAsked) {
+  const std::string text = kValid + "quick:\n  problem: {dim: 4}\n  repeats: 1\n  run: {max_iters: 5}\n";
+  const SweepConfig full = parse_config(text, "q.yaml");
+  EXPECT_EQ(full.dim, (std::vector<int>{8, 16}));
+  EXPECT_EQ(full.run.max_iters, 50);
+  EXPECT_FALSE(full.quick);
+  const SweepConfig quick = parse_config(text, "q.yaml", true);
+  EXPECT_TRUE(quick.quick);
+  EXPECT_EQ(quick.dim, (std::vector<int>{4}));
+  EXPECT_EQ(quick.num_workers, (std::vector<int>{4}));  // merged, not replaced
+  EXPECT_EQ(quick.generator, (std::vector<std::string>{"dense"}));
+  EXPECT_EQ(quick.seeds, (std::vector<std::uint64_t>{0}));  // repeats replaced the seeds
+  EXPECT_EQ(quick.run.max_iters, 5);
+  EXPECT_EQ(quick.run.record_every, 10);
+  EXPECT_NE(error_of(kValid + "quick: {problem: {dims: 4}}\n").find("bad.yaml:17:25: problem.dims"), std::string::npos)
+      << error_of(kValid + "quick: {problem: {dims: 4}}\n");
+  EXPECT_THROW(parse_config(kValid, "q.yaml", true), ConfigError);
+}
+
 TEST(Config, MissingFileIsAConfigError) {
   EXPECT_THROW(load_config("/nonexistent/istlab.yaml"), ConfigError);
 }

@@ -146,6 +146,11 @@ TEST(Grid, DuplicateAndNonScalarKeysAreRejected) {
 TEST(Grid, AbsurdGridsAreRefusedBeforeExpansion) {
   EXPECT_NE(config_error("methods: [{method: gd}]\nstep_size: 0.1\nrepeats: 2000000000\n").find("at most"),
             std::string::npos);
+  // Each axis is small, the product is not.
+  EXPECT_NE(config_error("problem: {dim: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nmethods: [{method: gd}]\n"
+                         "step_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nrepeats: 200000\n")
+                .find("the grid has 2e+07 cells; a sweep takes at most 10000000"),
+            std::string::npos);
 }
 
 TEST(Grid, RepeatsAreSeedsZeroToNMinusOne) {

@@ -55,8 +55,9 @@ int interrupted_exit(const istlab::SweepSummary& summary) {
   return kRunFailure;
 }
 
-int sweep_command(const std::string& config_path, istlab::SweepOptions options, bool dry_run, bool use_mpi) {
-  const istlab::SweepConfig config = istlab::load_config(config_path);
+int sweep_command(const std::string& config_path, istlab::SweepOptions options, bool dry_run, bool use_mpi,
+                  bool quick) {
+  const istlab::SweepConfig config = istlab::load_config(config_path, quick);
   if (dry_run) {
     istlab::describe_sweep(config, options, std::cout);
     return 0;
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
   bool dry_run = false;
   bool quiet = false;
   bool use_mpi = false;
+  bool quick = false;
   std::string out_dir = "results";
   std::string shard = "1/1";
   std::vector<std::string> shard_dirs;
@@ -123,11 +125,13 @@ int main(int argc, char** argv) {
   sweep->add_flag("--dry-run", dry_run, "print cells, axes, distinct problems, memory and what is done; run nothing");
   sweep->add_flag("--mpi", use_mpi, "share the cells among MPI ranks (mpirun -np P istlab sweep X.yaml --mpi)");
   sweep->add_flag("--quiet", quiet, "no progress output");
+  sweep->add_flag("--quick", quick, "apply the config's quick: section (a smaller sweep, for tests)");
 
   auto* status = app.add_subcommand("status", "list done, missing and failed cells of a sweep");
   status->add_option("config", config_path, "the sweep config (YAML)")->required();
   status->add_option("--out", out_dir, "the folder given to sweep --out")->capture_default_str();
   status->add_option("--shard", shard, "only this slice of the grid, e.g. 2/4")->capture_default_str();
+  status->add_flag("--quick", quick, "the config's quick: variant");
 
   auto* merge = app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
   merge->add_option("shard_dirs", shard_dirs, "the --out folders of the shards")->required();
@@ -158,9 +162,9 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_interrupt);
   try {
     options.shard = istlab::Shard::parse(shard);
-    if (*sweep) return sweep_command(config_path, options, dry_run, use_mpi);
+    if (*sweep) return sweep_command(config_path, options, dry_run, use_mpi, quick);
     if (*status) {
-      const int not_done = istlab::report_status(istlab::load_config(config_path), options, std::cout);
+      const int not_done = istlab::report_status(istlab::load_config(config_path, quick), options, std::cout);
       return not_done == 0 ? 0 : kRunFailure;
     }
     if (*merge) {

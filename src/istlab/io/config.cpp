@@ -55,8 +55,9 @@ class Decoder {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string valid;
         for (const auto& name : allowed) valid += (valid.empty() ? "" : ", ") + name;
-        fail(entry.first, where.empty() ? key : where + "." + key,
-             fmt::format("unknown key '{}'; allowed here: {}", key, valid));
+        // A key merged in from `quick:` has no mark of its own; its value does.
+        const YAML::Node& at = entry.first.Mark().is_null() ? entry.second : entry.first;
+        fail(at, where.empty() ? key : where + "." + key, fmt::format("unknown key '{}'; allowed here: {}", key, valid));
       }
     }
   }
@@ -316,7 +317,24 @@ void SweepConfig::fail(const std::string& key, const std::string& message) const
   throw ConfigError(fmt::format("{}:{}:{}: {}: {}", path, at.line, at.column, key, message));
 }
 
-SweepConfig parse_config(const std::string& text, const std::string& path) {
+namespace {
+
+// Replaces keys of `target` by those of `overrides`, merging nested maps key by key.
+void merge_overrides(YAML::Node target, const YAML::Node& overrides) {
+  for (const auto& entry : overrides) {
+    const std::string key = entry.first.Scalar();
+    YAML::Node existing = target[key];
+    if (existing && existing.IsMap() && entry.second.IsMap()) {
+      merge_overrides(existing, entry.second);
+    } else {
+      target[key] = entry.second;
+    }
+  }
+}
+
+}  // namespace
+
+SweepConfig parse_config(const std::string& text, const std::string& path, bool quick) {
   SweepConfig config;
   config.path = path;
   config.text = text;
@@ -331,8 +349,24 @@ SweepConfig parse_config(const std::string& text, const std::string& path) {
                                   error.mark.column + 1, error.msg));
   }
   if (!root.IsMap()) throw ConfigError(fmt::format("{}:1:1: a sweep config is a mapping with at least 'methods' and 'step_size'", path));
-  decoder.check_keys(root, "", {"experiment", "description", "problem", "methods", "step_size", "seeds",
-                                "repeats", "zip", "run"});
+  const std::vector<std::string> top_keys = {"experiment", "description", "problem", "methods", "step_size",
+                                             "seeds", "repeats", "zip", "run", "quick"};
+  decoder.check_keys(root, "", top_keys);
+  if (const YAML::Node overrides = root["quick"]) {
+    // Check the quick variant now too, so a typo in it fails before the full sweep runs.
+    if (!quick) parse_config(text, path, true);
+    decoder.check_keys(overrides, "quick", std::vector<std::string>(top_keys.begin() + 2, top_keys.end() - 1));
+    if (quick) {
+      // `seeds` and `repeats` exclude each other, so a quick choice of one drops the other.
+      if (overrides["seeds"]) root.remove("repeats");
+      if (overrides["repeats"]) root.remove("seeds");
+      merge_overrides(root, overrides);
+    }
+    root.remove("quick");
+  } else if (quick) {
+    throw ConfigError(fmt::format("{}:1:1: quick: --quick needs a 'quick:' section in the config", path));
+  }
+  config.quick = quick;
 
   if (auto v = decoder.child(root, "", "experiment")) {
     config.experiment = decoder.scalar<std::string>(v, "experiment");
@@ -367,7 +401,8 @@ SweepConfig parse_config(const std::string& text, const std::string& path) {
   if (auto v = decoder.child(root, "", "repeats")) {
     if (root["seeds"]) decoder.fail(v, "repeats", "give either 'seeds' or 'repeats', not both");
     const int repeats = decoder.scalar<int>(v, "repeats");
-    if (repeats < 1) decoder.fail(v, "repeats", fmt::format("value '{}' must be at least 1", v.Scalar()));
+    if (repeats < 1 || repeats > 10'000'000)
+      decoder.fail(v, "repeats", fmt::format("value '{}' must be at least 1 and at most 10000000", v.Scalar()));
     config.seeds.clear();
     for (int seed = 0; seed < repeats; ++seed) config.seeds.push_back(static_cast<std::uint64_t>(seed));
   }
@@ -376,12 +411,12 @@ SweepConfig parse_config(const std::string& text, const std::string& path) {
   return config;
 }
 
-SweepConfig load_config(const std::string& path) {
+SweepConfig load_config(const std::string& path, bool quick) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw ConfigError(fmt::format("{}: cannot open the config file", path));
   std::ostringstream text;
   text << file.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(text.str(), path, quick);
 }
 
 }  // namespace istlab

@@ -48,6 +48,7 @@ struct SweepConfig {
   std::string text;  // the file as read, for the config hash
   std::string experiment;
   std::string description;
+  bool quick = false;  // the `quick:` section was applied
 
   std::vector<std::string> generator{"tridiagonal"};
   std::vector<int> dim{100};
@@ -73,7 +74,9 @@ struct SweepConfig {
 
 // Throws ConfigError for unreadable files, malformed YAML, unknown keys, wrong types and
 // values out of range.
-SweepConfig load_config(const std::string& path);
-SweepConfig parse_config(const std::string& text, const std::string& path);
+// `quick` applies the config's `quick:` section (a smaller version of the same sweep, for
+// tests): its keys replace the same keys of the config, maps merged key by key.
+SweepConfig load_config(const std::string& path, bool quick = false);
+SweepConfig parse_config(const std::string& text, const std::string& path, bool quick = false);
 
 }  // namespace istlab

@@ -256,6 +256,7 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options, cons
       {"config_hash", hex_hash(config.text)},
       {"config", resolved_config(config)},
       {"config_text", config.text},
+      {"quick", config.quick},
       {"command_line", options.command_line},
       {"mode", options.mode},
       {"shard", fmt::format("{}/{}", options.shard.index, options.shard.count)},
@@ -600,7 +601,8 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
                                       manifest_path.string(), tag, manifest.value("git_commit", "?"),
                                       CellStore::build_tag(), build_info().git_commit));
       if (!config) {
-        config = parse_config(manifest.at("config_text").get<std::string>(), manifest.at("config_path").get<std::string>());
+        config = parse_config(manifest.at("config_text").get<std::string>(), manifest.at("config_path").get<std::string>(),
+                              manifest.value("quick", false));
         config_hash = hash;
       } else if (hash != config_hash || manifest.at("experiment") != config->experiment) {
         throw ConfigError(fmt::format("{}: experiment {} with config hash {} differs from the first shard's {} ({})",
