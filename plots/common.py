@@ -207,5 +207,5 @@ def save_figure(fig, out_png, dpi=150):
         out_png = stem + ".png"
     out_pdf = stem + ".pdf"
     fig.savefig(out_png, dpi=dpi)
-    fig.savefig(out_pdf)
+    fig.savefig(out_pdf, metadata={"CreationDate": None})  # same bytes for the same data
     return out_png, out_pdf
