@@ -9,7 +9,7 @@ namespace istlab {
 CompressedGradientDescent::CompressedGradientDescent(const Quadratic& problem, int max_support)
     : problem_(problem),
       contributions_(max_support, problem.num_workers()),
-      sum_(problem.dim()) {}
+      sum_(Vector::Zero(problem.dim())) {}
 
 void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size, Vector& x) {
   const double row_flops = problem_.is_sparse() ? 6.0 : 2.0 * problem_.dim();
@@ -22,8 +22,7 @@ void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size
       out[t] = kept.scales[t] * (problem_.row_dot(worker, row, x) - b[row]);
     }
   });
-  sum_sketched(sketch, contributions_, sum_);
-  apply_mean_step(sum_, problem_.num_workers(), step_size, x);
+  apply_sketched_mean_step(sketch, contributions_, step_size, sum_, x);
 }
 
 Communication CompressedGradientDescent::communication(const RoundSketch& sketch) const {

@@ -17,7 +17,7 @@ IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& pr
       spec_(spec),
       submodels_(max_support, problem.num_workers()),
       contributions_(max_support, problem.num_workers()),
-      sum_(problem.dim()) {
+      sum_(Vector::Zero(problem.dim())) {
   if (!spec.outer_sketch) full_gradients_.resize(problem.dim(), problem.num_workers());
 }
 
@@ -62,9 +62,9 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
   if (spec_.local_steps > 1) {
     sum_sketched(sketch, submodels_, sum_);
     x = sum_ / static_cast<double>(workers);
+    sum_.setZero();  // apply_sketched_mean_step expects zeros
   } else if (spec_.outer_sketch) {
-    sum_sketched(sketch, contributions_, sum_);
-    apply_mean_step(sum_, workers, step_size, x);
+    apply_sketched_mean_step(sketch, contributions_, step_size, sum_, x);
   } else {
     sum_dense(full_gradients_, sum_);
     apply_mean_step(sum_, workers, step_size, x);

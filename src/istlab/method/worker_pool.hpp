@@ -42,6 +42,11 @@ inline void sum_sketched(const RoundSketch& sketch, const DenseMatrix& contribut
 inline void sum_dense(const DenseMatrix& contributions, Vector& sum) {
   const Eigen::Index dim = contributions.rows();
   const Eigen::Index workers = contributions.cols();
+  if (static_cast<double>(dim * workers) < kParallelRoundFlops) {
+    sum = contributions.col(0);
+    for (Eigen::Index worker = 1; worker < workers; ++worker) sum += contributions.col(worker);
+    return;
+  }
   tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, dim, 1024),
                     [&](const tbb::blocked_range<Eigen::Index>& range) {
                       auto block = sum.segment(range.begin(), range.size());
@@ -49,6 +54,26 @@ inline void sum_dense(const DenseMatrix& contributions, Vector& sum) {
                       for (Eigen::Index worker = 1; worker < workers; ++worker)
                         block += contributions.col(worker).segment(range.begin(), range.size());
                     });
+}
+
+// x ← x − γ · (1/n) Σ_i scatter(contribution_i onto S_i), touching only kept coordinates:
+// O(Σ|S_i|), not O(d), when sketches keep few coordinates. `sum` is all zeros on entry and
+// is left all zeros. Per coordinate the arithmetic is that of apply_mean_step (workers in
+// order, then x_j − γ·(sum_j/n)), so both give the same bits.
+inline void apply_sketched_mean_step(const RoundSketch& sketch, const DenseMatrix& contributions,
+                                     double step_size, Vector& sum, Vector& x) {
+  const double workers = static_cast<double>(sketch.workers.size());
+  for (std::size_t worker = 0; worker < sketch.workers.size(); ++worker) {
+    const auto& indices = sketch.workers[worker].indices;
+    const double* values = contributions.col(static_cast<Eigen::Index>(worker)).data();
+    for (std::size_t t = 0; t < indices.size(); ++t) sum[indices[t]] += values[t];
+  }
+  for (const auto& kept : sketch.workers) {
+    for (const int j : kept.indices) {
+      x[j] -= step_size * (sum[j] / workers);
+      sum[j] = 0.0;  // a coordinate kept by several workers is applied once
+    }
+  }
 }
 
 // x ← x − γ · (sum / n): the shared last line of every averaged method.
