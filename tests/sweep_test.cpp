@@ -262,6 +262,25 @@ TEST(Sweep, AnUnbuildableProblemFailsOnlyItsCells) {
   EXPECT_NE(status.str().find("positive diagonal"), std::string::npos) << status.str();
 }
 
+TEST(Sweep, RecordIteratesWritesEveryCoordinateOfEveryRecordedRound) {
+  const std::string text = kSmall.substr(0, kSmall.find("run:")) + "run: {max_iters: 50, record: {every: 10}, record_iterates: true}\n";
+  const auto out = fresh_dir("iterates");
+  run_sweep(parse_config(text, "small.yaml"), quiet_options(out), std::cerr);
+  std::ifstream trace(out / "small" / "trace.csv");
+  std::ifstream iterates(out / "small" / "iterates.csv");
+  std::string line;
+  int trace_rows = -1;
+  while (std::getline(trace, line)) ++trace_rows;
+  std::getline(iterates, line);
+  EXPECT_EQ(line, "cell_key,iter,coordinate,value");
+  int iterate_rows = 0;
+  while (std::getline(iterates, line)) ++iterate_rows;
+  EXPECT_EQ(iterate_rows, trace_rows * 16);  // d = 16 numbers per recorded round
+  EXPECT_NE(config_error("problem: {dim: 5000}\nmethods: [{method: gd}]\nstep_size: 0.1\nrun: {record_iterates: true}\n")
+                .find("run.record_iterates"),
+            std::string::npos);
+}
+
 TEST(Sweep, StatusListsMissingCells) {
   const auto out = fresh_dir("status");
   std::ostringstream status;

@@ -217,7 +217,8 @@ MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::st
 
 void decode_run(Decoder& decoder, const YAML::Node& node, RunOptions& run) {
   decoder.check_keys(node, "run", {"max_iters", "tolerance", "floats_budget", "max_seconds",
-                                   "divergence_factor", "record"});
+                                   "divergence_factor", "record", "record_iterates"});
+  if (auto v = decoder.child(node, "run", "record_iterates")) run.record_iterates = decoder.scalar<bool>(v, "run.record_iterates");
   // A number under `where.key`, checked by `accept`.
   auto number = [&](const YAML::Node& map, const std::string& where, const char* key,
                     const std::string& rule, auto accept) {

@@ -81,6 +81,7 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
   double wall_s = 0.0;
   double rel_err = recorder.relative_error(x);
   result.trace.push_back(recorder.row(0, x, rel_err, 0.0, 0.0, 0.0));
+  if (options.record_iterates) result.iterates.push_back(x);
 
   std::int64_t iter = 0;
   RunStatus status = RunStatus::kMaxIters;
@@ -123,6 +124,7 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
     if (last || scheduled(iter)) {
       if (!row) row = recorder.row(iter, x, rel_err, floats_up, floats_down, wall_s);
       result.trace.push_back(*row);
+      if (options.record_iterates) result.iterates.push_back(x);
     }
     if (last) break;
   }

@@ -24,6 +24,7 @@ struct RunOptions {
   double divergence_factor = 1e6;    // diverged when rel_err exceeds it (or is not finite)
   std::int64_t record_every = 0;     // record every k-th round; 0 = off
   int record_log_points = 0;         // record about m log-spaced rounds; 0 = off
+  bool record_iterates = false;      // keep x itself at every recorded round (small d only)
   int threads = 0;                   // worker threads; 0 = the caller's task_arena
   // Set from outside (e.g. on SIGINT) to abandon the run at the next round.
   const std::atomic<bool>* interrupt = nullptr;
@@ -53,6 +54,7 @@ struct RunResult {
   std::string_view converged_on;  // "rel_err", "f_gap" or "grad_norm2" when converged
   std::int64_t iterations = 0;
   std::vector<TraceRow> trace;
+  std::vector<Vector> iterates;  // x at each trace row, when record_iterates
   Vector final_point;
 };
 

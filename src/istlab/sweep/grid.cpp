@@ -90,12 +90,12 @@ void normalise(Cell& cell) {
 std::string cell_text(const Cell& cell, const RunOptions& run) {
   return fmt::format(
       "{}|method={}|outer={}|tau={}|sketch={}|scale={}|q={}|step={}{}|seed={}|repeat={}"
-      "|run={},{},{},{},{},{},{},{},{}",
+      "|run={},{},{},{},{},{},{},{},{},{}",
       cell.problem.key(), cell.method.name, cell.method.outer_sketch, cell.method.local_steps,
       name(cell.sketch.type), name(cell.sketch.scale), cell.sketch.rand_q, cell.relative_step ? "rel:" : "",
       cell.step_value, cell.seed, cell.repeat, run.max_iters, run.tolerance, run.f_gap_tolerance,
       run.grad_norm2_tolerance, run.floats_budget, run.max_seconds, run.divergence_factor, run.record_every,
-      run.record_log_points);
+      run.record_log_points, run.record_iterates);
 }
 
 }  // namespace
@@ -144,6 +144,10 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
     } catch (const std::invalid_argument& error) {
       config.fail("problem." + field_of(error), error.what());
     }
+    if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
+      config.fail("run.record_iterates", fmt::format("records x at every recorded round, for dim up to {}; "
+                                                     "problem.dim = {} is too large",
+                                                     kMaxRecordedIterateDim, cell.problem.dim));
     try {
       cell.sketch.validate(cell.problem.dim);
     } catch (const std::invalid_argument& error) {

@@ -30,6 +30,9 @@ struct Cell {
   std::string theory_key() const;
 };
 
+// run.record_iterates writes d numbers per recorded round: only for small problems.
+inline constexpr int kMaxRecordedIterateDim = 1024;
+
 // Throws ConfigError (with file and line) for combinations that are invalid together,
 // e.g. the dense generator with heterogeneity above 1.
 std::vector<Cell> expand_grid(const SweepConfig& config);

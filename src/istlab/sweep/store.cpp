@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::string_view kTraceMarker = "#trace\n";
 constexpr std::string_view kTimingMarker = "#timing\n";
+constexpr std::string_view kIteratesMarker = "#iterates\n";
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
@@ -55,7 +56,8 @@ void CellStore::save(const Cell& cell, const CellRecord& record) const {
   // atomic); only a power loss could lose recent cells, which a rerun recomputes.
   write_file_atomically(record_path(cell),
                         record.summary_row + std::string(kTraceMarker) + record.trace_rows +
-                            std::string(kTimingMarker) + record.timing_rows,
+                            std::string(kTimingMarker) + record.timing_rows + std::string(kIteratesMarker) +
+                            record.iterate_rows,
                         /*durable=*/false);
   std::filesystem::remove(failure_path(cell));
 }
@@ -66,11 +68,15 @@ std::optional<CellRecord> CellStore::load(const Cell& cell) const {
   const std::string text = read_file(path);
   const auto trace_at = text.find(kTraceMarker);
   const auto timing_at = text.find(kTimingMarker);
-  if (trace_at == std::string::npos || timing_at == std::string::npos || timing_at < trace_at)
+  const auto iterates_at = text.find(kIteratesMarker);
+  if (trace_at == std::string::npos || timing_at == std::string::npos || iterates_at == std::string::npos ||
+      !(trace_at < timing_at && timing_at < iterates_at))
     throw std::runtime_error(fmt::format("{} is not a cell record; delete it to rerun the cell", path.string()));
   const auto trace_start = trace_at + kTraceMarker.size();
+  const auto timing_start = timing_at + kTimingMarker.size();
   return CellRecord{text.substr(0, trace_at), text.substr(trace_start, timing_at - trace_start),
-                    text.substr(timing_at + kTimingMarker.size())};
+                    text.substr(timing_start, iterates_at - timing_start),
+                    text.substr(iterates_at + kIteratesMarker.size())};
 }
 
 void CellStore::save_failure(const Cell& cell, const std::string& message) const {

@@ -19,6 +19,7 @@ struct CellRecord {
   std::string summary_row;
   std::string trace_rows;
   std::string timing_rows;
+  std::string iterate_rows;  // iterates.csv rows, when the run records iterates
 };
 
 class CellStore {

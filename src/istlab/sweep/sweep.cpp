@@ -88,6 +88,10 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
                                                     format_number(row.floats_down)}));
     record.timing_rows += csv_line({cell.key, std::to_string(row.iter), format_number(row.wall_s)});
   }
+  for (std::size_t r = 0; r < run.iterates.size(); ++r)
+    for (Eigen::Index j = 0; j < run.iterates[r].size(); ++j)
+      record.iterate_rows += csv_line({cell.key, std::to_string(run.trace[r].iter), std::to_string(j),
+                                       format_number(run.iterates[r][j])});
   const TraceRow& last = run.trace.back();
   auto theory_value = [&](double Theory::*field) { return format_number(theory ? theory->*field : kNaN); };
   record.summary_row = csv_line(with(
@@ -212,7 +216,8 @@ nlohmann::json resolved_config(const SweepConfig& config) {
         {"floats_budget", run.floats_budget},
         {"max_seconds", run.max_seconds},
         {"divergence_factor", run.divergence_factor},
-        {"record", {{"every", run.record_every}, {"log_points", run.record_log_points}}}}}};
+        {"record", {{"every", run.record_every}, {"log_points", run.record_log_points}}},
+        {"record_iterates", run.record_iterates}}}};
   if (config.step_size) result["step_size"] = steps(*config.step_size);
   return result;
 }
@@ -270,7 +275,9 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options, cons
       {"host_cpu", host_cpu()},
       {"threads", options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency())},
       {"finished_at", iso_time(std::chrono::system_clock::now())},
-      {"files", {"trace.csv", "cells.csv", "timing.csv"}}};
+      {"files", config.run.record_iterates
+                    ? std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv", "iterates.csv"}
+                    : std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv"}}};
   manifest.update(counts);
   write_file_atomically(directory / "manifest.json", manifest.dump(2) + "\n");
 }
@@ -456,6 +463,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   std::string trace = csv_line(with(kParameterColumns, kTraceColumns));
   std::string summary_csv = csv_line(with(kParameterColumns, kSummaryColumns));
   std::string timing = csv_line(kTimingColumns);
+  std::string iterates = csv_line({"cell_key", "iter", "coordinate", "value"});
   std::vector<std::string> missing;
   std::map<std::string, int> by_status;
   for (const auto& cell : cells) {
@@ -468,12 +476,14 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
     trace += record->trace_rows;
     summary_csv += record->summary_row;
     timing += record->timing_rows;
+    iterates += record->iterate_rows;
     ++by_status[status_of(*record)];
   }
   std::filesystem::create_directories(directory);
   write_file_atomically(directory / "trace.csv", trace);
   write_file_atomically(directory / "cells.csv", summary_csv);
   write_file_atomically(directory / "timing.csv", timing);
+  if (config.run.record_iterates) write_file_atomically(directory / "iterates.csv", iterates);
 
   std::set<std::string> problems;
   for (const auto& cell : cells) problems.insert(cell.problem_key());
