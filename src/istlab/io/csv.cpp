@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <cmath>
-#include <stdexcept>
 
 namespace istlab {
 namespace {
@@ -18,14 +17,6 @@ std::string quoted(const std::string& field) {
   return out + "\"";
 }
 
-void append_line(std::string& out, const std::vector<std::string>& fields) {
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out += ',';
-    out += quoted(fields[i]);
-  }
-  out += '\n';
-}
-
 }  // namespace
 
 std::string format_number(double value) {
@@ -34,18 +25,13 @@ std::string format_number(double value) {
   return fmt::format("{}", value);
 }
 
-CsvTable::CsvTable(std::vector<std::string> header) : header_(std::move(header)) {}
-
-void CsvTable::add_row(std::vector<std::string> fields) {
-  if (fields.size() != header_.size())
-    throw std::logic_error(fmt::format("CSV row has {} fields, header has {}", fields.size(), header_.size()));
-  rows_.push_back(std::move(fields));
-}
-
-std::string CsvTable::text() const {
+std::string csv_row(const std::vector<std::string>& fields) {
   std::string out;
-  append_line(out, header_);
-  for (const auto& row : rows_) append_line(out, row);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ',';
+    out += quoted(fields[i]);
+  }
+  out += '\n';
   return out;
 }
 

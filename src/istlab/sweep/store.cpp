@@ -41,15 +41,6 @@ std::filesystem::path CellStore::failure_path(const Cell& cell) const {
   return directory_ / fmt::format("{}.{}.failed", cell.key, build_tag());
 }
 
-bool CellStore::has(const Cell& cell) const {
-  // A record that cannot be read back (e.g. emptied by a power loss) counts as missing.
-  try {
-    return load(cell).has_value();
-  } catch (const std::runtime_error&) {
-    return false;
-  }
-}
-
 void CellStore::save(const Cell& cell, const CellRecord& record) const {
   std::filesystem::create_directories(directory_);
   // Not fsynced: a killed process leaves the old state or the whole file (the rename is
@@ -64,14 +55,19 @@ void CellStore::save(const Cell& cell, const CellRecord& record) const {
 
 std::optional<CellRecord> CellStore::load(const Cell& cell) const {
   const auto path = record_path(cell);
-  if (!std::filesystem::exists(path)) return std::nullopt;
-  const std::string text = read_file(path);
+  std::string text;
+  try {
+    if (!std::filesystem::exists(path)) return std::nullopt;
+    text = read_file(path);
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
   const auto trace_at = text.find(kTraceMarker);
   const auto timing_at = text.find(kTimingMarker);
   const auto iterates_at = text.find(kIteratesMarker);
   if (trace_at == std::string::npos || timing_at == std::string::npos || iterates_at == std::string::npos ||
       !(trace_at < timing_at && timing_at < iterates_at))
-    throw std::runtime_error(fmt::format("{} is not a cell record; delete it to rerun the cell", path.string()));
+    return std::nullopt;
   const auto trace_start = trace_at + kTraceMarker.size();
   const auto timing_start = timing_at + kTimingMarker.size();
   return CellRecord{text.substr(0, trace_at), text.substr(trace_start, timing_at - trace_start),

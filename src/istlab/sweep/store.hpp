@@ -28,8 +28,10 @@ class CellStore {
   explicit CellStore(std::filesystem::path experiment_dir);
 
   const std::filesystem::path& directory() const { return directory_; }
-  bool has(const Cell& cell) const;
+  bool has(const Cell& cell) const { return load(cell).has_value(); }
   void save(const Cell& cell, const CellRecord& record) const;
+  // The stored record, or nullopt when there is none or it cannot be read back (e.g. a
+  // file emptied by a power loss): such a cell counts as missing and is rerun.
   std::optional<CellRecord> load(const Cell& cell) const;
   // A cell whose run threw: remembered for `istlab status`, retried by the next run.
   void save_failure(const Cell& cell, const std::string& message) const;

@@ -49,13 +49,6 @@ std::vector<std::string> with(std::vector<std::string> head, const std::vector<s
   return head;
 }
 
-std::string csv_line(const std::vector<std::string>& fields) {
-  CsvTable table(std::vector<std::string>(fields.size()));
-  table.add_row(fields);
-  const std::string text = table.text();
-  return text.substr(text.find('\n') + 1);  // the row without the (empty) header
-}
-
 std::vector<std::string> parameter_fields(const Cell& cell, double step_size) {
   return {cell.key,
           cell.problem.generator,
@@ -82,19 +75,19 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
   const auto parameters = parameter_fields(cell, step_size);
   CellRecord record;
   for (const auto& row : run.trace) {
-    record.trace_rows += csv_line(with(parameters, {std::to_string(row.iter), format_number(row.rel_err),
+    record.trace_rows += csv_row(with(parameters, {std::to_string(row.iter), format_number(row.rel_err),
                                                     format_number(row.f_gap), format_number(row.grad_norm2),
                                                     format_number(row.dist_fixed), format_number(row.floats_up),
                                                     format_number(row.floats_down)}));
-    record.timing_rows += csv_line({cell.key, std::to_string(row.iter), format_number(row.wall_s)});
+    record.timing_rows += csv_row({cell.key, std::to_string(row.iter), format_number(row.wall_s)});
   }
   for (std::size_t r = 0; r < run.iterates.size(); ++r)
     for (Eigen::Index j = 0; j < run.iterates[r].size(); ++j)
-      record.iterate_rows += csv_line({cell.key, std::to_string(run.trace[r].iter), std::to_string(j),
+      record.iterate_rows += csv_row({cell.key, std::to_string(run.trace[r].iter), std::to_string(j),
                                        format_number(run.iterates[r][j])});
   const TraceRow& last = run.trace.back();
   auto theory_value = [&](double Theory::*field) { return format_number(theory ? theory->*field : kNaN); };
-  record.summary_row = csv_line(with(
+  record.summary_row = csv_row(with(
       parameters,
       {std::string(name(run.status)), std::string(run.converged_on), std::to_string(run.iterations),
        format_number(last.rel_err), format_number(last.f_gap), format_number(last.grad_norm2),
@@ -460,14 +453,14 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) { return a.key < b.key; });
   const std::filesystem::path directory = options.out_dir / config.experiment;
   const CellStore store(directory);
-  std::string trace = csv_line(with(kParameterColumns, kTraceColumns));
-  std::string summary_csv = csv_line(with(kParameterColumns, kSummaryColumns));
-  std::string timing = csv_line(kTimingColumns);
-  std::string iterates = csv_line({"cell_key", "iter", "coordinate", "value"});
+  std::string trace = csv_row(with(kParameterColumns, kTraceColumns));
+  std::string summary_csv = csv_row(with(kParameterColumns, kSummaryColumns));
+  std::string timing = csv_row(kTimingColumns);
+  std::string iterates = csv_row({"cell_key", "iter", "coordinate", "value"});
   std::vector<std::string> missing;
   std::map<std::string, int> by_status;
   for (const auto& cell : cells) {
-    const auto record = store.has(cell) ? store.load(cell) : std::nullopt;
+    const auto record = store.load(cell);
     if (!record) {
       missing.push_back(cell.key);
       ++by_status[store.failure(cell) ? "failed" : "missing"];
