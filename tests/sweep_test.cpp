@@ -164,6 +164,39 @@ TEST(Grid, RepeatsAreSeedsZeroToNMinusOne) {
             std::string::npos);
 }
 
+TEST(Grid, ProblemSeedHoldsTheProblemWhileSeedsReseedTheSketches) {
+  const auto cells = expand_grid(parse_config(
+      "problem: {generator: dense, dim: 8, num_workers: 2, seed: 7}\nmethods: [{method: ist, sketch: perm}]\n"
+      "step_size: 0.01\nrepeats: 3\n",
+      "p.yaml"));
+  ASSERT_EQ(cells.size(), 3u);
+  for (const auto& cell : cells) {
+    EXPECT_EQ(cell.problem.seed, 7u);
+    EXPECT_EQ(cell.problem_key(), cells[0].problem_key());
+  }
+  EXPECT_NE(cells[0].key, cells[1].key);
+  // Without problem.seed the problem follows the seed.
+  const auto follow = expand_grid(parse_config("methods: [{method: gd}]\nstep_size: 0.1\nseeds: [4, 5]\n", "f.yaml"));
+  EXPECT_EQ(follow[1].problem.seed, 5u);
+  EXPECT_NE(config_error("problem: {seed: -1}\nmethods: [{method: gd}]\nstep_size: 0.1\n").find("problem.seed"),
+            std::string::npos);
+}
+
+TEST(Sweep, ProblemSeedRepeatsShareOneProblemButNotTheirTraces) {
+  const std::string text =
+      "experiment: ps\nproblem: {generator: dense, dim: 8, num_workers: 2, heterogeneity: 0.5, seed: 3}\n"
+      "methods: [{method: ist, sketch: perm}]\nstep_size: {relative: [0.5]}\nrepeats: 2\nrun: {max_iters: 20}\n";
+  const auto out = fresh_dir("problem_seed");
+  run_sweep(parse_config(text, "ps.yaml"), quiet_options(out), std::cerr);
+  const auto rows = read_cells(out / "ps" / "cells.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("problem_seed"), "3");
+  EXPECT_EQ(rows[1].at("problem_seed"), "3");
+  EXPECT_NE(rows[0].at("seed"), rows[1].at("seed"));
+  EXPECT_EQ(rows[0].at("ist_bias"), rows[1].at("ist_bias"));  // one problem, one theory
+  EXPECT_NE(rows[0].at("rel_err"), rows[1].at("rel_err"));    // different sketch draws
+}
+
 TEST(Grid, UnknownKeysAtAnyDepth) {
   EXPECT_NE(config_error("methods: [{method: gd, sketches: perm}]\nstep_size: 0.1\n").find("methods[0].sketches"),
             std::string::npos);
@@ -272,7 +305,7 @@ TEST(Sweep, RecordIteratesWritesEveryCoordinateOfEveryRecordedRound) {
   int trace_rows = -1;
   while (std::getline(trace, line)) ++trace_rows;
   std::getline(iterates, line);
-  EXPECT_EQ(line, "cell_key,iter,coordinate,value");
+  EXPECT_EQ(line, "cell_key,iter,coordinate,value,x_star,x_fixed");
   int iterate_rows = 0;
   while (std::getline(iterates, line)) ++iterate_rows;
   EXPECT_EQ(iterate_rows, trace_rows * 16);  // d = 16 numbers per recorded round

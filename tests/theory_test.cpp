@@ -262,7 +262,10 @@ TEST(Theory, Fact5CounterexampleIncreasesFButConverges) {
   const SketchSpec perm{SketchType::kPerm};
   const Theory theory = compute_theory(problem, perm);
   EXPECT_FALSE(theory.w_bar_psd);
-  EXPECT_LT(theory.w_bar_min_eigenvalue, 0.0);
+  // W̄ = ½(L·E[B̄] + E[B̄]·L) = [[2, 505], [505, 20000]]: eigenvalues 10001 ∓ √(9999² + 505²).
+  const double half_gap = std::sqrt(9999.0 * 9999.0 + 505.0 * 505.0);
+  EXPECT_NEAR(theory.w_bar_min_eigenvalue, 10001.0 - half_gap, 1e-9);
+  EXPECT_NEAR(theory.w_bar_max_eigenvalue, 10001.0 + half_gap, 1e-9);
   // Perm-1 with d = n = 2: E[B̄] = 2·Diag(L) = Diag(2, 200).
   DenseMatrix b_bar_expected = DenseMatrix::Zero(2, 2);
   b_bar_expected.diagonal() << 2.0, 200.0;

@@ -164,7 +164,7 @@ auto names_check(Parse parse) {
 }
 
 void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
-  decoder.check_keys(node, "problem", {"generator", "dim", "num_workers", "heterogeneity", "interpolation", "kappa", "mu"});
+  decoder.check_keys(node, "problem", {"generator", "dim", "num_workers", "heterogeneity", "interpolation", "kappa", "mu", "seed"});
   if (auto v = decoder.child(node, "problem", "generator"))
     config.generator = decoder.axis<std::string>(v, "problem.generator", [](const std::string& name) {
       return is_generator(name) ? "" : "is not a generator; valid: " + generator_names();
@@ -186,6 +186,13 @@ void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& confi
     config.mu = decoder.axis<double>(v, "problem.mu", [](const double& m) {
       return m > 0.0 ? "" : "must be positive";
     });
+  if (auto v = decoder.child(node, "problem", "seed")) {
+    config.problem_seed.clear();
+    for (const auto seed : decoder.axis<long long>(v, "problem.seed", [](const long long& s) {
+           return s >= 0 ? std::string() : std::string("must be at least 0");
+         }))
+      config.problem_seed.push_back(static_cast<std::uint64_t>(seed));
+  }
 }
 
 MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::string& where) {
@@ -272,6 +279,7 @@ std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
   if (key == "problem.interpolation") return config.interpolation.size();
   if (key == "problem.kappa") return config.kappa.size();
   if (key == "problem.mu") return config.mu.size();
+  if (key == "problem.seed") return config.problem_seed.size();
   if (key == "seeds") return config.seeds.size();
   return 0;
 }
@@ -279,7 +287,7 @@ std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
 void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
   const std::string valid =
       "problem.generator, problem.dim, problem.num_workers, problem.heterogeneity, "
-      "problem.interpolation, problem.kappa, problem.mu, seeds";
+      "problem.interpolation, problem.kappa, problem.mu, problem.seed, seeds";
   if (!node.IsSequence() || node.size() == 0)
     decoder.fail(node, "zip", "expected a list of keys, e.g. [problem.dim, problem.num_workers], or a list of such lists");
   // One group `[a, b]` or several `[[a, b], [c, d]]`.

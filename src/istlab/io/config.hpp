@@ -57,6 +57,9 @@ struct SweepConfig {
   std::vector<bool> interpolation{false};
   std::vector<double> kappa{100.0};
   std::vector<double> mu{1e-6};
+  // `problem.seed`: draws the problem from these seeds while `seeds` drive the sketches, so
+  // repeats can share one problem; empty means the problem follows `seeds`.
+  std::vector<std::uint64_t> problem_seed;
 
   std::vector<MethodAxes> methods;
   std::optional<StepSizeAxis> step_size;

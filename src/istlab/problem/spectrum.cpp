@@ -78,7 +78,7 @@ ExtremeEigenvalues extreme_eigenvalues(const SparseMatrix& symmetric) {
 DefinitenessCheck check_semidefinite(const DenseMatrix& symmetric) {
   const ExtremeEigenvalues extremes = extreme_eigenvalues(symmetric);
   const double scale = std::max(std::abs(extremes.min), std::abs(extremes.max));
-  return {extremes.min >= -kSemidefiniteTolerance * scale, extremes.min};
+  return {extremes.min >= -kSemidefiniteTolerance * scale, extremes.min, extremes.max};
 }
 
 DefinitenessCheck check_semidefinite(const SparseMatrix& symmetric) {
@@ -90,8 +90,9 @@ DefinitenessCheck check_semidefinite(const SparseMatrix& symmetric) {
   Eigen::SparseMatrix<double> shifted = symmetric;
   for (Eigen::Index i = 0; i < dim; ++i) shifted.coeffRef(i, i) += kSemidefiniteTolerance * scale;
   Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> ldlt(shifted);
-  if (ldlt.info() != Eigen::Success) return {false, std::numeric_limits<double>::quiet_NaN()};
-  return {ldlt.vectorD().minCoeff() > 0.0, std::numeric_limits<double>::quiet_NaN()};
+  constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+  if (ldlt.info() != Eigen::Success) return {false, kUnknown, kUnknown};
+  return {ldlt.vectorD().minCoeff() > 0.0, kUnknown, kUnknown};
 }
 
 }  // namespace istlab

@@ -21,7 +21,8 @@ ExtremeEigenvalues extreme_eigenvalues(const SparseMatrix& symmetric);
 // its smallest eigenvalue where that is cheap to know (NaN otherwise).
 struct DefinitenessCheck {
   bool positive_semidefinite = false;
-  double min_eigenvalue = 0.0;
+  double min_eigenvalue = 0.0;  // NaN when only the sign was computed (large sparse)
+  double max_eigenvalue = 0.0;  // NaN when only the sign was computed (large sparse)
 };
 DefinitenessCheck check_semidefinite(const DenseMatrix& symmetric);
 DefinitenessCheck check_semidefinite(const SparseMatrix& symmetric);

@@ -74,7 +74,7 @@ void normalise(Cell& cell) {
   if (problem.generator != "dense") problem.kappa = kNotApplicable;
   if (problem.generator != "tridiagonal") problem.mu = kNotApplicable;
   if (problem.generator == "counterexample") problem.heterogeneity = kNotApplicable;
-  problem.seed = cell.seed;
+  problem.seed = cell.problem_seed.value_or(cell.seed);
   if (cell.method.name != "ist") cell.method.outer_sketch = true, cell.method.local_steps = 1;
   if (cell.method.name == "gd") cell.sketch = SketchSpec{};
   // SPEC §2 defines scales for perm and rand; the identity keeps every coordinate at 1.
@@ -119,6 +119,9 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
          c.repeat = static_cast<int>(i);
        }},
   };
+  if (!config.problem_seed.empty())
+    problem_axes.push_back(axis("problem.seed", config.problem_seed,
+                                [](Cell& c, std::uint64_t v) { c.problem_seed = v; }));
   problem_axes = zipped(std::move(problem_axes), config.zip);
 
   // Refuse absurd grids before building them.

@@ -34,14 +34,15 @@ std::string flag(bool value) { return value ? "true" : "false"; }
 
 const std::vector<std::string> kParameterColumns = {
     "cell_key", "generator", "dim",    "num_workers",  "heterogeneity", "interpolation",
-    "kappa",    "mu",        "seed",   "repeat",       "method",        "sketch",
+    "kappa",    "mu",        "seed",   "problem_seed", "repeat",       "method",        "sketch",
     "scale",    "rand_q",    "outer_sketch", "local_steps", "step_size", "relative_step"};
 const std::vector<std::string> kTraceColumns = {"iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
                                                 "floats_up", "floats_down"};
 const std::vector<std::string> kSummaryColumns = {
     "status",     "converged_on", "iterations", "rel_err",    "f_gap",       "grad_norm2",
     "dist_fixed", "floats_up",    "floats_down", "lambda_min", "lambda_max", "gd_step",
-    "ist_step",   "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd"};
+    "ist_step",   "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd",
+    "w_bar_min_eigenvalue", "w_bar_max_eigenvalue"};
 const std::vector<std::string> kTimingColumns = {"cell_key", "iter", "wall_s"};
 
 std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
@@ -59,6 +60,7 @@ std::vector<std::string> parameter_fields(const Cell& cell, double step_size) {
           format_number(cell.problem.kappa),
           format_number(cell.problem.mu),
           std::to_string(cell.seed),
+          std::to_string(cell.problem.seed),
           std::to_string(cell.repeat),
           cell.method.name,
           std::string(name(cell.sketch.type)),
@@ -70,8 +72,10 @@ std::vector<std::string> parameter_fields(const Cell& cell, double step_size) {
           cell.relative_step ? format_number(cell.step_value) : ""};
 }
 
-// The rows a finished cell contributes to the three CSV files.
-CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory) {
+// The rows a finished cell contributes to the CSV files. Iterate rows carry x* and x^∞
+// (`fixed_point`, null when the cell has none) so plots can measure against both.
+CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory,
+                       const Vector& solution, const Vector* fixed_point) {
   const auto parameters = parameter_fields(cell, step_size);
   CellRecord record;
   for (const auto& row : run.trace) {
@@ -84,7 +88,8 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
   for (std::size_t r = 0; r < run.iterates.size(); ++r)
     for (Eigen::Index j = 0; j < run.iterates[r].size(); ++j)
       record.iterate_rows += csv_row({cell.key, std::to_string(run.trace[r].iter), std::to_string(j),
-                                       format_number(run.iterates[r][j])});
+                                       format_number(run.iterates[r][j]), format_number(solution[j]),
+                                       fixed_point ? format_number((*fixed_point)[j]) : ""});
   const TraceRow& last = run.trace.back();
   auto theory_value = [&](double Theory::*field) { return format_number(theory ? theory->*field : kNaN); };
   record.summary_row = csv_row(with(
@@ -94,7 +99,8 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
        format_number(last.dist_fixed), format_number(last.floats_up), format_number(last.floats_down),
        theory_value(&Theory::lambda_min), theory_value(&Theory::lambda_max), theory_value(&Theory::gd_step),
        theory_value(&Theory::ist_step), theory_value(&Theory::ist_stability_limit), theory_value(&Theory::bias),
-       theory_value(&Theory::relative_bias), theory ? flag(theory->w_bar_psd) : ""}));
+       theory_value(&Theory::relative_bias), theory ? flag(theory->w_bar_psd) : "",
+       theory_value(&Theory::w_bar_min_eigenvalue), theory_value(&Theory::w_bar_max_eigenvalue)}));
   return record;
 }
 
@@ -199,7 +205,8 @@ nlohmann::json resolved_config(const SweepConfig& config) {
         {"heterogeneity", config.heterogeneity},
         {"interpolation", config.interpolation},
         {"kappa", config.kappa},
-        {"mu", config.mu}}},
+        {"mu", config.mu},
+        {"seed", config.problem_seed}}},
       {"methods", methods},
       {"seeds", config.seeds},
       {"zip", config.zip},
@@ -424,10 +431,11 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
         auto method = make_method(cell.method, problem, sketcher);
         RunOptions run_options = config.run;
         run_options.interrupt = options.interrupt;
-        const RunResult run = run_method(problem, sketcher, *method, step_size, cell.seed, run_options,
-                                         ist_table_form && theory ? &theory->fixed_point : nullptr);
+        const Vector* fixed_point = ist_table_form && theory ? &theory->fixed_point : nullptr;
+        const RunResult run =
+            run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
         if (run.status == RunStatus::kInterrupted) return;
-        store.save(cell, make_record(cell, step_size, run, theory));
+        store.save(cell, make_record(cell, step_size, run, theory, problem.solution(), fixed_point));
         status = name(run.status);
       } catch (const std::exception& error) {
         store.save_failure(cell, error.what());
@@ -456,7 +464,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   std::string trace = csv_row(with(kParameterColumns, kTraceColumns));
   std::string summary_csv = csv_row(with(kParameterColumns, kSummaryColumns));
   std::string timing = csv_row(kTimingColumns);
-  std::string iterates = csv_row({"cell_key", "iter", "coordinate", "value"});
+  std::string iterates = csv_row({"cell_key", "iter", "coordinate", "value", "x_star", "x_fixed"});
   std::vector<std::string> missing;
   std::map<std::string, int> by_status;
   for (const auto& cell : cells) {
@@ -536,6 +544,7 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
   axis("problem.interpolation", join(std::vector<bool>(config.interpolation)));
   axis("problem.kappa", join(config.kappa));
   axis("problem.mu", join(config.mu));
+  if (!config.problem_seed.empty()) axis("problem.seed", join(config.problem_seed));
   axis("seeds", join(config.seeds));
   for (const auto& entry : config.methods) {
     const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;

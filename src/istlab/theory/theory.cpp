@@ -71,6 +71,7 @@ Theory compute_theory(const Quadratic& problem, const SketchSpec& sketch) {
     const DefinitenessCheck check = check_semidefinite(w_bar);
     theory.w_bar_psd = check.positive_semidefinite;
     theory.w_bar_min_eigenvalue = check.min_eigenvalue;
+    theory.w_bar_max_eigenvalue = check.max_eigenvalue;
   } else {
     const DenseMatrix b_bar = expected_b_bar_dense(problem, moments);
     Eigen::LDLT<DenseMatrix> factorisation(b_bar);
@@ -83,6 +84,7 @@ Theory compute_theory(const Quadratic& problem, const SketchSpec& sketch) {
     const DefinitenessCheck check = check_semidefinite(DenseMatrix(0.5 * (product + product.transpose())));
     theory.w_bar_psd = check.positive_semidefinite;
     theory.w_bar_min_eigenvalue = check.min_eigenvalue;
+    theory.w_bar_max_eigenvalue = check.max_eigenvalue;
   }
   theory.ist_step = 1.0 / theory.expected_b_lambda_max;
   theory.ist_stability_limit = 2.0 / theory.expected_b_lambda_max;

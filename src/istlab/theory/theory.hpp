@@ -23,6 +23,7 @@ struct Theory {
   double relative_bias = 0.0;       // ‖x^∞ − x*‖² / ‖x⁰ − x*‖²
   bool w_bar_psd = false;           // W̄ = ½(L̄ E[B̄] + E[B̄] L̄) ⪰ 0
   double w_bar_min_eigenvalue = 0.0;  // NaN where only the sign was computed (large sparse)
+  double w_bar_max_eigenvalue = 0.0;  // NaN likewise
 };
 
 // E[B̄] and E[c̄] in the problem's storage.
