@@ -209,3 +209,19 @@ def save_figure(fig, out_png, dpi=150):
     fig.savefig(out_png, dpi=dpi)
     fig.savefig(out_pdf, metadata={"CreationDate": None})  # same bytes for the same data
     return out_png, out_pdf
+
+
+def settled_level(trace, y="rel_err", tail=0.25, key="cell_key"):
+    """Per cell, the level ``y`` settles at: the geometric mean of its recorded values over
+    the last ``tail`` fraction of the run's rounds (iter >= (1 - tail) * last iter).
+
+    A single final value of a stochastic method is one noisy sample; averaging the tail
+    measures the floor (bias plus the stationary spread). Returns a Series indexed by
+    ``key``. Used by the figure scripts and by the claims checker, so both read the same
+    number.
+    """
+    def level(g):
+        last = g["iter"].max()
+        tail_rows = g[g["iter"] >= (1.0 - tail) * last]
+        return geomean(tail_rows[y])
+    return trace.groupby(key, sort=True).apply(level)

@@ -1,10 +1,4 @@
 #!/usr/bin/env bash
-# The main job from a fresh clone: install what is missing, build, run the quickstart
-# sweep, draw plots/quickstart.png.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target istlab_cli
-build/release/bin/istlab sweep experiments/quickstart.yaml --out results
-/usr/bin/python3 plots/quickstart.py --results results --out plots/quickstart.png
+# A first look in seconds: install what is missing, build, run the quickstart sweep and
+# draw plots/quickstart.png. scripts/reproduce.sh does the same for every figure.
+exec "$(dirname "$0")/reproduce.sh" quickstart "$@"

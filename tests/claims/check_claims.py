@@ -1,0 +1,299 @@
+#!/usr/bin/python3
+"""Claims checker: each paper figure's claim, asserted numerically on its sweep's CSV.
+
+For every figure in experiments/fig*.yaml this reads <results>/<experiment>/{cells,trace,
+iterates}.csv and checks the claim the figure shows (README "Reproducing the paper"),
+printing one line per check with the number it measured and the threshold it needs.
+Exit status 0 when every claim holds, 1 when one fails, 2 when results are missing.
+
+Usage: /usr/bin/python3 tests/claims/check_claims.py [--results DIR] [FIGURE ...]
+       (FIGURE: an experiment name such as fig4_irreducible_bias; default: all)
+The same thresholds apply to the full sweeps and to their --quick variants.
+"""
+
+import argparse
+import math
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "plots"))
+
+from common import geomean, read_results_csv, settled_level, to_bool  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+class Report:
+    """Collects checks: claim text, measured value, requirement, verdict."""
+
+    def __init__(self):
+        self.rows = []
+
+    def check(self, figure, claim, measured, requirement, ok):
+        self.rows.append((figure, claim, measured, requirement, bool(ok)))
+
+    def failed(self):
+        return [r for r in self.rows if not r[4]]
+
+    def print(self, out=sys.stdout):
+        for figure, claim, measured, requirement, ok in self.rows:
+            out.write("{:<4} {:<5} {}: {} (needs {})\n".format(
+                "ok" if ok else "FAIL", figure.split("_")[0], claim, measured, requirement))
+
+
+def sci(x):
+    return "{:.3g}".format(x) if np.isfinite(x) else str(x)
+
+
+def load(results, experiment, name):
+    produce = "build/release/bin/istlab sweep experiments/{}.yaml --out {}".format(experiment, results)
+    return read_results_csv(os.path.join(results, experiment, name), produce)
+
+
+def with_settled(cells, trace):
+    """cells plus `settled`: the level each cell's rel_err settles at (common.settled_level)."""
+    level = settled_level(trace).rename("settled")
+    return cells.join(level, on="cell_key")
+
+
+def by_step(frame, column="settled", step="relative_step"):
+    """Geometric mean over seeds of `column`, per step size."""
+    return frame.groupby(step)[column].apply(geomean).sort_index()
+
+
+# --------------------------------------------------------------------------------------
+def fig1(results, report):
+    name = "fig1_interpolation_precond"
+    cells = load(results, name, "cells.csv")
+    trace = load(results, name, "trace.csv")
+    ist = cells[cells.method == "ist"]
+    one = ist[ist.step_size == 1.0]
+    at_round_1 = trace[trace.cell_key.isin(one.cell_key) & (trace.iter == 1)].rel_err
+    report.check(name, "IST gamma=1: max rel_err after round 1", sci(at_round_1.max()), "<= 1e-28",
+                 len(at_round_1) == len(one) > 0 and at_round_1.max() <= 1e-28)
+    tolerance = 1e-14
+    for gamma in (0.5, 0.1):
+        rows = ist[ist.step_size == gamma]
+        predicted = math.ceil(math.log(tolerance) / (2.0 * math.log(1.0 - gamma)))
+        measured = sorted(set(rows.iterations))
+        report.check(name, "IST gamma={}: rounds to 1e-14 (contraction (1-gamma)^2)".format(gamma),
+                     str(measured), "= {} on every seed".format(predicted),
+                     len(rows) > 0 and measured == [predicted] and (rows.status == "converged").all())
+    for method in ("gd", "dcgd"):
+        rows = cells[cells.method == method]
+        report.check(name, "{}: converged, fewest rounds over seeds".format(method.upper()),
+                     "{} ({})".format(int(rows.iterations.min()), ",".join(sorted(set(rows.status)))),
+                     ">= 10, converged", len(rows) > 0 and (rows.status == "converged").all()
+                     and rows.iterations.min() >= 10)
+
+
+def fig2(results, report):
+    name = "fig2_homogeneous_interpolation"
+    cells = load(results, name, "cells.csv")
+    ist = cells[cells.method == "ist"]
+    report.check(name, "IST predicted bias (homogeneous, b_i = 0), max", sci(ist.ist_bias.abs().max()),
+                 "<= 1e-20", len(ist) > 0 and ist.ist_bias.abs().max() <= 1e-20)
+    for generator, rows in cells.groupby("generator"):
+        gd = rows[rows.method == "gd"]
+        precond = rows[(rows.method == "ist") & (rows.scale == "diag_precond") & (rows.step_size == 0.1)]
+        ok = (len(precond) > 0 and len(gd) > 0 and (precond.status == "converged").all()
+              and (gd.status == "converged").all())
+        report.check(name, "{}: IST diag_precond gamma=1/n rounds (max) vs GD (min)".format(generator),
+                     "{} vs {}".format(int(precond.iterations.max()), int(gd.iterations.min())),
+                     "converged, IST < GD", ok and precond.iterations.max() < gd.iterations.min())
+        own = rows[(rows.method == "ist") & (rows.scale == "unbiased") & rows.relative_step.notna()]
+        report.check(name, "{}: IST unbiased at 1/lambda_max(E[B]) statuses".format(generator),
+                     ",".join(sorted(set(own.status))), "converged",
+                     len(own) > 0 and (own.status == "converged").all())
+    dense = cells[(cells.generator == "dense") & (cells.method == "ist") & (cells.scale == "unbiased")
+                  & (cells.step_size == 0.1)]
+    report.check(name, "dense: IST unbiased (no preconditioning) gamma=1/n statuses",
+                 ",".join(sorted(set(dense.status))), "diverged",
+                 len(dense) > 0 and (dense.status == "diverged").all())
+
+
+def fig3(results, report):
+    name = "fig3_counterexample"
+    cells = load(results, name, "cells.csv")
+    trace = load(results, name, "trace.csv").sort_values(["cell_key", "iter"])
+    ist = cells[cells.method == "ist"]
+    report.check(name, "W-bar eigenvalues (min, max) with Perm-1",
+                 "{}, {}".format(sci(ist.w_bar_min_eigenvalue.max()), sci(ist.w_bar_max_eigenvalue.min())),
+                 "min < 0", len(ist) > 0 and (ist.w_bar_min_eigenvalue < 0).all())
+    limit = 1.0 / (cells.num_workers.iloc[0] * 100.0)
+    for _, cell in ist.sort_values("step_size").iterrows():
+        run = trace[trace.cell_key == cell.cell_key]
+        f0 = run.f_gap.iloc[0]
+        peak = run.f_gap.max()
+        peak_iter = int(run.iter[run.f_gap.idxmax()])
+        growth = (run.rel_err.values[1:] / run.rel_err.values[:-1]).max()
+        report.check(name, "IST gamma={}: f peak / f at round 0 (at round {})".format(cell.step_size, peak_iter),
+                     "{:.4f}".format(peak / f0), "> 1", peak > f0)
+        report.check(name, "IST gamma={}: largest rel_err ratio between records".format(cell.step_size),
+                     "{:.6f}".format(growth), "<= 1 (never rises)", growth <= 1.0 + 1e-12)
+        report.check(name, "IST gamma={} < 1/(100 n) = {:g}: status, final rel_err".format(cell.step_size, limit),
+                     "{} {}".format(cell.status, sci(cell.rel_err)), "converged",
+                     cell.step_size < limit and cell.status == "converged")
+    gd = cells[cells.method == "gd"]
+    for _, cell in gd.iterrows():
+        run = trace[trace.cell_key == cell.cell_key]
+        rise = (run.f_gap.values[1:] / run.f_gap.values[:-1]).max()
+        report.check(name, "GD: largest f ratio between records", "{:.6f}".format(rise), "<= 1", rise <= 1.0)
+
+
+def fig4(results, report):
+    name = "fig4_irreducible_bias"
+    cells = with_settled(load(results, name, "cells.csv"), load(results, name, "trace.csv"))
+    ist = by_step(cells[cells.method == "ist"])
+    dcgd = by_step(cells[cells.method == "dcgd"])
+    spread = ist.max() / ist.min() - 1.0
+    report.check(name, "IST floor across {} steps: max/min - 1".format(len(ist)), "{:.2%}".format(spread),
+                 "< 10%", len(ist) >= 2 and spread < 0.10)
+    predicted = geomean(cells[cells.method == "ist"].ist_relative_bias)
+    report.check(name, "IST floor / predicted bias (each gamma)",
+                 ", ".join("{:.3f}".format(v / predicted) for v in ist.values), "in [0.95, 1.10]",
+                 ((ist / predicted).between(0.95, 1.10)).all())
+    drop = dcgd.iloc[-1] / dcgd.iloc[0]
+    report.check(name, "DCGD floor, largest / smallest gamma", "{:.1f}x ({} -> {})".format(
+        drop, sci(dcgd.iloc[-1]), sci(dcgd.iloc[0])), ">= 5x", len(dcgd) >= 2 and drop >= 5.0)
+    gd = cells[cells.method == "gd"]
+    report.check(name, "GD statuses, largest final rel_err", "{} {}".format(
+        ",".join(sorted(set(gd.status))), sci(gd.rel_err.max())), "converged",
+        len(gd) > 0 and (gd.status == "converged").all())
+
+
+def fig5(results, report):
+    name = "fig5_floor_vs_heterogeneity"
+    cells = with_settled(load(results, name, "cells.csv"), load(results, name, "trace.csv"))
+    for generator, rows in cells.groupby("generator"):
+        ist = rows[rows.method == "ist"]
+        measured = ist.groupby("heterogeneity").settled.apply(geomean)
+        predicted = ist.groupby("heterogeneity").ist_relative_bias.apply(geomean)
+        ratio = measured / predicted
+        report.check(name, "{}: IST floor / predicted bias over {} levels".format(generator, len(ratio)),
+                     "{:.3f}..{:.3f}".format(ratio.min(), ratio.max()), "in [0.95, 1.10]",
+                     len(ratio) >= 3 and ratio.between(0.95, 1.10).all())
+        report.check(name, "{}: IST floor with identical workers (h = 0)".format(generator),
+                     sci(measured.iloc[0]), "> 1e-4 (biased even when homogeneous)",
+                     measured.index[0] == 0.0 and measured.iloc[0] > 1e-4)
+        dcgd = rows[rows.method == "dcgd"].groupby("heterogeneity").settled.apply(geomean)
+        homogeneous = rows[(rows.method == "dcgd") & (rows.heterogeneity == 0.0)]
+        report.check(name, "{}: DCGD at h = 0 statuses".format(generator), ",".join(sorted(set(homogeneous.status))),
+                     "converged (DCGD = GD)", len(homogeneous) > 0 and (homogeneous.status == "converged").all())
+        growth = dcgd.iloc[-1] / dcgd.iloc[1]
+        report.check(name, "{}: DCGD floor, largest / smallest positive h".format(generator),
+                     "{:.1f}x".format(growth), ">= 10x", len(dcgd) >= 3 and growth >= 10.0)
+        gd = rows[rows.method == "gd"]
+        report.check(name, "{}: GD statuses".format(generator), ",".join(sorted(set(gd.status))), "converged",
+                     len(gd) > 0 and (gd.status == "converged").all())
+
+
+def fig6(results, report):
+    name = "fig6_bias_vs_scale"
+    cells = with_settled(load(results, name, "cells.csv"), load(results, name, "trace.csv"))
+    for (generator, scale), rows in cells.groupby(["generator", "scale"]):
+        large = rows[rows.dim >= 16]
+        ratio = large.settled / large.ist_relative_bias
+        report.check(name, "{} {}: measured / predicted bias, n = d >= 16".format(generator, scale),
+                     "{:.3f}..{:.3f}".format(ratio.min(), ratio.max()), "in [0.85, 1.15]",
+                     len(ratio) > 0 and ratio.between(0.85, 1.15).all())
+        if generator != "tridiagonal":
+            continue
+        relative = rows.groupby("dim").ist_relative_bias.apply(geomean)
+        absolute = rows[rows.dim >= 16].groupby("dim").ist_bias.apply(geomean)
+        fall = relative.iloc[0] / relative.iloc[-1]
+        report.check(name, "tridiagonal {}: relative bias n={} / n={}".format(
+            scale, relative.index[0], relative.index[-1]), "{:.0f}x".format(fall), ">= 100x (falls ~1/d)",
+            relative.index[-1] >= 1024 and fall >= 100)
+        spread = absolute.max() / absolute.min()
+        report.check(name, "tridiagonal {}: absolute bias max/min, n = d >= 16".format(scale),
+                     "{:.2f} ({}..{})".format(spread, sci(absolute.min()), sci(absolute.max())),
+                     "< 1.5 (does not vanish)", len(absolute) >= 3 and spread < 1.5)
+
+
+def floats_to_reach(cells, trace, level):
+    """Per method: geometric mean over seeds of the floats per worker (up + down) sent
+    before rel_err first reaches `level` (NaN when a seed never does)."""
+    trace = trace.assign(floats=trace.floats_up + trace.floats_down)
+    first = trace[trace.rel_err <= level].groupby("cell_key").floats.min()
+    cells = cells.join(first.rename("floats_needed"), on="cell_key")
+    return cells.groupby("method").floats_needed.apply(
+        lambda v: geomean(v) if v.notna().all() else np.nan)
+
+
+def fig7(results, report):
+    name = "fig7_communication"
+    cells = load(results, name, "cells.csv")
+    trace = load(results, name, "trace.csv")
+    for interpolation, rows in cells.groupby("interpolation"):
+        panel = "b_i = 0" if interpolation else "b_i != 0"
+        level = 1e-10 if interpolation else 1e-2
+        need = floats_to_reach(rows, trace[trace.cell_key.isin(rows.cell_key)], level)
+        saving = min(need.get("gd", np.nan), need.get("dcgd", np.nan)) / need.get("ist", np.nan)
+        report.check(name, "{}: floats/worker to rel_err {:g}: IST, DCGD, GD".format(panel, level),
+                     "{:.0f}, {:.0f}, {:.0f} ({:.0f}x)".format(need.get("ist", np.nan), need.get("dcgd", np.nan),
+                                                              need.get("gd", np.nan), saving),
+                     "IST >= 10x fewer than both", saving >= 10.0)
+        if not interpolation:
+            ist = with_settled(rows[rows.method == "ist"], trace)
+            ratio = geomean(ist.settled) / geomean(ist.ist_relative_bias)
+            report.check(name, "{}: IST settles at its predicted bias (ratio)".format(panel), "{:.3f}".format(ratio),
+                         "in [0.95, 1.10]", 0.95 <= ratio <= 1.10)
+
+
+def fig8(results, report):
+    name = "fig8_mean_iterate"
+    cells = load(results, name, "cells.csv")
+    path = os.path.join(results, name, "iterates.csv")
+    iterates = pd.read_csv(path, dtype={"cell_key": str, "iter": np.int64, "coordinate": np.int64,
+                                        "value": float, "x_star": float, "x_fixed": float})
+    iterates = iterates.merge(cells[["cell_key", "relative_step"]], on="cell_key")
+    for step, rows in iterates.groupby("relative_step"):
+        last = rows[rows.iter == rows.iter.max()]
+        seeds = last.cell_key.nunique()
+        mean = last.groupby("coordinate").agg(value=("value", "mean"), x_star=("x_star", "first"),
+                                              x_fixed=("x_fixed", "first"))
+        to_fixed = float(((mean.value - mean.x_fixed) ** 2).sum())
+        to_star = float(((mean.value - mean.x_star) ** 2).sum())
+        bias = float(((mean.x_fixed - mean.x_star) ** 2).sum())
+        report.check(name, "relative step {:g}, {} seeds: |mean x - x_inf|^2 / |mean x - x*|^2".format(step, seeds),
+                     "{} ({} / {})".format(sci(to_fixed / to_star), sci(to_fixed), sci(to_star)), "< 1%",
+                     seeds >= 50 and to_fixed < 0.01 * to_star)
+        report.check(name, "relative step {:g}: |mean x - x*|^2 / bias |x_inf - x*|^2".format(step),
+                     "{:.3f}".format(to_star / bias), "in [0.9, 1.1]", 0.9 <= to_star / bias <= 1.1)
+
+
+FIGURES = {
+    "fig1_interpolation_precond": fig1,
+    "fig2_homogeneous_interpolation": fig2,
+    "fig3_counterexample": fig3,
+    "fig4_irreducible_bias": fig4,
+    "fig5_floor_vs_heterogeneity": fig5,
+    "fig6_bias_vs_scale": fig6,
+    "fig7_communication": fig7,
+    "fig8_mean_iterate": fig8,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--results", default=os.path.join(REPO, "results"))
+    parser.add_argument("figures", nargs="*", help="experiment names (default: all)")
+    args = parser.parse_args()
+    unknown = [f for f in args.figures if f not in FIGURES]
+    if unknown:
+        sys.stderr.write("error: unknown figure(s) {}; valid: {}\n".format(", ".join(unknown), ", ".join(FIGURES)))
+        return 2
+    report = Report()
+    for figure in args.figures or FIGURES:
+        FIGURES[figure](args.results, report)
+    report.print()
+    failed = report.failed()
+    print("{} of {} claim checks hold".format(len(report.rows) - len(failed), len(report.rows)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""The claims checker must fail when a claim is false: doctor copies of real results so
+that one claim no longer holds, and expect the checker to exit 1 naming that claim.
+
+Usage: checker_rejects_false_claims.py RESULTS_DIR WORK_DIR
+(RESULTS_DIR: results of scripts/reproduce.sh, full or --quick.)
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECKER = os.path.join(HERE, "check_claims.py")
+
+
+def copy(results, work, experiment, name):
+    """A fresh copy of one experiment's CSV files under work/name/."""
+    target = os.path.join(work, name, experiment)
+    shutil.rmtree(os.path.join(work, name), ignore_errors=True)
+    os.makedirs(target)
+    for file in os.listdir(os.path.join(results, experiment)):
+        if file.endswith(".csv"):
+            shutil.copy(os.path.join(results, experiment, file), target)
+    return target
+
+
+def doctor_psd_counterexample(folder):
+    """W̄ positive semidefinite: the counterexample's point is gone."""
+    cells = pd.read_csv(os.path.join(folder, "cells.csv"))
+    cells["w_bar_min_eigenvalue"] = cells["w_bar_min_eigenvalue"].abs()
+    cells.to_csv(os.path.join(folder, "cells.csv"), index=False)
+
+
+def doctor_ist_floor_moves_with_step(folder):
+    """IST's floor scaled by its step, as if it were variance like DCGD's."""
+    cells = pd.read_csv(os.path.join(folder, "cells.csv"))
+    trace = pd.read_csv(os.path.join(folder, "trace.csv"))
+    factor = trace.cell_key.map(cells.set_index("cell_key").relative_step).fillna(1.0)
+    ist = trace.cell_key.isin(cells[cells.method == "ist"].cell_key)
+    trace.loc[ist, "rel_err"] *= factor[ist]
+    trace.to_csv(os.path.join(folder, "trace.csv"), index=False)
+
+
+def doctor_mean_iterate_goes_to_x_star(folder):
+    """Mean iterate at x*: report x^∞ as x* so the distance to x^∞ is the bias."""
+    iterates = pd.read_csv(os.path.join(folder, "iterates.csv"))
+    last = iterates.iter == iterates.iter.max()
+    iterates.loc[last, "value"] = iterates.loc[last, "x_star"]
+    iterates.to_csv(os.path.join(folder, "iterates.csv"), index=False)
+
+
+CASES = [
+    ("fig3_counterexample", doctor_psd_counterexample, "W-bar eigenvalues"),
+    ("fig4_irreducible_bias", doctor_ist_floor_moves_with_step, "IST floor across"),
+    ("fig8_mean_iterate", doctor_mean_iterate_goes_to_x_star, "|mean x - x_inf|^2 / |mean x - x*|^2"),
+]
+
+
+def main():
+    results, work = sys.argv[1], sys.argv[2]
+    failures = 0
+    for experiment, doctor, claim in CASES:
+        folder = copy(results, work, experiment, doctor.__name__)
+        honest = subprocess.run([sys.executable, CHECKER, "--results", os.path.dirname(folder), experiment],
+                                capture_output=True, text=True)
+        doctor(folder)
+        false = subprocess.run([sys.executable, CHECKER, "--results", os.path.dirname(folder), experiment],
+                               capture_output=True, text=True)
+        failed_lines = [line for line in false.stdout.splitlines() if line.startswith("FAIL") and claim in line]
+        if honest.returncode != 0 or false.returncode != 1 or not failed_lines:
+            failures += 1
+            print("NOT DETECTED: {} after {}: honest exit {}, doctored exit {}\n{}{}".format(
+                experiment, doctor.__name__, honest.returncode, false.returncode, false.stdout, false.stderr))
+        else:
+            print("detected: {} after {}: {}".format(experiment, doctor.__name__, failed_lines[0]))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
