@@ -1,84 +1,93 @@
-// Microbenchmarks of the operations a sweep repeats: a sketch draw and one round of each
-// method, dense and sparse, over d and n. Counters: items (coordinates kept) and bytes of
-// worker-matrix data a round reads, so time can be read against SPEC §3's cost model.
+// One round of gd, dcgd and ist (perm sketches, unbiased scale; gd uses all coordinates) on
+// dense and sparse (tridiagonal) problems, over d, n and 1 or 2 worker threads.
+// Name: BM_Round/<method>_<storage>/<d>/<n>/<threads>/real_time; one iteration is one round.
+// Counters follow SPEC §3's cost model: the worker-matrix bytes a round must read
+// (gd: all of every L_i; dcgd: rows S_i; ist: the block S_i×S_i, each symmetric pair once)
+// and its flops, so time can be read against bandwidth (bench/bandwidth_bench.cpp).
 
-#include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
-#include "istlab/method/method.hpp"
-#include "istlab/problem/generators.hpp"
+#include <string_view>
 
-namespace istlab {
+#include "bench_problems.hpp"
+#include "istlab/method/method.hpp"
+
+namespace istlab::bench {
 namespace {
 
-Quadratic bench_problem(bool dense, int dim, int workers) {
-  ProblemSpec spec;
-  spec.generator = dense ? "dense" : "tridiagonal";
-  spec.dim = dim;
-  spec.num_workers = workers;
-  spec.heterogeneity = dense ? 0.5 : 0.1;
-  spec.mu = 1e-2;
-  spec.seed = 1;
-  return make_problem(spec);
+// Distinct sketch rounds cycled per benchmark (see draw_rounds).
+constexpr int kSketchRounds = 16;
+
+struct RoundCost {
+  double bytes = 0.0;
+  double flops = 0.0;
+};
+
+RoundCost round_cost(std::string_view method, Storage storage, double d, double n, double q) {
+  constexpr double kDenseEntry = 8.0;
+  constexpr double kSparseEntry = 12.0;  // value and column index
+  const bool dense = storage == Storage::kDense;
+  if (method == "gd")
+    return dense ? RoundCost{n * d * d * kDenseEntry, 2 * n * d * d} : RoundCost{n * 3 * d * kSparseEntry, 6 * n * d};
+  if (method == "dcgd")
+    return dense ? RoundCost{n * q * d * kDenseEntry, 2 * n * q * d} : RoundCost{n * 3 * q * kSparseEntry, 6 * n * q};
+  return dense ? RoundCost{n * q * (q + 1) / 2 * kDenseEntry, 2 * n * q * q}
+               : RoundCost{n * 3 * q * kSparseEntry, 6 * n * q};
 }
 
-void BM_SketchDraw(benchmark::State& state, SketchType type) {
-  const int dim = static_cast<int>(state.range(0));
-  const int workers = static_cast<int>(state.range(1));
-  const Quadratic problem = bench_problem(false, dim, workers);
-  const Sketcher sketcher(SketchSpec{type, SketchScale::kUnbiased, 0}, problem);
-  RoundSketch round = sketcher.make_round();
-  std::int64_t index = 0;
-  for (auto _ : state) {
-    sketcher.draw(1, index++, round);
-    benchmark::DoNotOptimize(round.workers[0].indices.data());
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(round.mean_support() * workers));
-}
-BENCHMARK_CAPTURE(BM_SketchDraw, perm, SketchType::kPerm)->ArgsProduct({{1 << 8, 1 << 12, 1 << 16}, {1, 16, 64}});
-BENCHMARK_CAPTURE(BM_SketchDraw, rand, SketchType::kRand)->ArgsProduct({{1 << 8, 1 << 12, 1 << 16}, {1, 16, 64}});
-
-// Sizes stay modest: every worker holds its own copy of its matrix (see issue 5).
-
-// One round of `method` with perm sketches; range(2) = threads.
-void BM_Round(benchmark::State& state, const char* method_name, bool dense) {
+void BM_Round(benchmark::State& state, std::string_view method_name, Storage storage) {
   const int dim = static_cast<int>(state.range(0));
   const int workers = static_cast<int>(state.range(1));
   const int threads = static_cast<int>(state.range(2));
-  const Quadratic problem = bench_problem(dense, dim, workers);
-  const SketchType sketch = std::string(method_name) == "gd" ? SketchType::kIdentity : SketchType::kPerm;
-  const Sketcher sketcher(SketchSpec{sketch, SketchScale::kUnbiased, 0}, problem);
-  auto method = make_method({.name = method_name}, problem, sketcher);
-  RoundSketch round = sketcher.make_round();
-  sketcher.draw(1, 0, round);
+  const Quadratic& problem = cached_problem(storage, dim, workers);
+  const bool is_gd = method_name == "gd";
+  const Sketcher sketcher(SketchSpec{is_gd ? SketchType::kIdentity : SketchType::kPerm, SketchScale::kUnbiased, 0},
+                          problem);
+  auto method = make_method({.name = std::string(method_name)}, problem, sketcher);
+  const std::vector<RoundSketch> rounds = draw_rounds(sketcher, is_gd ? 1 : kSketchRounds);
   Vector x = problem.start_point();
-  const double step = 1e-3 / problem.max_worker_lambda_max();
+  // Small enough to stay stable for every method and n, so no run drifts into overflow.
+  const double step_size = 1e-4 / (workers * problem.max_worker_lambda_max());
+
   tbb::task_arena arena(threads);
-  for (auto _ : state) arena.execute([&] { method->step(round, step, x); });
-
-  // Worker-matrix bytes read per round (SPEC §3): gd all of L_i, dcgd rows S_i, ist block S_i×S_i.
-  const double d = dim;
-  const double q = round.mean_support();
-  const double per_entry = dense ? 8.0 : 12.0;  // value, plus a column index when sparse
-  const double entries = std::string(method_name) == "gd"   ? (dense ? d * d : 3 * d)
-                         : std::string(method_name) == "dcgd" ? (dense ? q * d : 3 * q)
-                                                              : (dense ? q * q : 3 * q);
-  state.counters["bytes_per_round"] = entries * per_entry * workers;
-  state.SetBytesProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * entries * per_entry * workers));
+  arena.execute([&] {
+    // An untimed round first: the method's buffers are touched for the first time there.
+    method->step(rounds[0], step_size, x);
+    std::size_t round = 0;
+    for (auto _ : state) {
+      method->step(rounds[round], step_size, x);
+      round = round + 1 == rounds.size() ? 0 : round + 1;
+    }
+  });
+  benchmark::DoNotOptimize(x.data());
+  const RoundCost cost = round_cost(method_name, storage, dim, workers, rounds[0].mean_support());
+  set_round_counters(state, cost.bytes, cost.flops);
 }
 
-void dense_args(benchmark::internal::Benchmark* bench) {
-  bench->ArgsProduct({{256, 1024}, {4, 16}, {1, 2}})->UseRealTime()->Unit(benchmark::kMicrosecond);
+void dense_sizes(benchmark::internal::Benchmark* bench) {
+  for (int dim : {64, 256, 1024, 2048})
+    for (int workers : {4, 16, 64})
+      for (int threads : {1, 2}) bench->Args({dim, workers, threads});
+  bench->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
-void sparse_args(benchmark::internal::Benchmark* bench) {
-  bench->ArgsProduct({{1 << 12, 1 << 16}, {16, 256}, {1, 2}})->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// gd keeps a d-vector per worker (and its identity sketch lists all d coordinates), so its
+// sparse rows stop at n·d = 2^24; dcgd and ist reach d = 2^20 with n = 1024.
+void sparse_sizes(benchmark::internal::Benchmark* bench, bool full_vectors_per_worker) {
+  for (int dim : {1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20})
+    for (int workers : {16, 256, 1024})
+      for (int threads : {1, 2})
+        if (!full_vectors_per_worker || static_cast<double>(dim) * workers <= (1 << 24))
+          bench->Args({dim, workers, threads});
+  bench->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
-BENCHMARK_CAPTURE(BM_Round, gd_dense, "gd", true)->Apply(dense_args);
-BENCHMARK_CAPTURE(BM_Round, dcgd_dense, "dcgd", true)->Apply(dense_args);
-BENCHMARK_CAPTURE(BM_Round, ist_dense, "ist", true)->Apply(dense_args);
-BENCHMARK_CAPTURE(BM_Round, gd_sparse, "gd", false)->Apply(sparse_args);
-BENCHMARK_CAPTURE(BM_Round, dcgd_sparse, "dcgd", false)->Apply(sparse_args);
-BENCHMARK_CAPTURE(BM_Round, ist_sparse, "ist", false)->Apply(sparse_args);
+
+BENCHMARK_CAPTURE(BM_Round, gd_dense, "gd", Storage::kDense)->Apply(dense_sizes);
+BENCHMARK_CAPTURE(BM_Round, dcgd_dense, "dcgd", Storage::kDense)->Apply(dense_sizes);
+BENCHMARK_CAPTURE(BM_Round, ist_dense, "ist", Storage::kDense)->Apply(dense_sizes);
+BENCHMARK_CAPTURE(BM_Round, gd_sparse, "gd", Storage::kSparse)->Apply([](auto* bench) { sparse_sizes(bench, true); });
+BENCHMARK_CAPTURE(BM_Round, dcgd_sparse, "dcgd", Storage::kSparse)->Apply([](auto* bench) { sparse_sizes(bench, false); });
+BENCHMARK_CAPTURE(BM_Round, ist_sparse, "ist", Storage::kSparse)->Apply([](auto* bench) { sparse_sizes(bench, false); });
 
 }  // namespace
-}  // namespace istlab
+}  // namespace istlab::bench

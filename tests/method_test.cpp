@@ -177,7 +177,7 @@ TEST(Method, OneRoundMatchesHandWrittenFormulas) {
     const Vector& x = problem.start_point();
     const double step = 0.3 / problem.lambda_max();
     auto L = [&](int i) { return dense_worker_matrix(problem, i); };
-    auto b = [&](int i) -> const Vector& { return problem.worker_vector(i); };
+    auto b = [&](int i) -> Vector { return problem.worker_vector(i); };
 
     {  // dcgd: x − γ (1/n) Σ C_i (L_i x − b_i)
       const auto [actual, C] = one_round(problem, round_case.sketch, {.name = "dcgd"}, step);

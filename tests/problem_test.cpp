@@ -387,12 +387,15 @@ TEST(Problem, RowAndBlockProductsMatchDenseProducts) {
         const DenseMatrix matrix = dense_worker_matrix(problem, worker);
         const Vector product = matrix * embedded;
         const Vector full_product = matrix * x;
-        for (int row = 0; row < dim; ++row) {
-          EXPECT_NEAR(problem.block_row_dot(worker, row, support, z.data()), product[row],
-                      1e-13 * (1 + product.cwiseAbs().maxCoeff()));
+        // The submodel's gradient ∇f_i(z) on S, z supported on S.
+        const Vector b = problem.worker_vector(worker);
+        std::vector<double> gradient(support.size());
+        problem.submodel_gradient(worker, support, z.data(), gradient.data());
+        for (std::size_t t = 0; t < support.size(); ++t)
+          EXPECT_NEAR(gradient[t], product[support[t]] - b[support[t]], 1e-13 * (1 + product.cwiseAbs().maxCoeff()));
+        for (int row = 0; row < dim; ++row)
           EXPECT_NEAR(problem.row_dot(worker, row, x), full_product[row],
                       1e-13 * (1 + full_product.cwiseAbs().maxCoeff()));
-        }
         Vector out = x;  // add_columns accumulates
         problem.add_columns(worker, support, z.data(), out);
         EXPECT_LE((out - x - product).norm(), 1e-13 * (1 + product.norm()));

@@ -15,11 +15,10 @@ void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size
   const double row_flops = problem_.is_sparse() ? 6.0 : 2.0 * problem_.dim();
   for_each_worker(problem_.num_workers(), row_flops * static_cast<double>(sketch.workers[0].indices.size()), [&](int worker) {
     const auto& kept = sketch.workers[worker];
-    const Vector& b = problem_.worker_vector(worker);
     double* out = contributions_.col(worker).data();
     for (std::size_t t = 0; t < kept.indices.size(); ++t) {
       const int row = kept.indices[t];
-      out[t] = kept.scales[t] * (problem_.row_dot(worker, row, x) - b[row]);
+      out[t] = kept.scales[t] * (problem_.row_dot(worker, row, x) - problem_.worker_vector_entry(worker, row));
     }
   });
   apply_sketched_mean_step(sketch, contributions_, step_size, sum_, x);

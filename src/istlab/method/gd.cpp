@@ -11,7 +11,7 @@ GradientDescent::GradientDescent(const Quadratic& problem)
       sum_(problem.dim()) {}
 
 void GradientDescent::step(const RoundSketch& /*sketch*/, double step_size, Vector& x) {
-  const double flops = problem_.is_sparse() ? 2.0 * static_cast<double>(problem_.sparse_matrix(0).nonZeros())
+  const double flops = problem_.is_sparse() ? 2.0 * static_cast<double>(problem_.worker_nonzeros(0))
                                             : 2.0 * problem_.dim() * problem_.dim();
   for_each_worker(problem_.num_workers(), flops,
                   [&](int worker) { problem_.worker_gradient(worker, x, gradients_.col(worker)); });

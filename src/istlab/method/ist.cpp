@@ -21,17 +21,13 @@ IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& pr
   if (!spec.outer_sketch) full_gradients_.resize(problem.dim(), problem.num_workers());
 }
 
-void IndependentSubnetworkTraining::submodel_gradient(int worker, std::span<const int> support,
-                                                      const double* z, double* out) const {
-  const Vector& b = problem_.worker_vector(worker);
-  for (std::size_t t = 0; t < support.size(); ++t)
-    out[t] = problem_.block_row_dot(worker, support[t], support, z) - b[support[t]];
-}
-
 void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_size, Vector& x) {
   const double support = static_cast<double>(sketch.workers[0].indices.size());
+  // Work per worker in flop-equivalents, to decide whether the round is worth splitting:
+  // each of the q(q+1)/2 dense block entries is a scattered read, costing about what 8
+  // flops of streamed work do.
   const double flops = spec_.local_steps * (problem_.is_sparse() ? 6.0 * support
-                                                                 : 2.0 * support * support) +
+                                                                 : 4.0 * support * (support + 1)) +
                        (spec_.outer_sketch ? 0.0 : 2.0 * problem_.dim() * support);
   for_each_worker(problem_.num_workers(), flops, [&](int worker) {
     const auto& kept = sketch.workers[worker];
@@ -39,22 +35,26 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
     const std::size_t size = indices.size();
     double* z = submodels_.col(worker).data();
     double* out = contributions_.col(worker).data();
-    for (std::size_t t = 0; t < size; ++t) z[t] = kept.scales[t] * x[indices[t]];  // z = C_i x
+    for (std::size_t t = 0; t < size; ++t) {  // z = C_i x, a gather from scattered coordinates
+      if (t + kPrefetchDistance < size) __builtin_prefetch(x.data() + indices[t + kPrefetchDistance]);
+      z[t] = kept.scales[t] * x[indices[t]];
+    }
 
     if (spec_.local_steps > 1) {
       for (int local = 0; local < spec_.local_steps; ++local) {
-        submodel_gradient(worker, indices, z, out);
+        problem_.submodel_gradient(worker, indices, z, out);
         for (std::size_t t = 0; t < size; ++t) z[t] -= step_size * kept.scales[t] * out[t];
       }
       return;
     }
     if (spec_.outer_sketch) {
-      submodel_gradient(worker, indices, z, out);
+      problem_.submodel_gradient(worker, indices, z, out);
       for (std::size_t t = 0; t < size; ++t) out[t] *= kept.scales[t];
       return;
     }
     auto gradient = full_gradients_.col(worker);
-    gradient = -problem_.worker_vector(worker);
+    gradient.setZero();
+    problem_.add_worker_vector(worker, -1.0, gradient);
     problem_.add_columns(worker, indices, z, gradient);
   });
 

@@ -38,9 +38,6 @@ class IndependentSubnetworkTraining final : public Method {
   Communication communication(const RoundSketch& sketch) const override;
 
  private:
-  // out[t] = ∇f_i(z)[S_t] for z supported on S.
-  void submodel_gradient(int worker, std::span<const int> support, const double* z, double* out) const;
-
   const Quadratic& problem_;
   MethodSpec spec_;
   DenseMatrix submodels_;       // column i: z_i = C_i x on S_i

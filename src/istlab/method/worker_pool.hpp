@@ -14,6 +14,8 @@ namespace istlab {
 
 // Below this many flops a round runs serially: spawning tasks would cost more than it saves.
 inline constexpr double kParallelRoundFlops = 1e5;
+// Loops over a sketch's scattered coordinates prefetch this many iterations ahead.
+inline constexpr std::size_t kPrefetchDistance = 16;
 
 // Calls work(i) for every worker i, as TBB tasks in the current task_arena when the round
 // is large enough. Each worker writes only its own slot, so the split cannot change results.
@@ -66,7 +68,10 @@ inline void apply_sketched_mean_step(const RoundSketch& sketch, const DenseMatri
   for (std::size_t worker = 0; worker < sketch.workers.size(); ++worker) {
     const auto& indices = sketch.workers[worker].indices;
     const double* values = contributions.col(static_cast<Eigen::Index>(worker)).data();
-    for (std::size_t t = 0; t < indices.size(); ++t) sum[indices[t]] += values[t];
+    for (std::size_t t = 0; t < indices.size(); ++t) {
+      if (t + kPrefetchDistance < indices.size()) __builtin_prefetch(sum.data() + indices[t + kPrefetchDistance], 1);
+      sum[indices[t]] += values[t];
+    }
   }
   for (const auto& kept : sketch.workers) {
     for (const int j : kept.indices) {

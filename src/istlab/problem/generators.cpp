@@ -29,7 +29,7 @@ RandomStream part_stream(const ProblemSpec& spec, ProblemPart part, int worker =
 
 // Szlendak, Tyurin, Richtárik (ICLR 2022): L_i = (ν_s/4)·tridiag(−1, 2, −1),
 // b_i = (ν_s/4)(−1 + ν_b)e_1, then a common shift so that λ_min(L̄) = mu.
-Quadratic make_tridiagonal(const ProblemSpec& spec, const ParallelFor& parallel_for) {
+Quadratic make_tridiagonal(const ProblemSpec& spec, const ParallelFor& /*parallel_for*/) {
   const int dim = spec.dim;
   const int workers = spec.num_workers;
   std::vector<double> nu_s(workers);
@@ -48,27 +48,30 @@ Quadratic make_tridiagonal(const ProblemSpec& spec, const ParallelFor& parallel_
   const double mean_lambda_min = mean_nu_s >= 0.0 ? mean_nu_s / 4 * t_min : mean_nu_s / 4 * t_max;
   const double shift = spec.mu - mean_lambda_min;
 
-  std::vector<SparseMatrix> matrices(workers);
-  std::vector<Vector> vectors(workers);
-  parallel_for(workers, [&](int worker) {
-    const double scale = nu_s[worker] / 4.0;
-    std::vector<Eigen::Triplet<double>> entries;
-    entries.reserve(3 * static_cast<std::size_t>(dim));
-    for (int j = 0; j < dim; ++j) {
-      entries.emplace_back(j, j, 2.0 * scale + shift);
-      if (j + 1 < dim) {
-        entries.emplace_back(j, j + 1, -scale);
-        entries.emplace_back(j + 1, j, -scale);
-      }
+  // Every worker is a multiple of T plus the common shift: store T once (Quadratic's
+  // scaled form), so memory is O(d + n), not O(n·d).
+  std::vector<Eigen::Triplet<double>> entries;
+  entries.reserve(3 * static_cast<std::size_t>(dim));
+  for (int j = 0; j < dim; ++j) {
+    entries.emplace_back(j, j, 2.0);
+    if (j + 1 < dim) {
+      entries.emplace_back(j, j + 1, -1.0);
+      entries.emplace_back(j + 1, j, -1.0);
     }
-    matrices[worker].resize(dim, dim);
-    matrices[worker].setFromTriplets(entries.begin(), entries.end());
-    vectors[worker] = Vector::Zero(dim);
-    if (!spec.interpolation) vectors[worker][0] = scale * (-1.0 + nu_b[worker]);
-  });
-  Vector start = Vector::Zero(dim);
-  start[0] = std::sqrt(static_cast<double>(dim));
-  return Quadratic::sparse(std::move(matrices), std::move(vectors), std::move(start));
+  }
+  SparseMatrix tridiagonal(dim, dim);
+  tridiagonal.setFromTriplets(entries.begin(), entries.end());
+  Vector matrix_scales(workers);
+  Vector vector_scales(workers);
+  for (int worker = 0; worker < workers; ++worker) {
+    matrix_scales[worker] = nu_s[worker] / 4.0;
+    vector_scales[worker] = spec.interpolation ? 0.0 : matrix_scales[worker] * (-1.0 + nu_b[worker]);
+  }
+  Vector first_unit = Vector::Zero(dim);
+  first_unit[0] = 1.0;
+  Vector start = first_unit * std::sqrt(static_cast<double>(dim));
+  return Quadratic::scaled_sparse(std::move(tridiagonal), matrix_scales, shift, std::move(first_unit),
+                                  vector_scales, std::move(start));
 }
 
 Vector gaussian_vector(RandomStream& stream, int dim, double std_dev) {

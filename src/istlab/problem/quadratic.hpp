@@ -2,6 +2,12 @@
 // The distributed quadratic of SPEC §1: worker i holds f_i(x) = ½ xᵀL_i x − b_iᵀx and
 // f = (1/n) Σ f_i. Worker matrices are dense or sparse (CSR); everything a method needs
 // is a row or block product that touches only the coordinates it names.
+//
+// Sparse workers are stored as L_i = a_i·A_k(i) + σ_i·I over a list of shared matrices A_k,
+// and every b_i as β_i·c_m(i) over a list of shared vectors: n workers that are multiples
+// of one matrix (the tridiagonal generator) then cost one matrix and O(n) numbers, which
+// is what lets d = 2^20 with n = 1024 workers fit in memory. A problem built from separate
+// per-worker matrices is the special case a_i = 1, σ_i = 0, one A_k per worker.
 
 #include <optional>
 #include <span>
@@ -20,24 +26,45 @@ class Quadratic {
                          Vector start_point);
   static Quadratic sparse(std::vector<SparseMatrix> worker_matrices,
                           std::vector<Vector> worker_vectors, Vector start_point);
+  // L_i = matrix_scales[i]·A + shift·I and b_i = vector_scales[i]·c: workers that differ
+  // only by scalars share A and c. A must store its whole diagonal.
+  static Quadratic scaled_sparse(SparseMatrix shared_matrix, const Vector& matrix_scales, double shift,
+                                 Vector shared_vector, const Vector& vector_scales, Vector start_point);
 
   int dim() const { return dim_; }
   int num_workers() const { return num_workers_; }
   bool is_sparse() const { return !sparse_matrices_.empty(); }
 
   const DenseMatrix& dense_matrix(int worker) const { return dense_matrices_[worker]; }
-  const SparseMatrix& sparse_matrix(int worker) const { return sparse_matrices_[worker]; }
-  const Vector& worker_vector(int worker) const { return worker_vectors_[worker]; }
-  // Diag(L_i) as a vector.
-  const Vector& worker_diagonal(int worker) const { return worker_diagonals_[worker]; }
+  // L_i assembled as one CSR matrix (a copy: for theory and tests, not for rounds).
+  SparseMatrix sparse_matrix(int worker) const;
+  // Stored non-zeros of L_i (sparse problems).
+  Eigen::Index worker_nonzeros(int worker) const { return sparse_matrices_[matrix_of_[worker]].nonZeros(); }
+
+  // b_i, as a copy (for theory and tests) or one entry (for rounds).
+  Vector worker_vector(int worker) const { return vector_scales_[worker] * vectors_[vector_of_[worker]]; }
+  double worker_vector_entry(int worker, int j) const {
+    return vector_scales_[worker] * vectors_[vector_of_[worker]][j];
+  }
+  // out += factor · b_i, without a temporary.
+  void add_worker_vector(int worker, double factor, Eigen::Ref<Vector> out) const {
+    out += (factor * vector_scales_[worker]) * vectors_[vector_of_[worker]];
+  }
+  // Diag(L_i), as a copy or one entry.
+  Vector worker_diagonal(int worker) const;
+  double worker_diagonal_entry(int worker, int j) const {
+    if (!is_sparse()) return dense_matrices_[worker](j, j);
+    return matrix_scales_[worker] * shared_diagonals_[matrix_of_[worker]][j] + matrix_shifts_[worker];
+  }
 
   // ∇f_i(x) = L_i x − b_i, written to `out` (size d).
   void worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const;
   // (L_i x)_row: one row of L_i against a full vector.
   double row_dot(int worker, int row, const Vector& x) const;
-  // Σ_u (L_i)[row, support[u]] · z[u] for a vector z living on the sorted index list
-  // `support`: the block (L_i)[S, S] is read, nothing outside it.
-  double block_row_dot(int worker, int row, std::span<const int> support, const double* z) const;
+  // out[t] = ∇f_i(z)[S_t] = Σ_u (L_i)[S_t, S_u]·z[u] − (b_i)[S_t] for z living on the sorted
+  // index list S = `support`: the submodel's gradient, reading the block (L_i)[S, S] and
+  // nothing outside it.
+  void submodel_gradient(int worker, std::span<const int> support, const double* z, double* out) const;
   // out += Σ_u (L_i)[:, support[u]] · z[u]: L_i times a vector supported on `support`.
   void add_columns(int worker, std::span<const int> support, const double* z,
                    Eigen::Ref<Vector> out) const;
@@ -65,12 +92,24 @@ class Quadratic {
   Quadratic() = default;
   void finish();  // validates, then computes L̄, b̄, x*, f*, spectra
 
+  void check_worker_diagonals() const;
+  double worker_lambda_max(int worker, const std::vector<ExtremeEigenvalues>& shared_spectra) const;
+
   int dim_ = 0;
   int num_workers_ = 0;
-  std::vector<DenseMatrix> dense_matrices_;
+  std::vector<DenseMatrix> dense_matrices_;  // dense: L_i
+
+  // Sparse: L_i = matrix_scales_[i]·A + matrix_shifts_[i]·I with A = sparse_matrices_[matrix_of_[i]].
   std::vector<SparseMatrix> sparse_matrices_;
-  std::vector<Vector> worker_vectors_;
-  std::vector<Vector> worker_diagonals_;
+  std::vector<Vector> shared_diagonals_;  // Diag(A) of each shared matrix
+  std::vector<int> matrix_of_;
+  Vector matrix_scales_;
+  Vector matrix_shifts_;
+
+  // b_i = vector_scales_[i]·vectors_[vector_of_[i]] (dense and sparse problems).
+  std::vector<Vector> vectors_;
+  std::vector<int> vector_of_;
+  Vector vector_scales_;
   Vector start_point_;
 
   DenseMatrix dense_mean_matrix_;

@@ -1,6 +1,7 @@
 #include "istlab/problem/spectrum.hpp"
 
 #include <Eigen/SparseCholesky>
+#include <Spectra/MatOp/DenseSymMatProd.h>
 #include <Spectra/MatOp/SparseSymMatProd.h>
 #include <Spectra/MatOp/SparseSymShiftSolve.h>
 #include <Spectra/SymEigsShiftSolver.h>
@@ -49,6 +50,18 @@ ExtremeEigenvalues extreme_eigenvalues(const DenseMatrix& symmetric) {
   Eigen::SelfAdjointEigenSolver<DenseMatrix> solver(symmetric, Eigen::EigenvaluesOnly);
   if (solver.info() != Eigen::Success) throw std::runtime_error("dense eigensolver failed");
   return {solver.eigenvalues().minCoeff(), solver.eigenvalues().maxCoeff()};
+}
+
+double largest_eigenvalue(const DenseMatrix& symmetric) {
+  const Eigen::Index dim = symmetric.rows();
+  if (dim <= kDenseLimit) return extreme_eigenvalues(symmetric).max;
+  Spectra::DenseSymMatProd<double> product(symmetric);
+  Spectra::SymEigsSolver<Spectra::DenseSymMatProd<double>> largest(product, 1, std::min<Eigen::Index>(dim, 40));
+  largest.init();
+  largest.compute(Spectra::SortRule::LargestAlge, 5000, 1e-12);
+  if (largest.info() != Spectra::CompInfo::Successful)
+    throw std::runtime_error("Lanczos did not converge for the largest eigenvalue");
+  return largest.eigenvalues()[0];
 }
 
 ExtremeEigenvalues extreme_eigenvalues(const SparseMatrix& symmetric) {

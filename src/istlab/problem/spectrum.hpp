@@ -13,6 +13,9 @@ struct ExtremeEigenvalues {
 };
 
 ExtremeEigenvalues extreme_eigenvalues(const DenseMatrix& symmetric);
+// λ_max alone: by Lanczos above the dense limit, so n large workers do not each cost a full
+// O(d³) eigendecomposition.
+double largest_eigenvalue(const DenseMatrix& symmetric);
 // For sparse matrices the minimum is found by shift-invert at 0, which assumes the matrix
 // is positive definite (callers check definiteness with a factorisation first).
 ExtremeEigenvalues extreme_eigenvalues(const SparseMatrix& symmetric);

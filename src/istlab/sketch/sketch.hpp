@@ -70,7 +70,7 @@ class Sketcher {
   void draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const;
   void draw_rand(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const;
   double scale_of(int worker, int coordinate, double unbiased) const {
-    return scale_value(spec_.scale, unbiased, problem_->worker_diagonal(worker)[coordinate]);
+    return scale_value(spec_.scale, unbiased, problem_->worker_diagonal_entry(worker, coordinate));
   }
 
   SketchSpec spec_;

@@ -310,12 +310,13 @@ Shard Shard::parse(const std::string& text) {
 std::uint64_t estimate_cell_bytes(const Cell& cell) {
   const double d = cell.problem.dim;
   const double n = cell.problem.num_workers;
-  const double doubles_per_worker_vectors = 2 * d;  // b_i and Diag(L_i)
+  const double doubles_per_worker_vectors = d;  // b_i
   double problem = 0.0;
   double theory = 0.0;
   if (cell.problem.generator == "tridiagonal") {
-    // CSR per worker (value + column index per entry, row pointers) plus L̄ and x*, x⁰, b̄.
-    problem = (n + 1) * (3 * d * 12 + (d + 1) * 4) + n * doubles_per_worker_vectors * 8 + 4 * d * 8;
+    // One shared T and L̄ in CSR (value + column index per entry, row pointers), O(n)
+    // scalars, and the vectors e_1, x*, x⁰, b̄, Diag(T).
+    problem = 2 * (3 * d * 12 + (d + 1) * 4) + 3 * n * 8 + 5 * d * 8;
     theory = 3 * n * d * 8 + 10 * 3 * d * 12;  // moments; E[B̄], W̄ and its factorisation
   } else {
     problem = (n + 1) * d * d * 8 + 3 * d * d * 8 + n * doubles_per_worker_vectors * 8;  // + QR workspace
