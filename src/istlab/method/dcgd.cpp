@@ -9,19 +9,36 @@ namespace istlab {
 CompressedGradientDescent::CompressedGradientDescent(const Quadratic& problem, int max_support)
     : problem_(problem),
       contributions_(max_support, problem.num_workers()),
-      sum_(Vector::Zero(problem.dim())) {}
+      sum_(Vector::Zero(problem.dim())),
+      blocks_(problem.dim(), problem.num_workers()) {}
 
 void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size, Vector& x) {
-  const double row_flops = problem_.is_sparse() ? 6.0 : 2.0 * problem_.dim();
-  for_each_worker(problem_.num_workers(), row_flops * static_cast<double>(sketch.workers[0].indices.size()), [&](int worker) {
+  blocks_.locate(sketch);
+  // Positions [first, last) of worker i's g_i = C_i ∇f_i(x) on S_i.
+  auto compute_rows = [&](int worker, int first, int last) {
     const auto& kept = sketch.workers[worker];
     double* out = contributions_.col(worker).data();
-    for (std::size_t t = 0; t < kept.indices.size(); ++t) {
+    for (int t = first; t < last; ++t) {
       const int row = kept.indices[t];
       out[t] = kept.scales[t] * (problem_.row_dot(worker, row, x) - problem_.worker_vector_entry(worker, row));
     }
-  });
-  apply_sketched_mean_step(sketch, contributions_, step_size, sum_, x);
+  };
+  if (problem_.is_sparse()) {
+    // Short scattered rows: block by block over the coordinates (see CoordinateBlocks).
+    for_each_block(blocks_, 8.0 * blocks_.size(), [&](int block) {
+      for (int worker = 0; worker < problem_.num_workers(); ++worker) {
+        const auto [first, last] = blocks_.range(block, worker);
+        compute_rows(worker, first, last);
+      }
+    });
+  } else {
+    // Dense rows are long contiguous columns (L_i is symmetric): worker by worker.
+    const double flops = 2.0 * problem_.dim() * static_cast<double>(sketch.workers[0].indices.size());
+    for_each_worker(problem_.num_workers(), flops, [&](int worker) {
+      compute_rows(worker, 0, static_cast<int>(sketch.workers[worker].indices.size()));
+    });
+  }
+  apply_sketched_mean_step(sketch, blocks_, contributions_, step_size, sum_, x);
 }
 
 Communication CompressedGradientDescent::communication(const RoundSketch& sketch) const {

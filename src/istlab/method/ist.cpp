@@ -17,11 +17,14 @@ IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& pr
       spec_(spec),
       submodels_(max_support, problem.num_workers()),
       contributions_(max_support, problem.num_workers()),
-      sum_(Vector::Zero(problem.dim())) {
+      sum_(Vector::Zero(problem.dim())),
+      blocks_(problem.dim(), problem.num_workers()) {
   if (!spec.outer_sketch) full_gradients_.resize(problem.dim(), problem.num_workers());
 }
 
 void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_size, Vector& x) {
+  blocks_.locate(sketch);
+  if (problem_.is_sparse() && spec_.outer_sketch && spec_.local_steps == 1) return sparse_step(sketch, step_size, x);
   const double support = static_cast<double>(sketch.workers[0].indices.size());
   // Work per worker in flop-equivalents, to decide whether the round is worth splitting:
   // each of the q(q+1)/2 dense block entries is a scattered read, costing about what 8
@@ -64,11 +67,38 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
     x = sum_ / static_cast<double>(workers);
     sum_.setZero();  // apply_sketched_mean_step expects zeros
   } else if (spec_.outer_sketch) {
-    apply_sketched_mean_step(sketch, contributions_, step_size, sum_, x);
+    apply_sketched_mean_step(sketch, blocks_, contributions_, step_size, sum_, x);
   } else {
     sum_dense(full_gradients_, sum_);
     apply_mean_step(sum_, workers, step_size, x);
   }
+}
+
+// The table form on sparse problems, block by block over the coordinates (see
+// CoordinateBlocks): first every block's z_i = C_i x, since a row's neighbours may sit in
+// another block; then per block g_i = C_i ∇f_i(z_i) on its rows and the averaged step on
+// its coordinates, which reads z_i only, so blocks can update x as they go.
+void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, double step_size, Vector& x) {
+  const int workers = problem_.num_workers();
+  const double block = blocks_.size();
+  for_each_block(blocks_, 2.0 * block, [&](int index) {
+    for (int worker = 0; worker < workers; ++worker) {
+      const auto [first, last] = blocks_.range(index, worker);
+      const auto& kept = sketch.workers[worker];
+      double* z = submodels_.col(worker).data();
+      for (int t = first; t < last; ++t) z[t] = kept.scales[t] * x[kept.indices[t]];
+    }
+  });
+  for_each_block(blocks_, 16.0 * block, [&](int index) {
+    for (int worker = 0; worker < workers; ++worker) {
+      const auto [first, last] = blocks_.range(index, worker);
+      const auto& kept = sketch.workers[worker];
+      double* out = contributions_.col(worker).data();
+      problem_.submodel_gradient(worker, kept.indices, submodels_.col(worker).data(), out, first, last);
+      for (int t = first; t < last; ++t) out[t] *= kept.scales[t];
+    }
+    apply_sketched_mean_step(sketch, blocks_, index, contributions_, step_size, sum_, x);
+  });
 }
 
 Communication IndependentSubnetworkTraining::communication(const RoundSketch& sketch) const {

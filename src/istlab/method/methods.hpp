@@ -4,6 +4,7 @@
 #include <span>
 
 #include "istlab/method/method.hpp"
+#include "istlab/method/worker_pool.hpp"
 
 namespace istlab {
 
@@ -14,8 +15,11 @@ class GradientDescent final : public Method {
   Communication communication(const RoundSketch& sketch) const override;
 
  private:
+  void shared_matrix_step(double step_size, Vector& x);
+
   const Quadratic& problem_;
-  DenseMatrix gradients_;  // column i: ∇f_i(x)
+  DenseMatrix gradients_;  // column i: ∇f_i(x) (workers with their own matrices)
+  Vector shared_product_;  // A x (workers sharing one matrix)
   Vector sum_;
 };
 
@@ -29,6 +33,7 @@ class CompressedGradientDescent final : public Method {
   const Quadratic& problem_;
   DenseMatrix contributions_;  // column i: C_i ∇f_i(x) on S_i
   Vector sum_;
+  CoordinateBlocks blocks_;
 };
 
 class IndependentSubnetworkTraining final : public Method {
@@ -38,12 +43,15 @@ class IndependentSubnetworkTraining final : public Method {
   Communication communication(const RoundSketch& sketch) const override;
 
  private:
+  void sparse_step(const RoundSketch& sketch, double step_size, Vector& x);
+
   const Quadratic& problem_;
   MethodSpec spec_;
   DenseMatrix submodels_;       // column i: z_i = C_i x on S_i
   DenseMatrix contributions_;   // column i: g_i on S_i
   DenseMatrix full_gradients_;  // column i: ∇f_i(C_i x), only without the outer sketch
   Vector sum_;
+  CoordinateBlocks blocks_;
 };
 
 }  // namespace istlab

@@ -5,7 +5,10 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
@@ -58,27 +61,98 @@ inline void sum_dense(const DenseMatrix& contributions, Vector& sum) {
                     });
 }
 
-// x ← x − γ · (1/n) Σ_i scatter(contribution_i onto S_i), touching only kept coordinates:
-// O(Σ|S_i|), not O(d), when sketches keep few coordinates. `sum` is all zeros on entry and
-// is left all zeros. Per coordinate the arithmetic is that of apply_mean_step (workers in
-// order, then x_j − γ·(sum_j/n)), so both give the same bits.
-inline void apply_sketched_mean_step(const RoundSketch& sketch, const DenseMatrix& contributions,
-                                     double step_size, Vector& sum, Vector& x) {
-  const double workers = static_cast<double>(sketch.workers.size());
-  for (std::size_t worker = 0; worker < sketch.workers.size(); ++worker) {
-    const auto& indices = sketch.workers[worker].indices;
-    const double* values = contributions.col(static_cast<Eigen::Index>(worker)).data();
-    for (std::size_t t = 0; t < indices.size(); ++t) {
-      if (t + kPrefetchDistance < indices.size()) __builtin_prefetch(sum.data() + indices[t + kPrefetchDistance], 1);
-      sum[indices[t]] += values[t];
-    }
+// Sparse rounds run block by block over the coordinates: a block's entries of x, of L_i
+// and of the sums stay in cache while every worker's kept coordinates in it are processed,
+// where a worker-by-worker round strides each worker over all of x and L (n times the
+// memory traffic once d outgrows the caches). Blocks also split a round across threads
+// when workers are few. Within a block workers run in order, so results do not change.
+class CoordinateBlocks {
+ public:
+  // Blocks of at least 4096 coordinates, and at least 32 per worker on average, so the
+  // per-(block, worker) bookkeeping stays small next to the work.
+  CoordinateBlocks(int dim, int num_workers)
+      : block_size_(std::max(4096, 32 * num_workers)),
+        count_((dim + block_size_ - 1) / block_size_),
+        num_workers_(num_workers),
+        starts_(static_cast<std::size_t>(count_ + 1) * num_workers) {}
+
+  // Finds where each block starts in every worker's sorted S_i: O(Σ|S_i| + n·blocks).
+  void locate(const RoundSketch& sketch) {
+    for_each_worker(num_workers_, sketch.mean_support(), [&](int worker) {
+      const auto& indices = sketch.workers[worker].indices;
+      std::size_t t = 0;
+      for (int block = 0; block < count_; ++block) {
+        start(block, worker) = static_cast<int>(t);
+        const int end = (block + 1) * block_size_;
+        while (t < indices.size() && indices[t] < end) ++t;
+      }
+      start(count_, worker) = static_cast<int>(t);
+    });
   }
-  for (const auto& kept : sketch.workers) {
-    for (const int j : kept.indices) {
+  int count() const { return count_; }
+  int size() const { return block_size_; }
+  // Positions [first, second) of `worker`'s S_i whose coordinates lie in `block`.
+  std::pair<int, int> range(int block, int worker) const {
+    return {starts_[index(block, worker)], starts_[index(block + 1, worker)]};
+  }
+
+ private:
+  // Block-major: a block's loop over workers reads consecutive entries.
+  std::size_t index(int block, int worker) const {
+    return static_cast<std::size_t>(block) * num_workers_ + worker;
+  }
+  int& start(int block, int worker) { return starts_[index(block, worker)]; }
+
+  int block_size_;
+  int count_;
+  int num_workers_;
+  std::vector<int> starts_;
+};
+
+// Calls work(block) for every block, as TBB tasks when the round is large enough.
+template <class Work>
+void for_each_block(const CoordinateBlocks& blocks, double flops_per_block, Work&& work) {
+  if (blocks.count() == 1 || blocks.count() * flops_per_block < kParallelRoundFlops) {
+    for (int block = 0; block < blocks.count(); ++block) work(block);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int>(0, blocks.count()), [&](const tbb::blocked_range<int>& range) {
+    for (int block = range.begin(); block != range.end(); ++block) work(block);
+  });
+}
+
+// x ← x − γ · (1/n) Σ_i scatter(contribution_i onto S_i) on the coordinates of one block,
+// touching only kept coordinates: O(Σ|S_i|), not O(d), when sketches keep few of them.
+// `sum` is all zeros on entry and is left all zeros. Per coordinate the arithmetic is that
+// of apply_mean_step (workers in order, then x_j − γ·(sum_j/n)), so both give the same bits.
+inline void apply_sketched_mean_step(const RoundSketch& sketch, const CoordinateBlocks& blocks, int block,
+                                     const DenseMatrix& contributions, double step_size, Vector& sum,
+                                     Vector& x) {
+  const int workers = static_cast<int>(sketch.workers.size());
+  for (int worker = 0; worker < workers; ++worker) {
+    const auto [first, last] = blocks.range(block, worker);
+    const int* indices = sketch.workers[worker].indices.data();
+    const double* values = contributions.col(worker).data();
+    for (int t = first; t < last; ++t) sum[indices[t]] += values[t];
+  }
+  for (int worker = 0; worker < workers; ++worker) {
+    const auto [first, last] = blocks.range(block, worker);
+    const int* indices = sketch.workers[worker].indices.data();
+    for (int t = first; t < last; ++t) {
+      const int j = indices[t];
       x[j] -= step_size * (sum[j] / workers);
       sum[j] = 0.0;  // a coordinate kept by several workers is applied once
     }
   }
+}
+
+// The same step on every block. `blocks` must be located for this round.
+inline void apply_sketched_mean_step(const RoundSketch& sketch, const CoordinateBlocks& blocks,
+                                     const DenseMatrix& contributions, double step_size, Vector& sum,
+                                     Vector& x) {
+  for_each_block(blocks, 4.0 * blocks.size(), [&](int block) {
+    apply_sketched_mean_step(sketch, blocks, block, contributions, step_size, sum, x);
+  });
 }
 
 // x ← x − γ · (sum / n): the shared last line of every averaged method.

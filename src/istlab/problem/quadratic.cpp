@@ -14,8 +14,6 @@ namespace {
 constexpr double kSymmetryTolerance = 1e-12;
 // How far ahead sparse block products prefetch scattered rows.
 constexpr std::ptrdiff_t kPrefetchRows = 8;
-// Sparse block products walk up to this many support entries before bisecting.
-constexpr std::ptrdiff_t kShortGap = 8;
 
 void check_shapes(std::size_t matrices, std::size_t vectors, Eigen::Index dim,
                   const Vector& start_point) {
@@ -218,13 +216,32 @@ Vector Quadratic::worker_diagonal(int worker) const {
 
 void Quadratic::worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const {
   if (is_sparse()) {
-    out.noalias() = sparse_matrices_[matrix_of_[worker]] * x;
-    out *= matrix_scales_[worker];
-    if (matrix_shifts_[worker] != 0.0) out += matrix_shifts_[worker] * x;
-  } else {
-    out.noalias() = dense_matrices_[worker] * x;
+    // One pass: (L_i x − b_i)_j = a_i·(A x)_j + σ_i·x_j − β_i·c_j.
+    const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
+    const int* row_starts = matrix.outerIndexPtr();
+    const int* columns = matrix.innerIndexPtr();
+    const double* values = matrix.valuePtr();
+    for (int row = 0; row < dim_; ++row) {
+      double product = 0.0;
+      for (int e = row_starts[row]; e < row_starts[row + 1]; ++e) product += values[e] * x[columns[e]];
+      out[row] = worker_gradient_entry(worker, row, product, x[row]);
+    }
+    return;
   }
+  out.noalias() = dense_matrices_[worker] * x;
   add_worker_vector(worker, -1.0, out);
+}
+
+void Quadratic::shared_matrix_times(const Vector& x, Vector& out) const {
+  const SparseMatrix& matrix = sparse_matrices_.front();
+  const int* row_starts = matrix.outerIndexPtr();
+  const int* columns = matrix.innerIndexPtr();
+  const double* values = matrix.valuePtr();
+  for (int row = 0; row < dim_; ++row) {
+    double product = 0.0;  // summed as worker_gradient sums it, so both give the same bits
+    for (int e = row_starts[row]; e < row_starts[row + 1]; ++e) product += values[e] * x[columns[e]];
+    out[row] = product;
+  }
 }
 
 double Quadratic::row_dot(int worker, int row, const Vector& x) const {
@@ -240,10 +257,23 @@ double Quadratic::row_dot(int worker, int row, const Vector& x) const {
   return dense_matrices_[worker].col(row).dot(x);
 }
 
-void Quadratic::submodel_gradient(int worker, std::span<const int> support, const double* z, double* out) const {
+void Quadratic::submodel_gradient(int worker, std::span<const int> support, const double* z, double* out,
+                                  int first, int last) const {
   const Vector& shared_vector = vectors_[vector_of_[worker]];
   const double vector_scale = vector_scales_[worker];
   const std::size_t size = support.size();
+  if (last < 0) last = static_cast<int>(size);
+  if (!is_sparse() && (first != 0 || last != static_cast<int>(size))) {
+    // Some rows of a dense block: each read whole (the symmetric shortcut needs them all).
+    const DenseMatrix& matrix = dense_matrices_[worker];
+    for (int t = first; t < last; ++t) {
+      const double* column = matrix.col(support[t]).data();  // = row, by symmetry
+      double sum = 0.0;
+      for (std::size_t u = 0; u < size; ++u) sum += column[support[u]] * z[u];
+      out[t] = sum - vector_scale * shared_vector[support[t]];
+    }
+    return;
+  }
   if (!is_sparse()) {
     // By symmetry each off-diagonal pair is read once, from the upper triangle: q(q+1)/2
     // entries, at rising addresses within each column.
@@ -284,12 +314,13 @@ void Quadratic::submodel_gradient(int worker, std::span<const int> support, cons
   const int* columns = matrix.innerIndexPtr();
   const double* values = matrix.valuePtr();
   const int* kept = support.data();
-  const auto last = static_cast<std::ptrdiff_t>(size);
-  for (std::ptrdiff_t t = 0; t < last; ++t) {
+  const auto end_row = static_cast<std::ptrdiff_t>(last);
+  const auto last_position = static_cast<std::ptrdiff_t>(size);
+  for (std::ptrdiff_t t = first; t < end_row; ++t) {
     // Kept rows are scattered over a matrix larger than the caches: fetch the row start of
     // a row further ahead, and the entries of a nearer row whose start has arrived.
-    if (t + 2 * kPrefetchRows < last) __builtin_prefetch(row_starts + kept[t + 2 * kPrefetchRows]);
-    if (t + kPrefetchRows < last) {
+    if (t + 2 * kPrefetchRows < end_row) __builtin_prefetch(row_starts + kept[t + 2 * kPrefetchRows]);
+    if (t + kPrefetchRows < end_row) {
       const int ahead = row_starts[kept[t + kPrefetchRows]];
       __builtin_prefetch(values + ahead);
       __builtin_prefetch(columns + ahead);
@@ -299,22 +330,29 @@ void Quadratic::submodel_gradient(int worker, std::span<const int> support, cons
     double sum = 0.0;
     const int begin = row_starts[row];
     const int end = row_starts[row + 1];
-    // Merge the row's sorted columns with the sorted support. Support entries are distinct
-    // integers, so column c sits at most |c − kept[p]| places after position p: searches
-    // stay within a banded row's width, and start at the row's own position t.
-    std::ptrdiff_t p = begin < end && columns[begin] < row ? std::max<std::ptrdiff_t>(0, t - (row - columns[begin])) : t;
-    for (int e = begin; e < end && p < last; ++e) {
+    // Find each column of the row in the sorted support. Support entries are distinct
+    // integers, so column c can only sit within |c − row| places of the row's position t:
+    // check the nearest place first (enough for a tridiagonal row), bisect otherwise.
+    for (int e = begin; e < end; ++e) {
       const int col = columns[e];
-      if (kept[p] < col) {
-        // Short gaps (banded rows) are crossed step by step, long ones by bisection.
-        const std::ptrdiff_t reach = std::min<std::ptrdiff_t>(last, p + (col - kept[p]) + 1);
-        const std::ptrdiff_t walk_end = std::min<std::ptrdiff_t>(reach, p + 1 + kShortGap);
-        ++p;
-        while (p < walk_end && kept[p] < col) ++p;
-        if (p == walk_end && walk_end < reach) p = std::lower_bound(kept + p, kept + reach, col) - kept;
-        if (p == last) break;
+      std::ptrdiff_t p = t;
+      if (col < row) {
+        p = t - 1;
+        if (p < 0 || kept[p] < col) continue;
+        if (kept[p] > col) {
+          p = std::lower_bound(kept + std::max<std::ptrdiff_t>(0, t - (row - col)), kept + p, col) - kept;
+          if (kept[p] != col) continue;
+        }
+      } else if (col > row) {
+        p = t + 1;
+        if (p == last_position || kept[p] > col) continue;
+        if (kept[p] < col) {
+          const std::ptrdiff_t reach = std::min<std::ptrdiff_t>(last_position, t + (col - row) + 1);
+          p = std::lower_bound(kept + p + 1, kept + reach, col) - kept;
+          if (p == reach || kept[p] != col) continue;
+        }
       }
-      if (kept[p] == col) sum += values[e] * z[p];
+      sum += values[e] * z[p];
     }
     out[t] = (scale * sum + shift * z[t]) - vector_scale * shared_vector[row];
   }

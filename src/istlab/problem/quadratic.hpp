@@ -57,14 +57,25 @@ class Quadratic {
     return matrix_scales_[worker] * shared_diagonals_[matrix_of_[worker]][j] + matrix_shifts_[worker];
   }
 
+  // Sparse workers that are all multiples of one shared matrix A (plus shifts), as the
+  // tridiagonal generator makes them: then A x serves every worker.
+  bool workers_share_one_matrix() const { return sparse_matrices_.size() == 1; }
+  // out = A x for that shared matrix.
+  void shared_matrix_times(const Vector& x, Vector& out) const;
+  // (∇f_i(x))_j given (A x)_j: a_i·(A x)_j + σ_i·x_j − β_i·c_j.
+  double worker_gradient_entry(int worker, int j, double shared_product, double x_j) const {
+    return (matrix_scales_[worker] * shared_product + matrix_shifts_[worker] * x_j) -
+           vector_scales_[worker] * vectors_[vector_of_[worker]][j];
+  }
   // ∇f_i(x) = L_i x − b_i, written to `out` (size d).
   void worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const;
   // (L_i x)_row: one row of L_i against a full vector.
   double row_dot(int worker, int row, const Vector& x) const;
   // out[t] = ∇f_i(z)[S_t] = Σ_u (L_i)[S_t, S_u]·z[u] − (b_i)[S_t] for z living on the sorted
   // index list S = `support`: the submodel's gradient, reading the block (L_i)[S, S] and
-  // nothing outside it.
-  void submodel_gradient(int worker, std::span<const int> support, const double* z, double* out) const;
+  // nothing outside it. Only positions t in [first, last) when given (last = −1: all).
+  void submodel_gradient(int worker, std::span<const int> support, const double* z, double* out,
+                         int first = 0, int last = -1) const;
   // out += Σ_u (L_i)[:, support[u]] · z[u]: L_i times a vector supported on `support`.
   void add_columns(int worker, std::span<const int> support, const double* z,
                    Eigen::Ref<Vector> out) const;
