@@ -10,6 +10,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
   python3-matplotlib python3-pandas python3-numpy
+  libopenblas0-pthread python3-scipy time
 )
 
 missing=()

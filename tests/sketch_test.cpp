@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "istlab/problem/generators.hpp"
+#include "istlab/random/random_stream.hpp"
 
 namespace istlab {
 namespace {
@@ -270,6 +271,47 @@ TEST(Sketch, RandKeepsExactlyQDistinctSortedCoordinates) {
                std::invalid_argument);
   EXPECT_THROW((SketchSpec{SketchType::kRand, SketchScale::kUnbiased, -1}.validate(10)),
                std::invalid_argument);
+}
+
+// The top-up draw of q distinct coordinates written plainly: draw the missing number with
+// replacement, sort, drop repeats, until q remain (the complement for q > d/2).
+std::vector<int> top_up_reference(RandomStream& stream, int dim, int count) {
+  const bool complement = 2 * count > dim;
+  const int draws = complement ? dim - count : count;
+  std::vector<int> chosen;
+  while (static_cast<int>(chosen.size()) < draws) {
+    const int missing = draws - static_cast<int>(chosen.size());
+    for (int t = 0; t < missing; ++t) chosen.push_back(static_cast<int>(stream.below(dim)));
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  }
+  if (!complement) return chosen;
+  std::vector<int> kept;
+  for (int j = 0; j < dim; ++j)
+    if (!std::binary_search(chosen.begin(), chosen.end(), j)) kept.push_back(j);
+  return kept;
+}
+
+// Rand draws with many coordinates use a bitmap instead of re-sorting; they must keep
+// exactly the coordinates the top-up loop keeps, from the same stream.
+TEST(Sketch, RandDrawsEqualThePlainTopUpDraw) {
+  for (const int dim : {5, 31, 32, 33, 100, 1000, 4096}) {
+    for (const int q : {1, 2, dim / 256 + 1, dim / 32 + 1, dim / 4, dim / 2, dim / 2 + 1, dim - 1, dim}) {
+      if (q < 1 || q > dim) continue;
+      const Quadratic problem = make_problem({.generator = "tridiagonal", .dim = dim, .num_workers = 3, .mu = 0.1});
+      const Sketcher sketcher({SketchType::kRand, SketchScale::kUnbiased, q}, problem);
+      RoundSketch round = sketcher.make_round();
+      for (int k = 0; k < 5; ++k) {
+        sketcher.draw(kSeed, k, round);
+        for (int worker = 0; worker < 3; ++worker) {
+          RandomStream stream(kSeed, StreamPurpose::kWorker, static_cast<std::uint64_t>(k),
+                              static_cast<std::uint64_t>(worker));
+          ASSERT_EQ(round.workers[worker].indices, top_up_reference(stream, dim, q))
+              << "d = " << dim << ", q = " << q << ", round " << k << ", worker " << worker;
+        }
+      }
+    }
+  }
 }
 
 TEST(Sketch, IdentityKeepsEverything) {

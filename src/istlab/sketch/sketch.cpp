@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <numeric>
 #include <span>
@@ -46,6 +48,28 @@ void draw_distinct_sorted(RandomStream& stream, int dim, int count, std::vector<
   const int draws = complement ? dim - count : count;
   std::vector<int>& chosen = complement ? scratch : out;
   chosen.clear();
+  if (static_cast<std::int64_t>(draws) * 256 >= dim) {
+    // Many draws: mark them in a bitmap (in `scratch`'s storage) and read it back in order.
+    // The draws consumed and the set kept are those of the top-up loop below (each top-up
+    // draws exactly the missing number, so it stops at the first draw that completes the
+    // set), without re-sorting the whole set after every top-up.
+    const std::size_t words = (static_cast<std::size_t>(dim) + 31) / 32;
+    scratch.assign(words, 0);
+    auto* bits = reinterpret_cast<std::uint32_t*>(scratch.data());
+    for (int distinct = 0; distinct < draws;) {
+      const auto j = static_cast<std::uint32_t>(stream.below(dim));
+      const std::uint32_t mask = 1u << (j % 32);
+      if ((bits[j / 32] & mask) == 0) bits[j / 32] |= mask, ++distinct;
+    }
+    out.clear();
+    for (std::size_t word = 0; word < words; ++word) {
+      // Kept coordinates are the set bits, or the clear ones when drawing the complement.
+      std::uint32_t kept = complement ? ~bits[word] : bits[word];
+      if (word + 1 == words && dim % 32 != 0) kept &= (1u << (dim % 32)) - 1;
+      for (; kept != 0; kept &= kept - 1) out.push_back(static_cast<int>(32 * word) + std::countr_zero(kept));
+    }
+    return;
+  }
   while (static_cast<int>(chosen.size()) < draws) {
     const int missing = draws - static_cast<int>(chosen.size());
     for (int t = 0; t < missing; ++t) chosen.push_back(static_cast<int>(stream.below(dim)));
@@ -157,6 +181,7 @@ RoundSketch Sketcher::make_round() const {
   if (spec_.type == SketchType::kPerm) {
     round.coordinate_order.resize(dim_);
     round.worker_order.resize(num_workers_);
+    round.owner.resize(dim_);
   }
   if (spec_.type == SketchType::kIdentity) {
     // The identity never changes: fill it once here.
@@ -192,20 +217,24 @@ void Sketcher::draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSket
   if (dim_ >= num_workers_) {
     // Disjoint blocks of the permutation; the first d mod n workers of the shuffled
     // worker order get the larger blocks, so P(j ∈ S_i) = 1/n for every i.
+    // Mark each coordinate's worker, then read the marks in coordinate order: every S_i
+    // comes out sorted in O(d), with no sort of the blocks.
     const int base = dim_ / num_workers_;
     const int larger = dim_ % num_workers_;
     int start = 0;
     for (int rank = 0; rank < num_workers_; ++rank) {
       const int worker = round.worker_order[rank];
       const int size = base + (rank < larger ? 1 : 0);
-      auto& sketch = round.workers[worker];
-      sketch.indices.assign(round.coordinate_order.begin() + start,
-                            round.coordinate_order.begin() + start + size);
-      std::sort(sketch.indices.begin(), sketch.indices.end());
-      sketch.scales.resize(size);
-      for (int t = 0; t < size; ++t)
-        sketch.scales[t] = scale_of(worker, sketch.indices[t], static_cast<double>(num_workers_));
+      for (int k = start; k < start + size; ++k) round.owner[round.coordinate_order[k]] = worker;
+      round.workers[worker].indices.clear();
       start += size;
+    }
+    for (int j = 0; j < dim_; ++j) round.workers[round.owner[j]].indices.push_back(j);
+    for (int worker = 0; worker < num_workers_; ++worker) {
+      auto& sketch = round.workers[worker];
+      sketch.scales.resize(sketch.indices.size());
+      for (std::size_t t = 0; t < sketch.indices.size(); ++t)
+        sketch.scales[t] = scale_of(worker, sketch.indices[t], static_cast<double>(num_workers_));
     }
     return;
   }

@@ -50,6 +50,7 @@ struct RoundSketch {
   std::vector<WorkerSketch> workers;
   std::vector<int> coordinate_order;  // perm: the round's permutation of [d]
   std::vector<int> worker_order;      // perm: which workers get the larger blocks / slots
+  std::vector<int> owner;             // perm, d ≥ n: the worker keeping each coordinate
   // Mean over workers of |S_i|: what each worker sends for a sketched vector.
   double mean_support() const;
 };

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""The performance targets of istlab, measured: reads the JSON of one benchmark run (and,
+if present, the NumPy comparison and the memory probe) and prints a Markdown table of the
+ratios, each against its target. scripts/bench.sh writes it to results/bench/report.md;
+the README's performance section is that table.
+
+    /usr/bin/python3 bench/report.py --bench-json results/bench/bench.json \
+        [--numpy-json results/bench/numpy_compare.json] [--memory-json results/bench/memory.json] \
+        [--out results/bench/report.md]
+
+Every ratio compares numbers from the same run, so the machine's speed cancels out.
+Exit code 0 whatever the verdicts (it is a report), 2 when the benchmark JSON is unusable.
+"""
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+ROUND = re.compile(r"^BM_Round/(gd|dcgd|ist)_(dense|sparse)/(\d+)/(\d+)/(\d+)/real_time$")
+TRIAD = re.compile(r"^BM_Triad/elements:(\d+)/threads:(\d+)/real_time$")
+SWEEP = re.compile(r"^BM_(Sweep|SweepCompute)/quickstart/threads:(\d+)/real_time$")
+UNIT_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def load_runs(path):
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        sys.exit(f"report.py: cannot read {path}: {error}")
+    runs = [b for b in data.get("benchmarks", [])
+            if b.get("run_type", "iteration") == "iteration" and "error_occurred" not in b]
+    if not runs:
+        sys.exit(f"report.py: {path} has no benchmark results")
+    return data.get("context", {}), runs
+
+
+def microseconds(run):
+    return run["real_time"] * UNIT_US[run.get("time_unit", "ns")]
+
+
+def index_runs(runs):
+    rounds, triads, sweeps = {}, {}, {}
+    for run in runs:
+        name = run["name"]
+        if m := ROUND.match(name):
+            method, storage, d, n, threads = m.groups()
+            rounds[(method, storage, int(d), int(n), int(threads))] = run
+        elif m := TRIAD.match(name):
+            triads[(int(m.group(1)), int(m.group(2)))] = run
+        elif m := SWEEP.match(name):
+            sweeps[(m.group(1), int(m.group(2)))] = run
+    return rounds, triads, sweeps
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def bandwidth_rows(rounds, triads):
+    """Dense gd rounds (d >= 2048) against the triad on arrays beyond the last-level cache."""
+    rows = []
+    for threads in (1, 2):
+        sizes = [size for size, t in triads if t == threads]
+        if not sizes:
+            continue
+        reference = triads[(max(sizes), threads)]["bytes_per_second"]
+        for (method, storage, d, n, t), run in sorted(rounds.items()):
+            if method == "gd" and storage == "dense" and d >= 2048 and t == threads:
+                fraction = run["bytes_per_second"] / reference
+                rows.append((f"dense gd round, d = {d}, n = {n}, {threads} thread(s): bytes/s ÷ triad bytes/s "
+                             f"({reference / 1e9:.1f} GB/s, {24 * max(sizes) / 2**30:.1f} GiB arrays)",
+                             f"{fraction:.2f} ({run['bytes_per_second'] / 1e9:.1f} GB/s)", "≥ 0.60",
+                             verdict(fraction >= 0.6)))
+    return rows
+
+
+def ist_over_gd_rows(rounds):
+    rows = []
+    for n in (4, 16, 64):
+        for threads in (1, 2):
+            gd, ist = rounds.get(("gd", "dense", 2048, n, threads)), rounds.get(("ist", "dense", 2048, n, threads))
+            if gd and ist:
+                ratio = microseconds(gd) / microseconds(ist)
+                rows.append((f"dense d = 2048, n = {n}, {threads} thread(s): gd round time ÷ ist round time",
+                             f"{ratio:,.0f} ({microseconds(gd):,.0f} µs ÷ {microseconds(ist):,.1f} µs)",
+                             f"≥ n²/4 = {n * n // 4}", verdict(ratio >= n * n / 4)))
+    return rows
+
+
+def sparse_growth_rows(rounds, memory):
+    """Time per coordinate of the sparse ist round across d: flat means linear in d."""
+    rows = []
+    for n in (16, 1024):
+        for threads in (1, 2):
+            points = sorted((d, microseconds(run)) for (m, s, d, nn, t), run in rounds.items()
+                            if m == "ist" and s == "sparse" and nn == n and t == threads)
+            if len(points) < 2:
+                continue
+            per_coordinate = ", ".join(f"2^{int(math.log2(d))}: {1e3 * us / d:.1f}" for d, us in points)
+            (d0, t0), (d1, t1) = points[-2], points[-1]
+            slope = math.log(t1 / t0) / math.log(d1 / d0)
+            rows.append((f"sparse ist round, n = {n}, {threads} thread(s): ns per coordinate by d; "
+                         f"log-log slope over the last two sizes",
+                         f"{per_coordinate}; slope {slope:.2f}", "time ∝ d (slope 1)",
+                         verdict(slope <= 1.15)))
+    if memory:
+        kib = memory.get("max_rss_kib")
+        rows.append(("sparse ist, d = 2^20, n = 1024: peak memory of a process that builds the problem "
+                     "and runs rounds", f"{kib / 2**20:.2f} GiB", "fits in 24 GiB",
+                     verdict(kib is not None and kib < 24 * 2**20)))
+    return rows
+
+
+def thread_rows(rounds):
+    """Speed-up of 2 threads over 1 for the largest round of every family, and the smallest
+    rounds (which stay serial) must not get slower."""
+    rows, families = [], sorted({(m, s) for (m, s, d, n, t) in rounds})
+    slowest_small = []
+    for method, storage in families:
+        pairs = [(microseconds(rounds[(method, storage, d, n, 1)]), microseconds(rounds[(method, storage, d, n, 2)]), d, n)
+                 for (m, s, d, n, t) in rounds if (m, s, t) == (method, storage, 1) and (m, s, d, n, 2) in rounds]
+        if not pairs:
+            continue
+        one, two, d, n = max(pairs)
+        speedup = one / two
+        rows.append((f"{method} {storage}, largest round (d = {d}, n = {n}): 1-thread time ÷ 2-thread time",
+                     f"{speedup:.2f} ({one:,.0f} → {two:,.0f} µs)", "≥ 1.7", verdict(speedup >= 1.7)))
+        slowest_small += [(one / two, method, storage, d, n, one) for one, two, d, n in pairs if one < 30]
+    if slowest_small:
+        worst = min(slowest_small)
+        rows.append(("rounds under 30 µs (serial below the crossover): worst 1-thread ÷ 2-thread time",
+                     f"{worst[0]:.2f} ({worst[1]} {worst[2]} d = {worst[3]}, n = {worst[4]})",
+                     "≥ 0.9 (no slower)", verdict(worst[0] >= 0.9)))
+    return rows
+
+
+def sweep_rows(sweeps):
+    rows = []
+    for threads in (1, 2):
+        whole, compute = sweeps.get(("Sweep", threads)), sweeps.get(("SweepCompute", threads))
+        if whole and compute:
+            cells = whole.get("cells", 72)
+            overhead = (microseconds(whole) - microseconds(compute)) / microseconds(compute)
+            rows.append((f"quickstart sweep ({cells:.0f} cells), {threads} thread(s): engine time ÷ compute time",
+                         f"{100 * overhead:.1f}% ({microseconds(whole) / 1e3:.0f} ms vs {microseconds(compute) / 1e3:.0f} ms; "
+                         f"{whole['cells_per_second']:.0f} cells/s)", "< 5%", verdict(overhead < 0.05)))
+    return rows
+
+
+def numpy_rows(path):
+    try:
+        comparison = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return []
+    rows = comparison.get("rows", [])
+    sketched = [r for r in rows if r["method"] == "ist" or (r["method"] == "dcgd" and r["q"] * 16 <= r["d"])]
+    small = [r for r in rows if r["d"] <= 256]
+
+    def worst(selection, key):
+        valid = [r for r in selection if r.get(key)]
+        return min(valid, key=lambda r: r[key]) if valid else None
+
+    def describe(row, key):
+        return f"{row[key]:.1f}× ({row['method']} {row['kind']} d = {row['d']}, n = {row['n']})"
+
+    result = []
+    blas = comparison.get("numpy", {}).get("blas", {})
+    setup = f"NumPy {blas.get('numpy', '?')} with {blas.get('name', '?')} on {blas.get('threads', '?')} threads, istlab on 2"
+    for label, selection, target in (("sketched rounds (ist; dcgd with q ≤ d/16)", sketched, 20),
+                                     ("small problems (d ≤ 256)", small, 20)):
+        row = worst(selection, "typical_over_istlab_t2")
+        if row:
+            met = sum(1 for r in selection if (r.get("typical_over_istlab_t2") or 0) >= target)
+            result.append((f"{label}: typical NumPy time ÷ istlab time, worst row ({setup})",
+                           f"{describe(row, 'typical_over_istlab_t2')}; {met} of {len(selection)} rows ≥ {target}×",
+                           f"≥ {target}×", verdict(met == len(selection))))
+    for style in ("typical", "vectorised"):
+        key = f"{style}_over_istlab_t2"
+        row = worst(rows, key)
+        if row:
+            slower = sum(1 for r in rows if (r.get(key) or 0) < 1)
+            result.append((f"every row: {style} NumPy time ÷ istlab time, worst row",
+                           f"{describe(row, key)}; {slower} of {len(rows)} rows below 1×", "≥ 1× (never slower)",
+                           verdict(slower == 0)))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bench-json", required=True)
+    parser.add_argument("--numpy-json", default="")
+    parser.add_argument("--memory-json", default="")
+    parser.add_argument("--out", default="")
+    args = parser.parse_args()
+
+    context, runs = load_runs(args.bench_json)
+    rounds, triads, sweeps = index_runs(runs)
+    memory = {}
+    if args.memory_json and Path(args.memory_json).exists():
+        memory = json.loads(Path(args.memory_json).read_text())
+    rows = (bandwidth_rows(rounds, triads) + ist_over_gd_rows(rounds) + sparse_growth_rows(rounds, memory) +
+            thread_rows(rounds) + sweep_rows(sweeps) + (numpy_rows(args.numpy_json) if args.numpy_json else []))
+
+    machine = (f"{context.get('host_name', '?')}: {context.get('num_cpus', '?')} CPUs at "
+               f"{context.get('mhz_per_cpu', '?')} MHz, {context.get('date', '?')}")
+    lines = [f"Measured by `scripts/bench.sh` on {machine}.", "",
+             "| what | measured | target | verdict |", "|---|---|---|---|"]
+    lines += [f"| {what} | {measured} | {target} | {status} |" for what, measured, target, status in rows]
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.out:
+        Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
