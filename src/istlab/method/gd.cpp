@@ -6,8 +6,7 @@
 namespace istlab {
 
 GradientDescent::GradientDescent(const Quadratic& problem) : problem_(problem), sum_(problem.dim()) {
-  if (problem.workers_share_one_matrix()) shared_product_.resize(problem.dim());
-  else gradients_.resize(problem.dim(), problem.num_workers());
+  if (!problem.workers_share_one_matrix()) gradients_.resize(problem.dim(), problem.num_workers());
 }
 
 void GradientDescent::step(const RoundSketch& /*sketch*/, double step_size, Vector& x) {
@@ -25,19 +24,19 @@ void GradientDescent::step(const RoundSketch& /*sketch*/, double step_size, Vect
 // order. Same bits as n separate products (the same formula on the same A x), in
 // O(nnz + n·d) time and O(d) memory instead of O(n·nnz) and O(n·d).
 void GradientDescent::shared_matrix_step(double step_size, Vector& x) {
-  problem_.shared_matrix_times(x, shared_product_);
   const int workers = problem_.num_workers();
   auto sum_range = [&](Eigen::Index begin, Eigen::Index end) {
     for (Eigen::Index j = begin; j < end; ++j) {
       const int coordinate = static_cast<int>(j);
-      double sum = problem_.worker_gradient_entry(0, coordinate, shared_product_[j], x[j]);
+      const double product = problem_.shared_row_product(coordinate, x);
+      double sum = problem_.worker_gradient_entry(0, coordinate, product, x[j]);
       for (int worker = 1; worker < workers; ++worker)
-        sum += problem_.worker_gradient_entry(worker, coordinate, shared_product_[j], x[j]);
+        sum += problem_.worker_gradient_entry(worker, coordinate, product, x[j]);
       sum_[j] = sum;
     }
   };
   const Eigen::Index dim = problem_.dim();
-  if (4.0 * static_cast<double>(dim) * workers < kParallelRoundFlops) {
+  if ((6.0 + 4.0 * workers) * static_cast<double>(dim) < kParallelRoundFlops) {
     sum_range(0, dim);
   } else {
     tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, dim, 1024),

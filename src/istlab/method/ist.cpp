@@ -19,12 +19,15 @@ IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& pr
       contributions_(max_support, problem.num_workers()),
       sum_(Vector::Zero(problem.dim())),
       blocks_(problem.dim(), problem.num_workers()) {
+  if (problem.is_sparse()) coordinate_submodel_.resize(problem.dim());
   if (!spec.outer_sketch) full_gradients_.resize(problem.dim(), problem.num_workers());
 }
 
 void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_size, Vector& x) {
+  const bool table_form = spec_.outer_sketch && spec_.local_steps == 1;
+  if (problem_.is_sparse() && table_form && sketch.partition) return partition_step(sketch, step_size, x);
   blocks_.locate(sketch);
-  if (problem_.is_sparse() && spec_.outer_sketch && spec_.local_steps == 1) return sparse_step(sketch, step_size, x);
+  if (problem_.is_sparse() && table_form) return sparse_step(sketch, step_size, x);
   const double support = static_cast<double>(sketch.workers[0].indices.size());
   // Work per worker in flop-equivalents, to decide whether the round is worth splitting:
   // each of the q(q+1)/2 dense block entries is a scattered read, costing about what 8
@@ -98,6 +101,29 @@ void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, doubl
       for (int t = first; t < last; ++t) out[t] *= kept.scales[t];
     }
     apply_sketched_mean_step(sketch, blocks_, index, contributions_, step_size, sum_, x);
+  });
+}
+
+// The table form on sparse problems with a sketch that partitions [d] (perm, d ≥ n): each
+// coordinate has one owner, so the round runs coordinate by coordinate in order, streaming
+// through x and L instead of gathering from scattered positions: first z = C x, then for
+// each j g_j = c_j ∇f_i(z_i)_j with i = owner[j], and x_j ← x_j − γ (0 + g_j)/n. Each entry
+// is summed exactly as in the worker-by-worker round, so both give the same bits.
+void IndependentSubnetworkTraining::partition_step(const RoundSketch& sketch, double step_size, Vector& x) {
+  const int dim = problem_.dim();
+  const double workers = problem_.num_workers();
+  const double* scales = sketch.coordinate_scales.data();
+  const int* owner = sketch.owner.data();
+  double* z = coordinate_submodel_.data();
+  for_each_range(dim, 2.0, [&](int begin, int end) {
+    for (int j = begin; j < end; ++j) z[j] = scales[j] * x[j];
+  });
+  for_each_range(dim, 16.0, [&](int begin, int end) {
+    for (int j = begin; j < end; ++j) {
+      double total = 0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
+      total += problem_.partition_submodel_gradient(j, owner, z) * scales[j];
+      x[j] -= step_size * (total / workers);
+    }
   });
 }
 

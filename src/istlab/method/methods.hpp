@@ -19,7 +19,6 @@ class GradientDescent final : public Method {
 
   const Quadratic& problem_;
   DenseMatrix gradients_;  // column i: ∇f_i(x) (workers with their own matrices)
-  Vector shared_product_;  // A x (workers sharing one matrix)
   Vector sum_;
 };
 
@@ -44,6 +43,7 @@ class IndependentSubnetworkTraining final : public Method {
 
  private:
   void sparse_step(const RoundSketch& sketch, double step_size, Vector& x);
+  void partition_step(const RoundSketch& sketch, double step_size, Vector& x);
 
   const Quadratic& problem_;
   MethodSpec spec_;
@@ -52,6 +52,7 @@ class IndependentSubnetworkTraining final : public Method {
   DenseMatrix full_gradients_;  // column i: ∇f_i(C_i x), only without the outer sketch
   Vector sum_;
   CoordinateBlocks blocks_;
+  Vector coordinate_submodel_;  // z = C x by coordinate, for sketches that partition [d]
 };
 
 }  // namespace istlab

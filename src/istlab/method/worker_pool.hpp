@@ -109,6 +109,19 @@ class CoordinateBlocks {
   std::vector<int> starts_;
 };
 
+// Calls work(begin, end) on consecutive ranges of [0, dim), as TBB tasks when the work
+// (flops per coordinate × dim) is large enough.
+template <class Work>
+void for_each_range(int dim, double flops_per_coordinate, Work&& work) {
+  constexpr int kRange = 4096;
+  if (dim <= kRange || dim * flops_per_coordinate < kParallelRoundFlops) {
+    work(0, dim);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int>(0, dim, kRange),
+                    [&](const tbb::blocked_range<int>& range) { work(range.begin(), range.end()); });
+}
+
 // Calls work(block) for every block, as TBB tasks when the round is large enough.
 template <class Work>
 void for_each_block(const CoordinateBlocks& blocks, double flops_per_block, Work&& work) {

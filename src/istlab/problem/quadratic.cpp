@@ -5,8 +5,13 @@
 #include <Eigen/Cholesky>
 #include <Eigen/SparseCholesky>
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <stdexcept>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 namespace istlab {
 namespace {
@@ -28,6 +33,25 @@ void check_shapes(std::size_t matrices, std::size_t vectors, Eigen::Index dim,
 void check_square(const char* what, Eigen::Index rows, Eigen::Index cols, Eigen::Index dim) {
   if (rows != dim || cols != dim)
     throw std::invalid_argument(fmt::format("{} is {}x{}, expected {}x{}", what, rows, cols, dim, dim));
+}
+
+// IST reads scattered entries of large dense worker matrices; with 4 KiB pages nearly
+// every such read also misses the TLB. Large matrices are therefore copied once into fresh
+// memory advised for transparent huge pages (the advice must precede the first touch).
+void prefer_huge_pages(DenseMatrix& matrix) {
+#ifdef __linux__
+  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
+  const std::size_t bytes = static_cast<std::size_t>(matrix.size()) * sizeof(double);
+  if (bytes < 4 * kHugePage) return;
+  DenseMatrix fresh(matrix.rows(), matrix.cols());  // allocated, not yet touched
+  const auto begin = (reinterpret_cast<std::uintptr_t>(fresh.data()) + kHugePage - 1) & ~(kHugePage - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(fresh.data()) + bytes) & ~(kHugePage - 1);
+  if (end <= begin || ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) != 0) return;
+  fresh = matrix;
+  matrix.swap(fresh);
+#else
+  (void)matrix;
+#endif
 }
 
 std::vector<int> identity_map(std::size_t count) {
@@ -53,6 +77,7 @@ Quadratic Quadratic::dense(std::vector<DenseMatrix> worker_matrices,
   check_shapes(worker_matrices.size(), worker_vectors.size(), dim, start_point);
   Quadratic problem;
   problem.dense_matrices_ = std::move(worker_matrices);
+  for (auto& matrix : problem.dense_matrices_) prefer_huge_pages(matrix);
   problem.vector_of_ = identity_map(worker_vectors.size());
   problem.vector_scales_ = Vector::Ones(static_cast<Eigen::Index>(worker_vectors.size()));
   problem.vectors_ = std::move(worker_vectors);
@@ -230,18 +255,6 @@ void Quadratic::worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> 
   }
   out.noalias() = dense_matrices_[worker] * x;
   add_worker_vector(worker, -1.0, out);
-}
-
-void Quadratic::shared_matrix_times(const Vector& x, Vector& out) const {
-  const SparseMatrix& matrix = sparse_matrices_.front();
-  const int* row_starts = matrix.outerIndexPtr();
-  const int* columns = matrix.innerIndexPtr();
-  const double* values = matrix.valuePtr();
-  for (int row = 0; row < dim_; ++row) {
-    double product = 0.0;  // summed as worker_gradient sums it, so both give the same bits
-    for (int e = row_starts[row]; e < row_starts[row + 1]; ++e) product += values[e] * x[columns[e]];
-    out[row] = product;
-  }
 }
 
 double Quadratic::row_dot(int worker, int row, const Vector& x) const {

@@ -60,12 +60,34 @@ class Quadratic {
   // Sparse workers that are all multiples of one shared matrix A (plus shifts), as the
   // tridiagonal generator makes them: then A x serves every worker.
   bool workers_share_one_matrix() const { return sparse_matrices_.size() == 1; }
-  // out = A x for that shared matrix.
-  void shared_matrix_times(const Vector& x, Vector& out) const;
+  // (A x)_row for that shared matrix.
+  double shared_row_product(int row, const Vector& x) const {
+    const SparseMatrix& matrix = sparse_matrices_.front();
+    const int* columns = matrix.innerIndexPtr();
+    const double* values = matrix.valuePtr();
+    double product = 0.0;  // summed as worker_gradient sums it, so both give the same bits
+    for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
+      product += values[e] * x[columns[e]];
+    return product;
+  }
   // (∇f_i(x))_j given (A x)_j: a_i·(A x)_j + σ_i·x_j − β_i·c_j.
   double worker_gradient_entry(int worker, int j, double shared_product, double x_j) const {
     return (matrix_scales_[worker] * shared_product + matrix_shifts_[worker] * x_j) -
            vector_scales_[worker] * vectors_[vector_of_[worker]][j];
+  }
+  // Sparse problems, sketches that partition [d] (worker owner[j] keeps j), z = C x with z_j
+  // from j's owner: row `row` of ∇f_i(C_i x) for i = owner[row], that is the submodel
+  // gradient's entry, summed exactly as submodel_gradient sums it (the same bits).
+  double partition_submodel_gradient(int row, const int* owner, const double* z) const {
+    const int worker = owner[row];
+    const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
+    const int* columns = matrix.innerIndexPtr();
+    const double* values = matrix.valuePtr();
+    double sum = 0.0;
+    for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
+      if (owner[columns[e]] == worker) sum += values[e] * z[columns[e]];
+    return (matrix_scales_[worker] * sum + matrix_shifts_[worker] * z[row]) -
+           vector_scales_[worker] * vectors_[vector_of_[worker]][row];
   }
   // ∇f_i(x) = L_i x − b_i, written to `out` (size d).
   void worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const;

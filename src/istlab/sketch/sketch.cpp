@@ -182,6 +182,7 @@ RoundSketch Sketcher::make_round() const {
     round.coordinate_order.resize(dim_);
     round.worker_order.resize(num_workers_);
     round.owner.resize(dim_);
+    round.coordinate_scales.resize(dim_);
   }
   if (spec_.type == SketchType::kIdentity) {
     // The identity never changes: fill it once here.
@@ -229,15 +230,18 @@ void Sketcher::draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSket
       round.workers[worker].indices.clear();
       start += size;
     }
-    for (int j = 0; j < dim_; ++j) round.workers[round.owner[j]].indices.push_back(j);
-    for (int worker = 0; worker < num_workers_; ++worker) {
-      auto& sketch = round.workers[worker];
-      sketch.scales.resize(sketch.indices.size());
-      for (std::size_t t = 0; t < sketch.indices.size(); ++t)
-        sketch.scales[t] = scale_of(worker, sketch.indices[t], static_cast<double>(num_workers_));
+    for (int worker = 0; worker < num_workers_; ++worker) round.workers[worker].scales.clear();
+    for (int j = 0; j < dim_; ++j) {
+      const int worker = round.owner[j];
+      const double scale = scale_of(worker, j, static_cast<double>(num_workers_));
+      round.workers[worker].indices.push_back(j);
+      round.workers[worker].scales.push_back(scale);
+      round.coordinate_scales[j] = scale;
     }
+    round.partition = true;
     return;
   }
+  round.partition = false;
   // d < n: worker at rank t keeps coordinate coordinate_order[t mod d]; the first n mod d
   // coordinates of that order are held by one worker more. Scale n / m_j.
   const int base = num_workers_ / dim_;

@@ -50,7 +50,11 @@ struct RoundSketch {
   std::vector<WorkerSketch> workers;
   std::vector<int> coordinate_order;  // perm: the round's permutation of [d]
   std::vector<int> worker_order;      // perm: which workers get the larger blocks / slots
-  std::vector<int> owner;             // perm, d ≥ n: the worker keeping each coordinate
+  // perm with d ≥ n, where the S_i partition [d]: the worker keeping each coordinate and
+  // its scale, so a method can run coordinate by coordinate (`partition` says they are set).
+  bool partition = false;
+  std::vector<int> owner;
+  std::vector<double> coordinate_scales;
   // Mean over workers of |S_i|: what each worker sends for a sketched vector.
   double mean_support() const;
 };

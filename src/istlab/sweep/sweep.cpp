@@ -77,12 +77,15 @@ std::vector<std::string> parameter_fields(const Cell& cell, double step_size) {
 CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory,
                        const Vector& solution, const Vector* fixed_point) {
   const auto parameters = parameter_fields(cell, step_size);
+  // Every trace row starts with the same parameter fields: format them once per cell.
+  std::string parameter_prefix = csv_row(parameters);
+  parameter_prefix.back() = ',';
   CellRecord record;
   for (const auto& row : run.trace) {
-    record.trace_rows += csv_row(with(parameters, {std::to_string(row.iter), format_number(row.rel_err),
-                                                    format_number(row.f_gap), format_number(row.grad_norm2),
-                                                    format_number(row.dist_fixed), format_number(row.floats_up),
-                                                    format_number(row.floats_down)}));
+    record.trace_rows += parameter_prefix;
+    record.trace_rows += csv_row({std::to_string(row.iter), format_number(row.rel_err), format_number(row.f_gap),
+                                  format_number(row.grad_norm2), format_number(row.dist_fixed),
+                                  format_number(row.floats_up), format_number(row.floats_down)});
     record.timing_rows += csv_row({cell.key, std::to_string(row.iter), format_number(row.wall_s)});
   }
   for (std::size_t r = 0; r < run.iterates.size(); ++r)
