@@ -332,9 +332,41 @@ TEST(Method, ResultsAreBitwiseIndependentOfThreadCount) {
   }
 }
 
-// IST on a sparse problem with a sketch that partitions [d] (perm, d ≥ n) runs coordinate
-// by coordinate; with rand sketches it runs worker by worker over blocks of coordinates.
+// DCGD and IST on a sparse problem with a sketch that partitions [d] (perm, d ≥ n) run
+// coordinate by coordinate; with rand sketches worker by worker over blocks of coordinates.
 // Both must give exactly the bits of the plain worker-by-worker round written here.
+TEST(Method, SparseDcgdRoundsEqualThePlainWorkerRoundBitwise) {
+  const std::vector<std::pair<int, int>> sizes = {{37, 1}, {37, 5}, {37, 37}, {5000, 7}, {20000, 300}};
+  for (const auto& [dim, workers] : sizes) {
+    const Quadratic problem = make_problem(
+        {.generator = "tridiagonal", .dim = dim, .num_workers = workers, .heterogeneity = 0.3, .mu = 0.1, .seed = 5});
+    for (const SketchSpec& sketch_spec : {SketchSpec{SketchType::kPerm, SketchScale::kUnbiased},
+                                          SketchSpec{SketchType::kRand, SketchScale::kUnbiased, 0}}) {
+      SCOPED_TRACE(fmt_trace(dim, workers, sketch_spec));
+      const Sketcher sketcher(sketch_spec, problem);
+      auto method = make_method({.name = "dcgd"}, problem, sketcher);
+      RoundSketch round = sketcher.make_round();
+      Vector x = problem.start_point() + Vector::LinSpaced(dim, -1.0, 1.0);
+      const double step = 0.3 / (workers * problem.max_worker_lambda_max());
+      for (int k = 0; k < 3; ++k) {
+        sketcher.draw(9, k, round);
+        Vector sum = Vector::Zero(dim);
+        for (int worker = 0; worker < workers; ++worker) {
+          const WorkerSketch& kept = round.workers[worker];
+          for (std::size_t t = 0; t < kept.indices.size(); ++t) {
+            const int j = kept.indices[t];
+            sum[j] += kept.scales[t] * (problem.row_dot(worker, j, x) - problem.worker_vector_entry(worker, j));
+          }
+        }
+        Vector expected = x;
+        for (int j = 0; j < dim; ++j) expected[j] -= step * (sum[j] / workers);
+        method->step(round, step, x);
+        ASSERT_TRUE(x == expected) << "round " << k << ", max difference " << (x - expected).cwiseAbs().maxCoeff();
+      }
+    }
+  }
+}
+
 TEST(Method, SparseIstRoundsEqualThePlainWorkerRoundBitwise) {
   const std::vector<std::pair<int, int>> sizes = {{37, 1}, {37, 5}, {37, 37}, {5000, 7}, {20000, 300}};
   for (const auto& [dim, workers] : sizes) {

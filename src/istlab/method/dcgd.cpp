@@ -10,9 +10,12 @@ CompressedGradientDescent::CompressedGradientDescent(const Quadratic& problem, i
     : problem_(problem),
       contributions_(max_support, problem.num_workers()),
       sum_(Vector::Zero(problem.dim())),
-      blocks_(problem.dim(), problem.num_workers()) {}
+      blocks_(problem.dim(), problem.num_workers()) {
+  if (problem.is_sparse()) coordinate_gradient_.resize(problem.dim());
+}
 
 void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size, Vector& x) {
+  if (problem_.is_sparse() && sketch.partition) return partition_step(sketch, step_size, x);
   blocks_.locate(sketch);
   // Positions [first, last) of worker i's g_i = C_i ∇f_i(x) on S_i.
   auto compute_rows = [&](int worker, int first, int last) {
@@ -39,6 +42,29 @@ void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size
     });
   }
   apply_sketched_mean_step(sketch, blocks_, contributions_, step_size, sum_, x);
+}
+
+// Sparse problems with a sketch that partitions [d] (perm, d ≥ n): each coordinate has one
+// owner, so the round streams through x and L coordinate by coordinate: first every
+// g_j = c_j ∇f_i(x)_j with i = owner[j] (rows read x, so all of them before any update),
+// then x_j ← x_j − γ (0 + g_j)/n: the arithmetic of the worker-by-worker round, same bits.
+void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double step_size, Vector& x) {
+  const int dim = problem_.dim();
+  const double workers = problem_.num_workers();
+  const double* scales = sketch.coordinate_scales.data();
+  const int* owner = sketch.owner.data();
+  double* gradient = coordinate_gradient_.data();
+  for_each_range(dim, 8.0, [&](int begin, int end) {
+    for (int j = begin; j < end; ++j)
+      gradient[j] = scales[j] * (problem_.row_dot(owner[j], j, x) - problem_.worker_vector_entry(owner[j], j));
+  });
+  for_each_range(dim, 2.0, [&](int begin, int end) {
+    for (int j = begin; j < end; ++j) {
+      double total = 0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
+      total += gradient[j];
+      x[j] -= step_size * (total / workers);
+    }
+  });
 }
 
 Communication CompressedGradientDescent::communication(const RoundSketch& sketch) const {

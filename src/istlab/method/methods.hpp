@@ -29,10 +29,13 @@ class CompressedGradientDescent final : public Method {
   Communication communication(const RoundSketch& sketch) const override;
 
  private:
+  void partition_step(const RoundSketch& sketch, double step_size, Vector& x);
+
   const Quadratic& problem_;
   DenseMatrix contributions_;  // column i: C_i ∇f_i(x) on S_i
   Vector sum_;
   CoordinateBlocks blocks_;
+  Vector coordinate_gradient_;  // g by coordinate, for sketches that partition [d]
 };
 
 class IndependentSubnetworkTraining final : public Method {
