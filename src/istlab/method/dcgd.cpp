@@ -56,7 +56,7 @@ void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double
   double* gradient = coordinate_gradient_.data();
   for_each_range(dim, 8.0, [&](int begin, int end) {
     for (int j = begin; j < end; ++j)
-      gradient[j] = scales[j] * (problem_.row_dot(owner[j], j, x) - problem_.worker_vector_entry(owner[j], j));
+      gradient[j] = scales[j] * problem_.partition_row_gradient(j, owner, x);
   });
   for_each_range(dim, 2.0, [&](int begin, int end) {
     for (int j = begin; j < end; ++j) {

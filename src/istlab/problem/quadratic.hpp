@@ -89,6 +89,23 @@ class Quadratic {
     return (matrix_scales_[worker] * sum + matrix_shifts_[worker] * z[row]) -
            vector_scales_[worker] * vectors_[vector_of_[worker]][row];
   }
+  // Sparse problems, sketches that partition [d]: (∇f_i(x))_row for i = owner[row], with the
+  // arithmetic of row_dot(i, row, x) − worker_vector_entry(i, row) (the same bits), inline.
+  double partition_row_gradient(int row, const int* owner, const Vector& x) const {
+    const int worker = owner[row];
+    double sum = 0.0;
+    if (workers_share_one_matrix()) {
+      sum = shared_row_product(row, x);
+    } else {
+      const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
+      const int* columns = matrix.innerIndexPtr();
+      const double* values = matrix.valuePtr();
+      for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e) sum += values[e] * x[columns[e]];
+    }
+    sum *= matrix_scales_[worker];
+    if (matrix_shifts_[worker] != 0.0) sum += matrix_shifts_[worker] * x[row];
+    return sum - worker_vector_entry(worker, row);
+  }
   // ∇f_i(x) = L_i x − b_i, written to `out` (size d).
   void worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const;
   // (L_i x)_row: one row of L_i against a full vector.
