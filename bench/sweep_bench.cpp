@@ -3,7 +3,9 @@
 // store, assembling CSV and the manifest) is the difference of the two:
 //   BM_Sweep/quickstart/<threads>:        istlab::run_sweep with --force, output to a temp folder
 //   BM_SweepCompute/quickstart/<threads>: the same problems, theories and runs, nothing stored
-// Both report cells per second.
+//   BM_Sweep/engine_overhead/1:           1005 one-round cells on tiny problems, whose time
+//                                         is nearly all the engine's: its cost per cell
+// All report cells per second.
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -29,8 +31,14 @@ const SweepConfig& quickstart_config() {
   return config;
 }
 
-void BM_Sweep(benchmark::State& state) {
-  const SweepConfig& config = quickstart_config();
+// 1005 cells of one round on tiny problems: nearly all of their time is the engine's.
+const SweepConfig& engine_overhead_config() {
+  static const SweepConfig config = load_config(ISTLAB_SOURCE_DIR "/experiments/engine_overhead.yaml");
+  return config;
+}
+
+void BM_Sweep(benchmark::State& state, const SweepConfig& (*config_of)()) {
+  const SweepConfig& config = config_of();
   SweepOptions options;
   options.out_dir = std::filesystem::temp_directory_path() / ("istlab_bench_sweep_" + std::to_string(::getpid()));
   options.threads = static_cast<int>(state.range(0));
@@ -102,7 +110,8 @@ void BM_SweepCompute(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(cells) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-BENCHMARK(BM_Sweep)->Name("BM_Sweep/quickstart")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Sweep, quickstart, quickstart_config)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Sweep, engine_overhead, engine_overhead_config)->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SweepCompute)->Name("BM_SweepCompute/quickstart")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
