@@ -22,9 +22,8 @@ DenseMatrix dense_worker_matrix(const Quadratic& problem, int worker) {
 }
 
 DenseMatrix expected_b_bar(const Quadratic& problem, const SketchSpec& sketch) {
-  const auto moments = sketch_moments(sketch, problem);
-  return problem.is_sparse() ? DenseMatrix(expected_b_bar_sparse(problem, moments))
-                             : expected_b_bar_dense(problem, moments);
+  return problem.is_sparse() ? DenseMatrix(expected_b_bar_sparse(problem, sketch))
+                             : expected_b_bar_dense(problem, sketch);
 }
 
 // The heterogeneous problem with b_i ≠ 0 of facts 4 and 6: small, so many seeds are cheap,
@@ -78,7 +77,7 @@ TEST(Theory, IdentitySketchHasNoBias) {
     // E[B̄] = L̄, E[c̄] = b̄, so x^∞ = x*.
     EXPECT_LE((expected_b_bar(problem, identity) - mean_matrix).cwiseAbs().maxCoeff(), kExact);
     EXPECT_LE(
-        (expected_c_bar(problem, sketch_moments(identity, problem)) - problem.mean_vector()).norm(),
+        (expected_c_bar(problem, identity) - problem.mean_vector()).norm(),
         kExact);
     const Theory theory = compute_theory(problem, identity);
     EXPECT_LE((theory.fixed_point - problem.solution()).norm(),
@@ -110,8 +109,8 @@ TEST(Theory, ExpectedBBarIsTheElementwiseFormula) {
           b_bar(j, k) += moments[i].second(j, k) * problem.dense_matrix(i)(j, k) / 3;
       }
     }
-    EXPECT_LE((expected_b_bar_dense(problem, moments) - b_bar).cwiseAbs().maxCoeff(), kExact);
-    EXPECT_LE((expected_c_bar(problem, moments) - c_bar).cwiseAbs().maxCoeff(), kExact);
+    EXPECT_LE((expected_b_bar_dense(problem, sketch) - b_bar).cwiseAbs().maxCoeff(), kExact);
+    EXPECT_LE((expected_c_bar(problem, sketch) - c_bar).cwiseAbs().maxCoeff(), kExact);
     const Theory theory = compute_theory(problem, sketch);
     EXPECT_LE((b_bar * theory.fixed_point - c_bar).norm(), kExact * (1 + c_bar.norm()));
     Eigen::SelfAdjointEigenSolver<DenseMatrix> solver(b_bar);
@@ -218,7 +217,7 @@ TEST(Theory, ExpectedBBarAndCBarMatchMonteCarlo) {
     const Vector c_mean = c_sum / kRounds;
     const Vector c_error =
         ((c_sum_squares / kRounds - c_mean.cwiseAbs2()).cwiseMax(0.0) / kRounds).cwiseSqrt();
-    const Vector c_exact = expected_c_bar(problem, sketch_moments(sketch, problem));
+    const Vector c_exact = expected_c_bar(problem, sketch);
     for (int j = 0; j < dim; ++j) EXPECT_NEAR(c_mean[j], c_exact[j], 6 * c_error[j] + kExact) << j;
   }
 }
@@ -359,6 +358,13 @@ TEST(Theory, SparseAndDenseTheoryAgree) {
     vectors.push_back(sparse.worker_vector(i));
   }
   const Quadratic dense = Quadratic::dense(matrices, vectors, sparse.start_point());
+  // The same workers as separate sparse matrices: E[B̄] is then summed matrix by matrix
+  // instead of in place on the shared pattern, with the same sums.
+  std::vector<SparseMatrix> separate_matrices;
+  for (int i = 0; i < sparse.num_workers(); ++i) separate_matrices.push_back(sparse.sparse_matrix(i));
+  const Quadratic separate = Quadratic::sparse(separate_matrices, vectors, sparse.start_point());
+  ASSERT_TRUE(sparse.workers_share_one_matrix());
+  ASSERT_FALSE(separate.workers_share_one_matrix());
   EXPECT_LE((sparse.solution() - dense.solution()).norm(), kExact * (1 + dense.solution().norm()));
   EXPECT_NEAR(sparse.lambda_min(), dense.lambda_min(), kExact);
   EXPECT_NEAR(sparse.lambda_max(), dense.lambda_max(), kExact);
@@ -370,6 +376,8 @@ TEST(Theory, SparseAndDenseTheoryAgree) {
     EXPECT_LE(
         (expected_b_bar(sparse, sketch) - expected_b_bar(dense, sketch)).cwiseAbs().maxCoeff(),
         kExact);
+    EXPECT_TRUE(expected_b_bar(sparse, sketch) == expected_b_bar(separate, sketch));
+    EXPECT_TRUE(expected_c_bar(sparse, sketch) == expected_c_bar(separate, sketch));
     const Theory a = compute_theory(sparse, sketch);
     const Theory b = compute_theory(dense, sketch);
     EXPECT_LE((a.fixed_point - b.fixed_point).norm(), kExact * (1 + b.fixed_point.norm()));

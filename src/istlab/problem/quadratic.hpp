@@ -60,6 +60,10 @@ class Quadratic {
   // Sparse workers that are all multiples of one shared matrix A (plus shifts), as the
   // tridiagonal generator makes them: then A x serves every worker.
   bool workers_share_one_matrix() const { return sparse_matrices_.size() == 1; }
+  // That matrix A, and worker i's a_i and σ_i in L_i = a_i·A + σ_i·I.
+  const SparseMatrix& shared_matrix() const { return sparse_matrices_.front(); }
+  double matrix_scale(int worker) const { return matrix_scales_[worker]; }
+  double matrix_shift(int worker) const { return matrix_shifts_[worker]; }
   // (A x)_row for that shared matrix.
   double shared_row_product(int row, const Vector& x) const {
     const SparseMatrix& matrix = sparse_matrices_.front();

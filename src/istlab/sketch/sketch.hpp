@@ -101,6 +101,10 @@ struct WorkerMoments {
   DenseMatrix second_matrix() const;
 };
 
+// One worker's moments (3 d-vectors): theory computes them a worker at a time, so large
+// problems never hold n of them at once.
+WorkerMoments worker_moments(const SketchSpec& spec, const Quadratic& problem, int worker);
+// Every worker's.
 std::vector<WorkerMoments> sketch_moments(const SketchSpec& spec, const Quadratic& problem);
 
 }  // namespace istlab

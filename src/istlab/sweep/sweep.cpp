@@ -320,10 +320,10 @@ std::uint64_t estimate_cell_bytes(const Cell& cell) {
     // One shared T and L̄ in CSR (value + column index per entry, row pointers), O(n)
     // scalars, and the vectors e_1, x*, x⁰, b̄, Diag(T).
     problem = 2 * (3 * d * 12 + (d + 1) * 4) + 3 * n * 8 + 5 * d * 8;
-    theory = 3 * n * d * 8 + 10 * 3 * d * 12;  // moments; E[B̄], W̄ and its factorisation
+    theory = 2 * 3 * d * 8 + 10 * 3 * d * 12;  // one worker's moments; E[B̄], W̄ and its factorisation
   } else {
     problem = (n + 1) * d * d * 8 + 3 * d * d * 8 + n * doubles_per_worker_vectors * 8;  // + QR workspace
-    theory = 3 * n * d * 8 + 5 * d * d * 8;  // moments; E[B̄], L̄E[B̄], W̄, eigensolver
+    theory = 2 * 3 * d * 8 + 5 * d * d * 8;  // one worker's moments; E[B̄], L̄E[B̄], W̄, eigensolver
   }
   const double support = cell.method.name == "gd" ? d : std::max(1.0, std::ceil(d / n));
   double method = n * support * (8 + 4) + d * 4;  // round sketch

@@ -26,10 +26,10 @@ struct Theory {
   double w_bar_max_eigenvalue = 0.0;  // NaN likewise
 };
 
-// E[B̄] and E[c̄] in the problem's storage.
-DenseMatrix expected_b_bar_dense(const Quadratic& problem, const std::vector<WorkerMoments>& moments);
-SparseMatrix expected_b_bar_sparse(const Quadratic& problem, const std::vector<WorkerMoments>& moments);
-Vector expected_c_bar(const Quadratic& problem, const std::vector<WorkerMoments>& moments);
+// E[B̄] and E[c̄] in the problem's storage, from each worker's exact sketch moments.
+DenseMatrix expected_b_bar_dense(const Quadratic& problem, const SketchSpec& sketch);
+SparseMatrix expected_b_bar_sparse(const Quadratic& problem, const SketchSpec& sketch);
+Vector expected_c_bar(const Quadratic& problem, const SketchSpec& sketch);
 
 // Dense theory costs O(d³) (eigen-decompositions, factorisations): above this dimension
 // it is not computed, and steps relative to it cannot be resolved.
