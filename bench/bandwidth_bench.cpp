@@ -23,13 +23,15 @@ void BM_Triad(benchmark::State& state) {
   tbb::task_arena arena(threads);
   auto triad = [&] {
     // One contiguous chunk per thread, as each thread streams its own part.
-    tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, elements, std::max<Eigen::Index>(1, elements / threads)),
-                      [&](const tbb::blocked_range<Eigen::Index>& range) {
-                        const auto begin = range.begin();
-                        const auto size = range.size();
-                        a.segment(begin, size) = b.segment(begin, size) + kScalar * c.segment(begin, size);
-                      },
-                      tbb::simple_partitioner());
+    tbb::parallel_for(
+        tbb::blocked_range<Eigen::Index>(0, elements,
+                                         std::max<Eigen::Index>(1, elements / threads)),
+        [&](const tbb::blocked_range<Eigen::Index>& range) {
+          const auto begin = range.begin();
+          const auto size = range.size();
+          a.segment(begin, size) = b.segment(begin, size) + kScalar * c.segment(begin, size);
+        },
+        tbb::simple_partitioner());
     benchmark::ClobberMemory();
   };
   arena.execute([&] {
@@ -41,8 +43,8 @@ void BM_Triad(benchmark::State& state) {
   benchmark::DoNotOptimize(a.data());
   const double bytes = 24.0 * static_cast<double>(elements);
   state.counters["bytes_per_round"] = bytes;
-  state.counters["bytes_per_second"] =
-      benchmark::Counter(bytes * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["bytes_per_second"] = benchmark::Counter(
+      bytes * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 BENCHMARK(BM_Triad)

@@ -25,11 +25,13 @@ Quadratic make_dense_bench_problem(int dim, int num_workers) {
     matrix = off_diagonal_scale * (gaussian + gaussian.transpose());
     matrix.diagonal().array() += 3.0;
     vectors[worker] = Vector(dim);
-    for (int j = 0; j < dim; ++j) vectors[worker][j] = stream.normal() / std::sqrt(static_cast<double>(dim));
+    for (int j = 0; j < dim; ++j)
+      vectors[worker][j] = stream.normal() / std::sqrt(static_cast<double>(dim));
   });
   RandomStream start_stream(1, StreamPurpose::kProblem, 101, 0);
   Vector start(dim);
-  for (int j = 0; j < dim; ++j) start[j] = start_stream.normal() / std::sqrt(static_cast<double>(dim));
+  for (int j = 0; j < dim; ++j)
+    start[j] = start_stream.normal() / std::sqrt(static_cast<double>(dim));
   return Quadratic::dense(std::move(matrices), std::move(vectors), std::move(start));
 }
 

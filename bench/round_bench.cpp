@@ -29,9 +29,11 @@ RoundCost round_cost(std::string_view method, Storage storage, double d, double 
   constexpr double kSparseEntry = 12.0;  // value and column index
   const bool dense = storage == Storage::kDense;
   if (method == "gd")
-    return dense ? RoundCost{n * d * d * kDenseEntry, 2 * n * d * d} : RoundCost{n * 3 * d * kSparseEntry, 6 * n * d};
+    return dense ? RoundCost{n * d * d * kDenseEntry, 2 * n * d * d}
+                 : RoundCost{n * 3 * d * kSparseEntry, 6 * n * d};
   if (method == "dcgd")
-    return dense ? RoundCost{n * q * d * kDenseEntry, 2 * n * q * d} : RoundCost{n * 3 * q * kSparseEntry, 6 * n * q};
+    return dense ? RoundCost{n * q * d * kDenseEntry, 2 * n * q * d}
+                 : RoundCost{n * 3 * q * kSparseEntry, 6 * n * q};
   return dense ? RoundCost{n * q * (q + 1) / 2 * kDenseEntry, 2 * n * q * q}
                : RoundCost{n * 3 * q * kSparseEntry, 6 * n * q};
 }
@@ -42,8 +44,9 @@ void BM_Round(benchmark::State& state, std::string_view method_name, Storage sto
   const int threads = static_cast<int>(state.range(2));
   const Quadratic& problem = cached_problem(storage, dim, workers);
   const bool is_gd = method_name == "gd";
-  const Sketcher sketcher(SketchSpec{is_gd ? SketchType::kIdentity : SketchType::kPerm, SketchScale::kUnbiased, 0},
-                          problem);
+  const Sketcher sketcher(
+      SketchSpec{is_gd ? SketchType::kIdentity : SketchType::kPerm, SketchScale::kUnbiased, 0},
+      problem);
   auto method = make_method({.name = std::string(method_name)}, problem, sketcher);
   // Fewer rounds of sketches at the largest d, where 16 would take gigabytes.
   const int sketch_rounds = is_gd ? 1 : std::clamp((1 << 24) / dim, 2, kSketchRounds);
@@ -88,9 +91,15 @@ void sparse_sizes(benchmark::internal::Benchmark* bench, bool full_vectors_per_w
 BENCHMARK_CAPTURE(BM_Round, gd_dense, "gd", Storage::kDense)->Apply(dense_sizes);
 BENCHMARK_CAPTURE(BM_Round, dcgd_dense, "dcgd", Storage::kDense)->Apply(dense_sizes);
 BENCHMARK_CAPTURE(BM_Round, ist_dense, "ist", Storage::kDense)->Apply(dense_sizes);
-BENCHMARK_CAPTURE(BM_Round, gd_sparse, "gd", Storage::kSparse)->Apply([](auto* bench) { sparse_sizes(bench, true); });
-BENCHMARK_CAPTURE(BM_Round, dcgd_sparse, "dcgd", Storage::kSparse)->Apply([](auto* bench) { sparse_sizes(bench, false); });
-BENCHMARK_CAPTURE(BM_Round, ist_sparse, "ist", Storage::kSparse)->Apply([](auto* bench) { sparse_sizes(bench, false); });
+BENCHMARK_CAPTURE(BM_Round, gd_sparse, "gd", Storage::kSparse)->Apply([](auto* bench) {
+  sparse_sizes(bench, true);
+});
+BENCHMARK_CAPTURE(BM_Round, dcgd_sparse, "dcgd", Storage::kSparse)->Apply([](auto* bench) {
+  sparse_sizes(bench, false);
+});
+BENCHMARK_CAPTURE(BM_Round, ist_sparse, "ist", Storage::kSparse)->Apply([](auto* bench) {
+  sparse_sizes(bench, false);
+});
 
 }  // namespace
 }  // namespace istlab::bench

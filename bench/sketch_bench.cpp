@@ -19,7 +19,8 @@ void BM_SketchDraw(benchmark::State& state, SketchType type) {
     benchmark::DoNotOptimize(round.workers[0].indices.data());
   }
   const double kept = round.mean_support() * workers;
-  state.SetItemsProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * kept));
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(static_cast<double>(state.iterations()) * kept));
   state.counters["coordinates_per_round"] = kept;
 }
 

@@ -9,12 +9,12 @@
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <unistd.h>
 
 #include "bench_problems.hpp"
 #include "istlab/io/config.hpp"
@@ -33,14 +33,16 @@ const SweepConfig& quickstart_config() {
 
 // 1005 cells of one round on tiny problems: nearly all of their time is the engine's.
 const SweepConfig& engine_overhead_config() {
-  static const SweepConfig config = load_config(ISTLAB_SOURCE_DIR "/experiments/engine_overhead.yaml");
+  static const SweepConfig config =
+      load_config(ISTLAB_SOURCE_DIR "/experiments/engine_overhead.yaml");
   return config;
 }
 
 void BM_Sweep(benchmark::State& state, const SweepConfig& (*config_of)()) {
   const SweepConfig& config = config_of();
   SweepOptions options;
-  options.out_dir = std::filesystem::temp_directory_path() / ("istlab_bench_sweep_" + std::to_string(::getpid()));
+  options.out_dir =
+      std::filesystem::temp_directory_path() / ("istlab_bench_sweep_" + std::to_string(::getpid()));
   options.threads = static_cast<int>(state.range(0));
   options.progress = ProgressMode::kQuiet;
   options.force = true;
@@ -52,7 +54,8 @@ void BM_Sweep(benchmark::State& state, const SweepConfig& (*config_of)()) {
   std::filesystem::remove_all(options.out_dir);
   state.counters["cells"] = cells;
   state.counters["cells_per_second"] =
-      benchmark::Counter(static_cast<double>(cells) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+      benchmark::Counter(static_cast<double>(cells) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 // What run_cells computes, minus the engine: build each distinct problem and theory once,
@@ -68,15 +71,18 @@ int compute_cells(const SweepConfig& config) {
   std::vector<std::pair<const Cell*, std::optional<Quadratic>*>> problem_jobs;
   for (const Cell& cell : cells) {
     auto& slot = problems[cell.problem_key()];
-    if (!slot.has_value() && std::none_of(problem_jobs.begin(), problem_jobs.end(), [&](auto& job) { return job.second == &slot; }))
+    if (!slot.has_value() && std::none_of(problem_jobs.begin(), problem_jobs.end(),
+                                          [&](auto& job) { return job.second == &slot; }))
       problem_jobs.emplace_back(&cell, &slot);
   }
-  tbb::parallel_for(0, static_cast<int>(problem_jobs.size()),
-                    [&](int j) { problem_jobs[j].second->emplace(make_problem(problem_jobs[j].first->problem)); });
+  tbb::parallel_for(0, static_cast<int>(problem_jobs.size()), [&](int j) {
+    problem_jobs[j].second->emplace(make_problem(problem_jobs[j].first->problem));
+  });
   std::vector<std::pair<const Cell*, std::optional<Theory>*>> theory_jobs;
   for (const Cell& cell : cells) {
     auto& slot = theories[cell.theory_key()];
-    if (std::none_of(theory_jobs.begin(), theory_jobs.end(), [&](auto& job) { return job.second == &slot; }))
+    if (std::none_of(theory_jobs.begin(), theory_jobs.end(),
+                     [&](auto& job) { return job.second == &slot; }))
       theory_jobs.emplace_back(&cell, &slot);
   }
   tbb::parallel_for(0, static_cast<int>(theory_jobs.size()), [&](int j) {
@@ -91,8 +97,8 @@ int compute_cells(const SweepConfig& config) {
     const double unit = cell.relative_step ? (ist ? theory.ist_step : theory.gd_step) : 1.0;
     const Sketcher sketcher(cell.sketch, problem);
     auto method = make_method(cell.method, problem, sketcher);
-    const RunResult run = run_method(problem, sketcher, *method, cell.step_value * unit, cell.seed, config.run,
-                                     ist ? &theory.fixed_point : nullptr);
+    const RunResult run = run_method(problem, sketcher, *method, cell.step_value * unit, cell.seed,
+                                     config.run, ist ? &theory.fixed_point : nullptr);
     benchmark::DoNotOptimize(run.iterations);
   });
   return static_cast<int>(cells.size());
@@ -107,12 +113,28 @@ void BM_SweepCompute(benchmark::State& state) {
   });
   state.counters["cells"] = cells;
   state.counters["cells_per_second"] =
-      benchmark::Counter(static_cast<double>(cells) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+      benchmark::Counter(static_cast<double>(cells) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
-BENCHMARK_CAPTURE(BM_Sweep, quickstart, quickstart_config)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Sweep, engine_overhead, engine_overhead_config)->ArgName("threads")->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SweepCompute)->Name("BM_SweepCompute/quickstart")->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Sweep, quickstart, quickstart_config)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Sweep, engine_overhead, engine_overhead_config)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SweepCompute)
+    ->Name("BM_SweepCompute/quickstart")
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace istlab::bench

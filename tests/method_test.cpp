@@ -285,8 +285,8 @@ TEST(Method, SpecValidation) {
 
 // Runs `rounds` rounds inside an arena of `threads` threads.
 std::string fmt_trace(int dim, int workers, const SketchSpec& sketch) {
-  return "d = " + std::to_string(dim) + ", n = " + std::to_string(workers) + ", " + std::string(name(sketch.type)) +
-         " " + std::string(name(sketch.scale));
+  return "d = " + std::to_string(dim) + ", n = " + std::to_string(workers) + ", " +
+         std::string(name(sketch.type)) + " " + std::string(name(sketch.scale));
 }
 
 Vector run_in_arena(int threads, const Quadratic& problem, const SketchSpec& sketch_spec,
@@ -335,17 +335,24 @@ TEST(Method, ResultsAreBitwiseIndependentOfThreadCount) {
 
 // Σ_i scatter(g_i onto S_i) for one round, workers in order from zero: the plain
 // worker-by-worker round that faster paths must reproduce bit for bit.
-using PlainContributions = std::function<Vector(const Quadratic&, const RoundSketch&, const Vector& x)>;
+using PlainContributions =
+    std::function<Vector(const Quadratic&, const RoundSketch&, const Vector& x)>;
 
 // DCGD and IST on a sparse problem with a sketch that partitions [d] (perm, d ≥ n) run
 // coordinate by coordinate; with rand sketches worker by worker over blocks of coordinates.
 // Both must give exactly the bits of x − γ (Σ_i g_i)/n formed plainly.
-void expect_plain_round_bits(const std::string& method_name, const std::vector<SketchSpec>& sketches,
+void expect_plain_round_bits(const std::string& method_name,
+                             const std::vector<SketchSpec>& sketches,
                              const PlainContributions& contributions) {
-  const std::vector<std::pair<int, int>> sizes = {{37, 1}, {37, 5}, {37, 37}, {5000, 7}, {20000, 300}};
+  const std::vector<std::pair<int, int>> sizes = {
+      {37, 1}, {37, 5}, {37, 37}, {5000, 7}, {20000, 300}};
   for (const auto& [dim, workers] : sizes) {
-    const Quadratic problem = make_problem(
-        {.generator = "tridiagonal", .dim = dim, .num_workers = workers, .heterogeneity = 0.3, .mu = 0.1, .seed = 5});
+    const Quadratic problem = make_problem({.generator = "tridiagonal",
+                                            .dim = dim,
+                                            .num_workers = workers,
+                                            .heterogeneity = 0.3,
+                                            .mu = 0.1,
+                                            .seed = 5});
     for (const SketchSpec& sketch_spec : sketches) {
       SCOPED_TRACE(method_name + ", " + fmt_trace(dim, workers, sketch_spec));
       const Sketcher sketcher(sketch_spec, problem);
@@ -359,7 +366,8 @@ void expect_plain_round_bits(const std::string& method_name, const std::vector<S
         Vector expected = x;
         for (int j = 0; j < dim; ++j) expected[j] -= step * (sum[j] / workers);
         method->step(round, step, x);
-        ASSERT_TRUE(x == expected) << "round " << k << ", max difference " << (x - expected).cwiseAbs().maxCoeff();
+        ASSERT_TRUE(x == expected)
+            << "round " << k << ", max difference " << (x - expected).cwiseAbs().maxCoeff();
       }
     }
   }
@@ -367,18 +375,21 @@ void expect_plain_round_bits(const std::string& method_name, const std::vector<S
 
 TEST(Method, SparseDcgdRoundsEqualThePlainWorkerRoundBitwise) {
   // g_i = C_i ∇f_i(x), row by row.
-  expect_plain_round_bits("dcgd", {{SketchType::kPerm, SketchScale::kUnbiased}, {SketchType::kRand, SketchScale::kUnbiased, 0}},
-                          [](const Quadratic& problem, const RoundSketch& round, const Vector& x) {
-                            Vector sum = Vector::Zero(problem.dim());
-                            for (int worker = 0; worker < problem.num_workers(); ++worker) {
-                              const WorkerSketch& kept = round.workers[worker];
-                              for (std::size_t t = 0; t < kept.indices.size(); ++t) {
-                                const int j = kept.indices[t];
-                                sum[j] += kept.scales[t] * (problem.row_dot(worker, j, x) - problem.worker_vector_entry(worker, j));
-                              }
-                            }
-                            return sum;
-                          });
+  expect_plain_round_bits(
+      "dcgd",
+      {{SketchType::kPerm, SketchScale::kUnbiased}, {SketchType::kRand, SketchScale::kUnbiased, 0}},
+      [](const Quadratic& problem, const RoundSketch& round, const Vector& x) {
+        Vector sum = Vector::Zero(problem.dim());
+        for (int worker = 0; worker < problem.num_workers(); ++worker) {
+          const WorkerSketch& kept = round.workers[worker];
+          for (std::size_t t = 0; t < kept.indices.size(); ++t) {
+            const int j = kept.indices[t];
+            sum[j] += kept.scales[t] *
+                      (problem.row_dot(worker, j, x) - problem.worker_vector_entry(worker, j));
+          }
+        }
+        return sum;
+      });
 }
 
 TEST(Method, SparseIstRoundsEqualThePlainWorkerRoundBitwise) {
@@ -392,9 +403,11 @@ TEST(Method, SparseIstRoundsEqualThePlainWorkerRoundBitwise) {
                             for (int worker = 0; worker < problem.num_workers(); ++worker) {
                               const WorkerSketch& kept = round.workers[worker];
                               std::vector<double> z(kept.indices.size()), g(kept.indices.size());
-                              for (std::size_t t = 0; t < z.size(); ++t) z[t] = kept.scales[t] * x[kept.indices[t]];
+                              for (std::size_t t = 0; t < z.size(); ++t)
+                                z[t] = kept.scales[t] * x[kept.indices[t]];
                               problem.submodel_gradient(worker, kept.indices, z.data(), g.data());
-                              for (std::size_t t = 0; t < z.size(); ++t) sum[kept.indices[t]] += g[t] * kept.scales[t];
+                              for (std::size_t t = 0; t < z.size(); ++t)
+                                sum[kept.indices[t]] += g[t] * kept.scales[t];
                             }
                             return sum;
                           });

@@ -392,7 +392,8 @@ TEST(Problem, RowAndBlockProductsMatchDenseProducts) {
         std::vector<double> gradient(support.size());
         problem.submodel_gradient(worker, support, z.data(), gradient.data());
         for (std::size_t t = 0; t < support.size(); ++t)
-          EXPECT_NEAR(gradient[t], product[support[t]] - b[support[t]], 1e-13 * (1 + product.cwiseAbs().maxCoeff()));
+          EXPECT_NEAR(gradient[t], product[support[t]] - b[support[t]],
+                      1e-13 * (1 + product.cwiseAbs().maxCoeff()));
         for (int row = 0; row < dim; ++row)
           EXPECT_NEAR(problem.row_dot(worker, row, x), full_product[row],
                       1e-13 * (1 + full_product.cwiseAbs().maxCoeff()));

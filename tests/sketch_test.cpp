@@ -296,9 +296,11 @@ std::vector<int> top_up_reference(RandomStream& stream, int dim, int count) {
 // exactly the coordinates the top-up loop keeps, from the same stream.
 TEST(Sketch, RandDrawsEqualThePlainTopUpDraw) {
   for (const int dim : {5, 31, 32, 33, 100, 1000, 4096}) {
-    for (const int q : {1, 2, dim / 256 + 1, dim / 32 + 1, dim / 4, dim / 2, dim / 2 + 1, dim - 1, dim}) {
+    for (const int q :
+         {1, 2, dim / 256 + 1, dim / 32 + 1, dim / 4, dim / 2, dim / 2 + 1, dim - 1, dim}) {
       if (q < 1 || q > dim) continue;
-      const Quadratic problem = make_problem({.generator = "tridiagonal", .dim = dim, .num_workers = 3, .mu = 0.1});
+      const Quadratic problem =
+          make_problem({.generator = "tridiagonal", .dim = dim, .num_workers = 3, .mu = 0.1});
       const Sketcher sketcher({SketchType::kRand, SketchScale::kUnbiased, q}, problem);
       RoundSketch round = sketcher.make_round();
       for (int k = 0; k < 5; ++k) {

@@ -76,9 +76,7 @@ TEST(Theory, IdentitySketchHasNoBias) {
                                                         : problem.dense_mean_matrix();
     // E[B̄] = L̄, E[c̄] = b̄, so x^∞ = x*.
     EXPECT_LE((expected_b_bar(problem, identity) - mean_matrix).cwiseAbs().maxCoeff(), kExact);
-    EXPECT_LE(
-        (expected_c_bar(problem, identity) - problem.mean_vector()).norm(),
-        kExact);
+    EXPECT_LE((expected_c_bar(problem, identity) - problem.mean_vector()).norm(), kExact);
     const Theory theory = compute_theory(problem, identity);
     EXPECT_LE((theory.fixed_point - problem.solution()).norm(),
               kExact * (1 + problem.solution().norm()));
@@ -361,7 +359,8 @@ TEST(Theory, SparseAndDenseTheoryAgree) {
   // The same workers as separate sparse matrices: E[B̄] is then summed matrix by matrix
   // instead of in place on the shared pattern, with the same sums.
   std::vector<SparseMatrix> separate_matrices;
-  for (int i = 0; i < sparse.num_workers(); ++i) separate_matrices.push_back(sparse.sparse_matrix(i));
+  for (int i = 0; i < sparse.num_workers(); ++i)
+    separate_matrices.push_back(sparse.sparse_matrix(i));
   const Quadratic separate = Quadratic::sparse(separate_matrices, vectors, sparse.start_point());
   ASSERT_TRUE(sparse.workers_share_one_matrix());
   ASSERT_FALSE(separate.workers_share_one_matrix());

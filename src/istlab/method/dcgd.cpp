@@ -23,7 +23,8 @@ void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size
     double* out = contributions_.col(worker).data();
     for (int t = first; t < last; ++t) {
       const int row = kept.indices[t];
-      out[t] = kept.scales[t] * (problem_.row_dot(worker, row, x) - problem_.worker_vector_entry(worker, row));
+      out[t] = kept.scales[t] *
+               (problem_.row_dot(worker, row, x) - problem_.worker_vector_entry(worker, row));
     }
   };
   if (problem_.is_sparse()) {
@@ -36,7 +37,8 @@ void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size
     });
   } else {
     // Dense rows are long contiguous columns (L_i is symmetric): worker by worker.
-    const double flops = 2.0 * problem_.dim() * static_cast<double>(sketch.workers[0].indices.size());
+    const double flops =
+        2.0 * problem_.dim() * static_cast<double>(sketch.workers[0].indices.size());
     for_each_worker(problem_.num_workers(), flops, [&](int worker) {
       compute_rows(worker, 0, static_cast<int>(sketch.workers[worker].indices.size()));
     });
@@ -48,7 +50,8 @@ void CompressedGradientDescent::step(const RoundSketch& sketch, double step_size
 // owner, so the round streams through x and L coordinate by coordinate: first every
 // g_j = c_j ∇f_i(x)_j with i = owner[j] (rows read x, so all of them before any update),
 // then x_j ← x_j − γ (0 + g_j)/n: the arithmetic of the worker-by-worker round, same bits.
-void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double step_size, Vector& x) {
+void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double step_size,
+                                               Vector& x) {
   const int dim = problem_.dim();
   const double workers = problem_.num_workers();
   const double* scales = sketch.coordinate_scales.data();
@@ -60,7 +63,8 @@ void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double
   });
   for_each_range(dim, 2.0, [&](int begin, int end) {
     for (int j = begin; j < end; ++j) {
-      double total = 0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
+      double total =
+          0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
       total += gradient[j];
       x[j] -= step_size * (total / workers);
     }

@@ -5,7 +5,8 @@
 
 namespace istlab {
 
-GradientDescent::GradientDescent(const Quadratic& problem) : problem_(problem), sum_(problem.dim()) {
+GradientDescent::GradientDescent(const Quadratic& problem)
+    : problem_(problem), sum_(problem.dim()) {
   if (!problem.workers_share_one_matrix()) gradients_.resize(problem.dim(), problem.num_workers());
 }
 
@@ -40,7 +41,9 @@ void GradientDescent::shared_matrix_step(double step_size, Vector& x) {
     sum_range(0, dim);
   } else {
     tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, dim, 1024),
-                      [&](const tbb::blocked_range<Eigen::Index>& range) { sum_range(range.begin(), range.end()); });
+                      [&](const tbb::blocked_range<Eigen::Index>& range) {
+                        sum_range(range.begin(), range.end());
+                      });
   }
   apply_mean_step(sum_, workers, step_size, x);
 }

@@ -12,7 +12,8 @@
 namespace istlab {
 
 IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& problem,
-                                                             const MethodSpec& spec, int max_support)
+                                                             const MethodSpec& spec,
+                                                             int max_support)
     : problem_(problem),
       spec_(spec),
       submodels_(max_support, problem.num_workers()),
@@ -25,16 +26,17 @@ IndependentSubnetworkTraining::IndependentSubnetworkTraining(const Quadratic& pr
 
 void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_size, Vector& x) {
   const bool table_form = spec_.outer_sketch && spec_.local_steps == 1;
-  if (problem_.is_sparse() && table_form && sketch.partition) return partition_step(sketch, step_size, x);
+  if (problem_.is_sparse() && table_form && sketch.partition)
+    return partition_step(sketch, step_size, x);
   blocks_.locate(sketch);
   if (problem_.is_sparse() && table_form) return sparse_step(sketch, step_size, x);
   const double support = static_cast<double>(sketch.workers[0].indices.size());
   // Work per worker in flop-equivalents, to decide whether the round is worth splitting:
   // each of the q(q+1)/2 dense block entries is a scattered read, costing about what 8
   // flops of streamed work do.
-  const double flops = spec_.local_steps * (problem_.is_sparse() ? 6.0 * support
-                                                                 : 4.0 * support * (support + 1)) +
-                       (spec_.outer_sketch ? 0.0 : 2.0 * problem_.dim() * support);
+  const double flops =
+      spec_.local_steps * (problem_.is_sparse() ? 6.0 * support : 4.0 * support * (support + 1)) +
+      (spec_.outer_sketch ? 0.0 : 2.0 * problem_.dim() * support);
   for_each_worker(problem_.num_workers(), flops, [&](int worker) {
     const auto& kept = sketch.workers[worker];
     const std::span<const int> indices(kept.indices);
@@ -42,7 +44,8 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
     double* z = submodels_.col(worker).data();
     double* out = contributions_.col(worker).data();
     for (std::size_t t = 0; t < size; ++t) {  // z = C_i x, a gather from scattered coordinates
-      if (t + kPrefetchDistance < size) __builtin_prefetch(x.data() + indices[t + kPrefetchDistance]);
+      if (t + kPrefetchDistance < size)
+        __builtin_prefetch(x.data() + indices[t + kPrefetchDistance]);
       z[t] = kept.scales[t] * x[indices[t]];
     }
 
@@ -81,7 +84,8 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
 // CoordinateBlocks): first every block's z_i = C_i x, since a row's neighbours may sit in
 // another block; then per block g_i = C_i ∇f_i(z_i) on its rows and the averaged step on
 // its coordinates, which reads z_i only, so blocks can update x as they go.
-void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, double step_size, Vector& x) {
+void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, double step_size,
+                                                Vector& x) {
   const int workers = problem_.num_workers();
   const double block = blocks_.size();
   for_each_block(blocks_, 2.0 * block, [&](int index) {
@@ -97,7 +101,8 @@ void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, doubl
       const auto [first, last] = blocks_.range(index, worker);
       const auto& kept = sketch.workers[worker];
       double* out = contributions_.col(worker).data();
-      problem_.submodel_gradient(worker, kept.indices, submodels_.col(worker).data(), out, first, last);
+      problem_.submodel_gradient(worker, kept.indices, submodels_.col(worker).data(), out, first,
+                                 last);
       for (int t = first; t < last; ++t) out[t] *= kept.scales[t];
     }
     apply_sketched_mean_step(sketch, blocks_, index, contributions_, step_size, sum_, x);
@@ -109,7 +114,8 @@ void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, doubl
 // through x and L instead of gathering from scattered positions: first z = C x, then for
 // each j g_j = c_j ∇f_i(z_i)_j with i = owner[j], and x_j ← x_j − γ (0 + g_j)/n. Each entry
 // is summed exactly as in the worker-by-worker round, so both give the same bits.
-void IndependentSubnetworkTraining::partition_step(const RoundSketch& sketch, double step_size, Vector& x) {
+void IndependentSubnetworkTraining::partition_step(const RoundSketch& sketch, double step_size,
+                                                   Vector& x) {
   const int dim = problem_.dim();
   const double workers = problem_.num_workers();
   const double* scales = sketch.coordinate_scales.data();
@@ -120,7 +126,8 @@ void IndependentSubnetworkTraining::partition_step(const RoundSketch& sketch, do
   });
   for_each_range(dim, 16.0, [&](int begin, int end) {
     for (int j = begin; j < end; ++j) {
-      double total = 0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
+      double total =
+          0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
       total += problem_.partition_submodel_gradient(j, owner, z) * scales[j];
       x[j] -= step_size * (total / workers);
     }

@@ -28,9 +28,11 @@ void for_each_worker(int num_workers, double flops_per_worker, Work&& work) {
     for (int worker = 0; worker < num_workers; ++worker) work(worker);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int>(0, num_workers), [&](const tbb::blocked_range<int>& range) {
-    for (int worker = range.begin(); worker != range.end(); ++worker) work(worker);
-  });
+  tbb::parallel_for(tbb::blocked_range<int>(0, num_workers),
+                    [&](const tbb::blocked_range<int>& range) {
+                      for (int worker = range.begin(); worker != range.end(); ++worker)
+                        work(worker);
+                    });
 }
 
 // sum = Σ_i scatter(contribution_i onto S_i), workers in order.
@@ -118,8 +120,9 @@ void for_each_range(int dim, double flops_per_coordinate, Work&& work) {
     work(0, dim);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int>(0, dim, kRange),
-                    [&](const tbb::blocked_range<int>& range) { work(range.begin(), range.end()); });
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, dim, kRange),
+      [&](const tbb::blocked_range<int>& range) { work(range.begin(), range.end()); });
 }
 
 // Calls work(block) for every block, as TBB tasks when the round is large enough.
@@ -129,18 +132,19 @@ void for_each_block(const CoordinateBlocks& blocks, double flops_per_block, Work
     for (int block = 0; block < blocks.count(); ++block) work(block);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int>(0, blocks.count()), [&](const tbb::blocked_range<int>& range) {
-    for (int block = range.begin(); block != range.end(); ++block) work(block);
-  });
+  tbb::parallel_for(tbb::blocked_range<int>(0, blocks.count()),
+                    [&](const tbb::blocked_range<int>& range) {
+                      for (int block = range.begin(); block != range.end(); ++block) work(block);
+                    });
 }
 
 // x ← x − γ · (1/n) Σ_i scatter(contribution_i onto S_i) on the coordinates of one block,
 // touching only kept coordinates: O(Σ|S_i|), not O(d), when sketches keep few of them.
 // `sum` is all zeros on entry and is left all zeros. Per coordinate the arithmetic is that
 // of apply_mean_step (workers in order, then x_j − γ·(sum_j/n)), so both give the same bits.
-inline void apply_sketched_mean_step(const RoundSketch& sketch, const CoordinateBlocks& blocks, int block,
-                                     const DenseMatrix& contributions, double step_size, Vector& sum,
-                                     Vector& x) {
+inline void apply_sketched_mean_step(const RoundSketch& sketch, const CoordinateBlocks& blocks,
+                                     int block, const DenseMatrix& contributions, double step_size,
+                                     Vector& sum, Vector& x) {
   const int workers = static_cast<int>(sketch.workers.size());
   for (int worker = 0; worker < workers; ++worker) {
     const auto [first, last] = blocks.range(block, worker);
@@ -161,8 +165,8 @@ inline void apply_sketched_mean_step(const RoundSketch& sketch, const Coordinate
 
 // The same step on every block. `blocks` must be located for this round.
 inline void apply_sketched_mean_step(const RoundSketch& sketch, const CoordinateBlocks& blocks,
-                                     const DenseMatrix& contributions, double step_size, Vector& sum,
-                                     Vector& x) {
+                                     const DenseMatrix& contributions, double step_size,
+                                     Vector& sum, Vector& x) {
   for_each_block(blocks, 4.0 * blocks.size(), [&](int block) {
     apply_sketched_mean_step(sketch, blocks, block, contributions, step_size, sum, x);
   });

@@ -65,13 +65,14 @@ Quadratic make_tridiagonal(const ProblemSpec& spec, const ParallelFor& /*paralle
   Vector vector_scales(workers);
   for (int worker = 0; worker < workers; ++worker) {
     matrix_scales[worker] = nu_s[worker] / 4.0;
-    vector_scales[worker] = spec.interpolation ? 0.0 : matrix_scales[worker] * (-1.0 + nu_b[worker]);
+    vector_scales[worker] =
+        spec.interpolation ? 0.0 : matrix_scales[worker] * (-1.0 + nu_b[worker]);
   }
   Vector first_unit = Vector::Zero(dim);
   first_unit[0] = 1.0;
   Vector start = first_unit * std::sqrt(static_cast<double>(dim));
-  return Quadratic::scaled_sparse(std::move(tridiagonal), matrix_scales, shift, std::move(first_unit),
-                                  vector_scales, std::move(start));
+  return Quadratic::scaled_sparse(std::move(tridiagonal), matrix_scales, shift,
+                                  std::move(first_unit), vector_scales, std::move(start));
 }
 
 Vector gaussian_vector(RandomStream& stream, int dim, double std_dev) {

@@ -24,15 +24,17 @@ void check_shapes(std::size_t matrices, std::size_t vectors, Eigen::Index dim,
                   const Vector& start_point) {
   if (matrices == 0) throw std::invalid_argument("a problem needs at least one worker");
   if (matrices != vectors)
-    throw std::invalid_argument(fmt::format("{} worker matrices but {} worker vectors", matrices, vectors));
-  if (start_point.size() != dim)
     throw std::invalid_argument(
-        fmt::format("start point has size {}, the problem dimension is {}", start_point.size(), dim));
+        fmt::format("{} worker matrices but {} worker vectors", matrices, vectors));
+  if (start_point.size() != dim)
+    throw std::invalid_argument(fmt::format("start point has size {}, the problem dimension is {}",
+                                            start_point.size(), dim));
 }
 
 void check_square(const char* what, Eigen::Index rows, Eigen::Index cols, Eigen::Index dim) {
   if (rows != dim || cols != dim)
-    throw std::invalid_argument(fmt::format("{} is {}x{}, expected {}x{}", what, rows, cols, dim, dim));
+    throw std::invalid_argument(
+        fmt::format("{} is {}x{}, expected {}x{}", what, rows, cols, dim, dim));
 }
 
 // IST reads scattered entries of large dense worker matrices; with 4 KiB pages nearly
@@ -44,9 +46,11 @@ void prefer_huge_pages(DenseMatrix& matrix) {
   const std::size_t bytes = static_cast<std::size_t>(matrix.size()) * sizeof(double);
   if (bytes < 4 * kHugePage) return;
   DenseMatrix fresh(matrix.rows(), matrix.cols());  // allocated, not yet touched
-  const auto begin = (reinterpret_cast<std::uintptr_t>(fresh.data()) + kHugePage - 1) & ~(kHugePage - 1);
+  const auto begin =
+      (reinterpret_cast<std::uintptr_t>(fresh.data()) + kHugePage - 1) & ~(kHugePage - 1);
   const auto end = (reinterpret_cast<std::uintptr_t>(fresh.data()) + bytes) & ~(kHugePage - 1);
-  if (end <= begin || ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) != 0) return;
+  if (end <= begin || ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) != 0)
+    return;
   fresh = matrix;
   matrix.swap(fresh);
 #else
@@ -64,8 +68,10 @@ std::vector<int> identity_map(std::size_t count) {
 // smallest (a ≥ 0) or largest (a < 0): O(1) per worker instead of O(d).
 Eigen::Index smallest_diagonal_index(const Vector& shared_diagonal, double scale) {
   Eigen::Index index = 0;
-  if (scale >= 0.0) shared_diagonal.minCoeff(&index);
-  else shared_diagonal.maxCoeff(&index);
+  if (scale >= 0.0)
+    shared_diagonal.minCoeff(&index);
+  else
+    shared_diagonal.maxCoeff(&index);
   return index;
 }
 
@@ -104,10 +110,11 @@ Quadratic Quadratic::sparse(std::vector<SparseMatrix> worker_matrices,
   return problem;
 }
 
-Quadratic Quadratic::scaled_sparse(SparseMatrix shared_matrix, const Vector& matrix_scales, double shift,
-                                   Vector shared_vector, const Vector& vector_scales, Vector start_point) {
-  check_shapes(static_cast<std::size_t>(matrix_scales.size()), static_cast<std::size_t>(vector_scales.size()),
-               shared_matrix.rows(), start_point);
+Quadratic Quadratic::scaled_sparse(SparseMatrix shared_matrix, const Vector& matrix_scales,
+                                   double shift, Vector shared_vector, const Vector& vector_scales,
+                                   Vector start_point) {
+  check_shapes(static_cast<std::size_t>(matrix_scales.size()),
+               static_cast<std::size_t>(vector_scales.size()), shared_matrix.rows(), start_point);
   const Eigen::Index workers = matrix_scales.size();
   Quadratic problem;
   problem.sparse_matrices_.push_back(std::move(shared_matrix));
@@ -129,7 +136,8 @@ void Quadratic::finish() {
 
   for (std::size_t k = 0; k < vectors_.size(); ++k)
     if (vectors_[k].size() != dim_)
-      throw std::invalid_argument(fmt::format("worker {}: b_i has size {}, expected {}", k, vectors_[k].size(), dim_));
+      throw std::invalid_argument(
+          fmt::format("worker {}: b_i has size {}, expected {}", k, vectors_[k].size(), dim_));
   // b̄ = Σ_m (Σ_{i: m(i) = m} β_i/n) c_m: each shared vector is added once.
   std::vector<double> vector_weights(vectors_.size(), 0.0);
   for (int worker = 0; worker < num_workers_; ++worker)
@@ -181,41 +189,50 @@ void Quadratic::finish() {
     sparse_mean_matrix_.makeCompressed();
     Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> factorisation(sparse_mean_matrix_);
     if (factorisation.info() != Eigen::Success || factorisation.vectorD().minCoeff() <= 0.0)
-      throw std::invalid_argument(fmt::format("{}, but its factorisation has a non-positive pivot", not_definite));
+      throw std::invalid_argument(
+          fmt::format("{}, but its factorisation has a non-positive pivot", not_definite));
     solution_ = factorisation.solve(mean_vector_);
     mean_spectrum_ = extreme_eigenvalues(sparse_mean_matrix_);
-    for (const auto& matrix : sparse_matrices_) shared_spectra.push_back(extreme_eigenvalues(matrix));
+    for (const auto& matrix : sparse_matrices_)
+      shared_spectra.push_back(extreme_eigenvalues(matrix));
   } else {
     dense_mean_matrix_ = DenseMatrix::Zero(dim_, dim_);
     for (const auto& matrix : dense_matrices_) dense_mean_matrix_ += matrix;
     dense_mean_matrix_ *= inverse_n;
     Eigen::LLT<DenseMatrix> factorisation(dense_mean_matrix_);
     if (factorisation.info() != Eigen::Success)
-      throw std::invalid_argument(fmt::format("{}, but its Cholesky factorisation fails", not_definite));
+      throw std::invalid_argument(
+          fmt::format("{}, but its Cholesky factorisation fails", not_definite));
     solution_ = factorisation.solve(mean_vector_);
     mean_spectrum_ = extreme_eigenvalues(dense_mean_matrix_);
   }
   if (!(mean_spectrum_.min > 0.0))
-    throw std::invalid_argument(fmt::format("{}, but λ_min(L̄) = {}", not_definite, mean_spectrum_.min));
+    throw std::invalid_argument(
+        fmt::format("{}, but λ_min(L̄) = {}", not_definite, mean_spectrum_.min));
   max_worker_lambda_max_ = -std::numeric_limits<double>::infinity();
   for (int worker = 0; worker < num_workers_; ++worker)
-    max_worker_lambda_max_ = std::max(max_worker_lambda_max_, worker_lambda_max(worker, shared_spectra));
+    max_worker_lambda_max_ =
+        std::max(max_worker_lambda_max_, worker_lambda_max(worker, shared_spectra));
   optimal_value_ = objective(solution_);
 }
 
 void Quadratic::check_worker_diagonals() const {
   for (int worker = 0; worker < num_workers_; ++worker) {
     Eigen::Index j = 0;
-    if (is_sparse()) j = smallest_diagonal_index(shared_diagonals_[matrix_of_[worker]], matrix_scales_[worker]);
-    else dense_matrices_[worker].diagonal().minCoeff(&j);
+    if (is_sparse())
+      j = smallest_diagonal_index(shared_diagonals_[matrix_of_[worker]], matrix_scales_[worker]);
+    else
+      dense_matrices_[worker].diagonal().minCoeff(&j);
     const double smallest = worker_diagonal_entry(worker, static_cast<int>(j));
     if (!(smallest > 0.0))
-      throw std::invalid_argument(fmt::format(
-          "worker {}: L_i must have a positive diagonal (SPEC §1), but L_i[{},{}] = {}", worker, j, j, smallest));
+      throw std::invalid_argument(
+          fmt::format("worker {}: L_i must have a positive diagonal (SPEC §1), but L_i[{},{}] = {}",
+                      worker, j, j, smallest));
   }
 }
 
-double Quadratic::worker_lambda_max(int worker, const std::vector<ExtremeEigenvalues>& shared_spectra) const {
+double Quadratic::worker_lambda_max(int worker,
+                                    const std::vector<ExtremeEigenvalues>& shared_spectra) const {
   if (!is_sparse()) return largest_eigenvalue(dense_matrices_[worker]);
   // λ_max(a·A + σI) = a·λ_max(A) + σ for a ≥ 0, a·λ_min(A) + σ for a < 0.
   const ExtremeEigenvalues& shared = shared_spectra[matrix_of_[worker]];
@@ -236,7 +253,8 @@ SparseMatrix Quadratic::sparse_matrix(int worker) const {
 
 Vector Quadratic::worker_diagonal(int worker) const {
   if (!is_sparse()) return dense_matrices_[worker].diagonal();
-  return (matrix_scales_[worker] * shared_diagonals_[matrix_of_[worker]]).array() + matrix_shifts_[worker];
+  return (matrix_scales_[worker] * shared_diagonals_[matrix_of_[worker]]).array() +
+         matrix_shifts_[worker];
 }
 
 void Quadratic::worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const {
@@ -248,7 +266,8 @@ void Quadratic::worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> 
     const double* values = matrix.valuePtr();
     for (int row = 0; row < dim_; ++row) {
       double product = 0.0;
-      for (int e = row_starts[row]; e < row_starts[row + 1]; ++e) product += values[e] * x[columns[e]];
+      for (int e = row_starts[row]; e < row_starts[row + 1]; ++e)
+        product += values[e] * x[columns[e]];
       out[row] = worker_gradient_entry(worker, row, product, x[row]);
     }
     return;
@@ -270,56 +289,73 @@ double Quadratic::row_dot(int worker, int row, const Vector& x) const {
   return dense_matrices_[worker].col(row).dot(x);
 }
 
-void Quadratic::submodel_gradient(int worker, std::span<const int> support, const double* z, double* out,
-                                  int first, int last) const {
+void Quadratic::submodel_gradient(int worker, std::span<const int> support, const double* z,
+                                  double* out, int first, int last) const {
+  if (last < 0) last = static_cast<int>(support.size());
+  if (is_sparse()) return sparse_submodel_rows(worker, support, z, out, first, last);
+  if (first == 0 && last == static_cast<int>(support.size()))
+    return dense_submodel_gradient(worker, support, z, out);
+  dense_submodel_rows(worker, support, z, out, first, last);
+}
+
+// Some rows of a dense block: each read whole (the symmetric shortcut needs them all).
+void Quadratic::dense_submodel_rows(int worker, std::span<const int> support, const double* z,
+                                    double* out, int first, int last) const {
   const Vector& shared_vector = vectors_[vector_of_[worker]];
   const double vector_scale = vector_scales_[worker];
   const std::size_t size = support.size();
-  if (last < 0) last = static_cast<int>(size);
-  if (!is_sparse() && (first != 0 || last != static_cast<int>(size))) {
-    // Some rows of a dense block: each read whole (the symmetric shortcut needs them all).
-    const DenseMatrix& matrix = dense_matrices_[worker];
-    for (int t = first; t < last; ++t) {
-      const double* column = matrix.col(support[t]).data();  // = row, by symmetry
-      double sum = 0.0;
-      for (std::size_t u = 0; u < size; ++u) sum += column[support[u]] * z[u];
-      out[t] = sum - vector_scale * shared_vector[support[t]];
-    }
-    return;
+  const DenseMatrix& matrix = dense_matrices_[worker];
+  for (int t = first; t < last; ++t) {
+    const double* column = matrix.col(support[t]).data();  // = row, by symmetry
+    double sum = 0.0;
+    for (std::size_t u = 0; u < size; ++u) sum += column[support[u]] * z[u];
+    out[t] = sum - vector_scale * shared_vector[support[t]];
   }
-  if (!is_sparse()) {
-    // By symmetry each off-diagonal pair is read once, from the upper triangle: q(q+1)/2
-    // entries, at rising addresses within each column.
-    const DenseMatrix& matrix = dense_matrices_[worker];
-    std::fill(out, out + size, 0.0);
-    // Entries are scattered cache misses. Prefetching the column kPrefetchColumns ahead
-    // while this one is summed keeps more misses in flight than the out-of-order window
-    // would (prefetches retire at once); the first columns are prefetched up front.
-    constexpr std::size_t kPrefetchColumns = 2;
-    auto prefetch_column = [&](std::size_t u) {
-      const double* column = matrix.col(support[u]).data();
-      for (std::size_t t = 0; t <= u; ++t) __builtin_prefetch(column + support[t]);
-    };
-    for (std::size_t u = 0; u < std::min(size, kPrefetchColumns); ++u) prefetch_column(u);
-    for (std::size_t u = 0; u < size; ++u) {
-      const double* column = matrix.col(support[u]).data();
-      const std::size_t ahead = u + kPrefetchColumns;
-      const double* ahead_column = matrix.col(support[ahead < size ? ahead : u]).data();
-      const double z_u = z[u];
-      double column_sum = column[support[u]] * z_u;
-      for (std::size_t t = 0; t < u; ++t) {
-        if (ahead < size) __builtin_prefetch(ahead_column + support[t]);
-        const double entry = column[support[t]];
-        out[t] += entry * z_u;
-        column_sum += entry * z[t];
-      }
-      if (ahead < size)
-        for (std::size_t t = u; t <= ahead; ++t) __builtin_prefetch(ahead_column + support[t]);
-      out[u] += column_sum;
+}
+
+// The whole dense block. By symmetry each off-diagonal pair is read once, from the upper
+// triangle: q(q+1)/2 entries, at rising addresses within each column.
+void Quadratic::dense_submodel_gradient(int worker, std::span<const int> support, const double* z,
+                                        double* out) const {
+  const Vector& shared_vector = vectors_[vector_of_[worker]];
+  const double vector_scale = vector_scales_[worker];
+  const std::size_t size = support.size();
+  const DenseMatrix& matrix = dense_matrices_[worker];
+  std::fill(out, out + size, 0.0);
+  // Entries are scattered cache misses. Prefetching the column kPrefetchColumns ahead
+  // while this one is summed keeps more misses in flight than the out-of-order window
+  // would (prefetches retire at once); the first columns are prefetched up front.
+  constexpr std::size_t kPrefetchColumns = 2;
+  auto prefetch_column = [&](std::size_t u) {
+    const double* column = matrix.col(support[u]).data();
+    for (std::size_t t = 0; t <= u; ++t) __builtin_prefetch(column + support[t]);
+  };
+  for (std::size_t u = 0; u < std::min(size, kPrefetchColumns); ++u) prefetch_column(u);
+  for (std::size_t u = 0; u < size; ++u) {
+    const double* column = matrix.col(support[u]).data();
+    const std::size_t ahead = u + kPrefetchColumns;
+    const double* ahead_column = matrix.col(support[ahead < size ? ahead : u]).data();
+    const double z_u = z[u];
+    double column_sum = column[support[u]] * z_u;
+    for (std::size_t t = 0; t < u; ++t) {
+      if (ahead < size) __builtin_prefetch(ahead_column + support[t]);
+      const double entry = column[support[t]];
+      out[t] += entry * z_u;
+      column_sum += entry * z[t];
     }
-    for (std::size_t t = 0; t < size; ++t) out[t] -= vector_scale * shared_vector[support[t]];
-    return;
+    if (ahead < size)
+      for (std::size_t t = u; t <= ahead; ++t) __builtin_prefetch(ahead_column + support[t]);
+    out[u] += column_sum;
   }
+  for (std::size_t t = 0; t < size; ++t) out[t] -= vector_scale * shared_vector[support[t]];
+}
+
+// Rows [first, last) of a sparse block.
+void Quadratic::sparse_submodel_rows(int worker, std::span<const int> support, const double* z,
+                                     double* out, int first, int last) const {
+  const Vector& shared_vector = vectors_[vector_of_[worker]];
+  const double vector_scale = vector_scales_[worker];
+  const std::size_t size = support.size();
   const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
   const double scale = matrix_scales_[worker];
   const double shift = matrix_shifts_[worker];
@@ -332,7 +368,8 @@ void Quadratic::submodel_gradient(int worker, std::span<const int> support, cons
   for (std::ptrdiff_t t = first; t < end_row; ++t) {
     // Kept rows are scattered over a matrix larger than the caches: fetch the row start of
     // a row further ahead, and the entries of a nearer row whose start has arrived.
-    if (t + 2 * kPrefetchRows < end_row) __builtin_prefetch(row_starts + kept[t + 2 * kPrefetchRows]);
+    if (t + 2 * kPrefetchRows < end_row)
+      __builtin_prefetch(row_starts + kept[t + 2 * kPrefetchRows]);
     if (t + kPrefetchRows < end_row) {
       const int ahead = row_starts[kept[t + kPrefetchRows]];
       __builtin_prefetch(values + ahead);
@@ -353,7 +390,8 @@ void Quadratic::submodel_gradient(int worker, std::span<const int> support, cons
         p = t - 1;
         if (p < 0 || kept[p] < col) continue;
         if (kept[p] > col) {
-          p = std::lower_bound(kept + std::max<std::ptrdiff_t>(0, t - (row - col)), kept + p, col) - kept;
+          p = std::lower_bound(kept + std::max<std::ptrdiff_t>(0, t - (row - col)), kept + p, col) -
+              kept;
           if (kept[p] != col) continue;
         }
       } else if (col > row) {
@@ -377,7 +415,8 @@ void Quadratic::add_columns(int worker, std::span<const int> support, const doub
     if (is_sparse()) {
       // Column = row, by symmetry.
       const double weight = matrix_scales_[worker] * z[u];
-      for (SparseMatrix::InnerIterator it(sparse_matrices_[matrix_of_[worker]], support[u]); it; ++it)
+      for (SparseMatrix::InnerIterator it(sparse_matrices_[matrix_of_[worker]], support[u]); it;
+           ++it)
         out[it.col()] += it.value() * weight;
       out[support[u]] += matrix_shifts_[worker] * z[u];
     } else {

@@ -22,14 +22,15 @@ class Quadratic {
  public:
   // Both validate SPEC §1's requirements (symmetric L_i with positive diagonal, L̄ ≻ 0)
   // and throw std::invalid_argument naming the worker and entry that fail.
-  static Quadratic dense(std::vector<DenseMatrix> worker_matrices, std::vector<Vector> worker_vectors,
-                         Vector start_point);
+  static Quadratic dense(std::vector<DenseMatrix> worker_matrices,
+                         std::vector<Vector> worker_vectors, Vector start_point);
   static Quadratic sparse(std::vector<SparseMatrix> worker_matrices,
                           std::vector<Vector> worker_vectors, Vector start_point);
   // L_i = matrix_scales[i]·A + shift·I and b_i = vector_scales[i]·c: workers that differ
   // only by scalars share A and c. A must store its whole diagonal.
-  static Quadratic scaled_sparse(SparseMatrix shared_matrix, const Vector& matrix_scales, double shift,
-                                 Vector shared_vector, const Vector& vector_scales, Vector start_point);
+  static Quadratic scaled_sparse(SparseMatrix shared_matrix, const Vector& matrix_scales,
+                                 double shift, Vector shared_vector, const Vector& vector_scales,
+                                 Vector start_point);
 
   int dim() const { return dim_; }
   int num_workers() const { return num_workers_; }
@@ -39,10 +40,14 @@ class Quadratic {
   // L_i assembled as one CSR matrix (a copy: for theory and tests, not for rounds).
   SparseMatrix sparse_matrix(int worker) const;
   // Stored non-zeros of L_i (sparse problems).
-  Eigen::Index worker_nonzeros(int worker) const { return sparse_matrices_[matrix_of_[worker]].nonZeros(); }
+  Eigen::Index worker_nonzeros(int worker) const {
+    return sparse_matrices_[matrix_of_[worker]].nonZeros();
+  }
 
   // b_i, as a copy (for theory and tests) or one entry (for rounds).
-  Vector worker_vector(int worker) const { return vector_scales_[worker] * vectors_[vector_of_[worker]]; }
+  Vector worker_vector(int worker) const {
+    return vector_scales_[worker] * vectors_[vector_of_[worker]];
+  }
   double worker_vector_entry(int worker, int j) const {
     return vector_scales_[worker] * vectors_[vector_of_[worker]][j];
   }
@@ -54,7 +59,8 @@ class Quadratic {
   Vector worker_diagonal(int worker) const;
   double worker_diagonal_entry(int worker, int j) const {
     if (!is_sparse()) return dense_matrices_[worker](j, j);
-    return matrix_scales_[worker] * shared_diagonals_[matrix_of_[worker]][j] + matrix_shifts_[worker];
+    return matrix_scales_[worker] * shared_diagonals_[matrix_of_[worker]][j] +
+           matrix_shifts_[worker];
   }
 
   // Sparse workers that are all multiples of one shared matrix A (plus shifts), as the
@@ -104,7 +110,8 @@ class Quadratic {
       const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
       const int* columns = matrix.innerIndexPtr();
       const double* values = matrix.valuePtr();
-      for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e) sum += values[e] * x[columns[e]];
+      for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
+        sum += values[e] * x[columns[e]];
     }
     sum *= matrix_scales_[worker];
     if (matrix_shifts_[worker] != 0.0) sum += matrix_shifts_[worker] * x[row];
@@ -124,22 +131,22 @@ class Quadratic {
                    Eigen::Ref<Vector> out) const;
 
   // Global quantities of f.
-  const Vector& mean_vector() const { return mean_vector_; }  // b̄
-  const Vector& start_point() const { return start_point_; }  // x⁰
-  const Vector& solution() const { return solution_; }        // x* = L̄⁻¹ b̄
-  double optimal_value() const { return optimal_value_; }     // f*
-  double lambda_min() const { return mean_spectrum_.min; }    // λ_min(L̄)
-  double lambda_max() const { return mean_spectrum_.max; }    // λ_max(L̄)
+  const Vector& mean_vector() const { return mean_vector_; }               // b̄
+  const Vector& start_point() const { return start_point_; }               // x⁰
+  const Vector& solution() const { return solution_; }                     // x* = L̄⁻¹ b̄
+  double optimal_value() const { return optimal_value_; }                  // f*
+  double lambda_min() const { return mean_spectrum_.min; }                 // λ_min(L̄)
+  double lambda_max() const { return mean_spectrum_.max; }                 // λ_max(L̄)
   double max_worker_lambda_max() const { return max_worker_lambda_max_; }  // max_i λ_max(L_i)
 
   // L̄ in the problem's storage (exactly one is non-empty).
   const DenseMatrix& dense_mean_matrix() const { return dense_mean_matrix_; }
   const SparseMatrix& sparse_mean_matrix() const { return sparse_mean_matrix_; }
 
-  double objective(const Vector& x) const;      // f(x)
+  double objective(const Vector& x) const;  // f(x)
   // f(x) − f* = ½ (x − x*)ᵀ L̄ (x − x*): exact for a quadratic, no cancellation.
   double objective_gap(const Vector& x) const;
-  Vector gradient(const Vector& x) const;       // ∇f(x) = L̄x − b̄
+  Vector gradient(const Vector& x) const;           // ∇f(x) = L̄x − b̄
   Vector mean_matrix_times(const Vector& x) const;  // L̄x
 
  private:
@@ -147,13 +154,20 @@ class Quadratic {
   void finish();  // validates, then computes L̄, b̄, x*, f*, spectra
 
   void check_worker_diagonals() const;
+  void dense_submodel_gradient(int worker, std::span<const int> support, const double* z,
+                               double* out) const;
+  void dense_submodel_rows(int worker, std::span<const int> support, const double* z, double* out,
+                           int first, int last) const;
+  void sparse_submodel_rows(int worker, std::span<const int> support, const double* z, double* out,
+                            int first, int last) const;
   double worker_lambda_max(int worker, const std::vector<ExtremeEigenvalues>& shared_spectra) const;
 
   int dim_ = 0;
   int num_workers_ = 0;
   std::vector<DenseMatrix> dense_matrices_;  // dense: L_i
 
-  // Sparse: L_i = matrix_scales_[i]·A + matrix_shifts_[i]·I with A = sparse_matrices_[matrix_of_[i]].
+  // Sparse: L_i = matrix_scales_[i]·A + matrix_shifts_[i]·I with A =
+  // sparse_matrices_[matrix_of_[i]].
   std::vector<SparseMatrix> sparse_matrices_;
   std::vector<Vector> shared_diagonals_;  // Diag(A) of each shared matrix
   std::vector<int> matrix_of_;

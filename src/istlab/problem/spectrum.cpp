@@ -1,12 +1,12 @@
 #include "istlab/problem/spectrum.hpp"
 
-#include <Eigen/SparseCholesky>
 #include <Spectra/MatOp/DenseSymMatProd.h>
 #include <Spectra/MatOp/SparseSymMatProd.h>
 #include <Spectra/MatOp/SparseSymShiftSolve.h>
 #include <Spectra/SymEigsShiftSolver.h>
 #include <Spectra/SymEigsSolver.h>
 
+#include <Eigen/SparseCholesky>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -38,8 +38,8 @@ std::optional<ExtremeEigenvalues> toeplitz_tridiagonal(const SparseMatrix& matri
     if (matrix.coeff(row, row) != diagonal) return std::nullopt;
     if (row + 1 < dim && matrix.coeff(row, row + 1) != off_diagonal) return std::nullopt;
   }
-  const double spread = 2.0 * std::abs(off_diagonal) *
-                        std::cos(std::numbers::pi / static_cast<double>(dim + 1));
+  const double spread =
+      2.0 * std::abs(off_diagonal) * std::cos(std::numbers::pi / static_cast<double>(dim + 1));
   return ExtremeEigenvalues{diagonal - spread, diagonal + spread};
 }
 
@@ -56,7 +56,8 @@ double largest_eigenvalue(const DenseMatrix& symmetric) {
   const Eigen::Index dim = symmetric.rows();
   if (dim <= kDenseLimit) return extreme_eigenvalues(symmetric).max;
   Spectra::DenseSymMatProd<double> product(symmetric);
-  Spectra::SymEigsSolver<Spectra::DenseSymMatProd<double>> largest(product, 1, std::min<Eigen::Index>(dim, 40));
+  Spectra::SymEigsSolver<Spectra::DenseSymMatProd<double>> largest(product, 1,
+                                                                   std::min<Eigen::Index>(dim, 40));
   largest.init();
   largest.compute(Spectra::SortRule::LargestAlge, 5000, 1e-12);
   if (largest.info() != Spectra::CompInfo::Successful)
@@ -80,7 +81,7 @@ ExtremeEigenvalues extreme_eigenvalues(const SparseMatrix& symmetric) {
 
   Spectra::SparseSymShiftSolve<double> shift_solve(column_major);
   Spectra::SymEigsShiftSolver<Spectra::SparseSymShiftSolve<double>> smallest(shift_solve, 1,
-                                                                            subspace, 0.0);
+                                                                             subspace, 0.0);
   smallest.init();
   smallest.compute(Spectra::SortRule::LargestMagn, 5000, 1e-12);
   if (smallest.info() != Spectra::CompInfo::Successful)

@@ -14,7 +14,8 @@ WorkerMoments fixed_scale_moments(SketchScale scale, const Vector& diagonal, dou
   const auto dim = diagonal.size();
   WorkerMoments moments;
   moments.pair_scale.resize(dim);
-  for (Eigen::Index j = 0; j < dim; ++j) moments.pair_scale[j] = scale_value(scale, unbiased, diagonal[j]);
+  for (Eigen::Index j = 0; j < dim; ++j)
+    moments.pair_scale[j] = scale_value(scale, unbiased, diagonal[j]);
   moments.first = keep * moments.pair_scale;
   moments.second_diagonal = keep * moments.pair_scale.cwiseAbs2();
   moments.pair_probability = pair;
@@ -51,7 +52,8 @@ WorkerMoments worker_moments(const SketchSpec& spec, const Quadratic& problem, i
     // the block is a uniform subset, so P(j,k ∈ S_i) = E[size(size−1)] / (d(d−1)).
     const double base = dim / workers;
     const double larger_share = static_cast<double>(dim % workers) / n;
-    const double size_pairs = larger_share * (base + 1) * base + (1 - larger_share) * base * (base - 1);
+    const double size_pairs =
+        larger_share * (base + 1) * base + (1 - larger_share) * base * (base - 1);
     const double pair = dim > 1 ? size_pairs / (d * (d - 1)) : 0.0;
     return fixed_scale_moments(spec.scale, diagonal, n, 1.0 / n, pair);
   }
@@ -78,7 +80,8 @@ WorkerMoments worker_moments(const SketchSpec& spec, const Quadratic& problem, i
 std::vector<WorkerMoments> sketch_moments(const SketchSpec& spec, const Quadratic& problem) {
   std::vector<WorkerMoments> moments;
   moments.reserve(problem.num_workers());
-  for (int worker = 0; worker < problem.num_workers(); ++worker) moments.push_back(worker_moments(spec, problem, worker));
+  for (int worker = 0; worker < problem.num_workers(); ++worker)
+    moments.push_back(worker_moments(spec, problem, worker));
   return moments;
 }
 

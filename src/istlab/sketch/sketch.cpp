@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -66,7 +66,8 @@ void draw_distinct_sorted(RandomStream& stream, int dim, int count, std::vector<
       // Kept coordinates are the set bits, or the clear ones when drawing the complement.
       std::uint32_t kept = complement ? ~bits[word] : bits[word];
       if (word + 1 == words && dim % 32 != 0) kept &= (1u << (dim % 32)) - 1;
-      for (; kept != 0; kept &= kept - 1) out.push_back(static_cast<int>(32 * word) + std::countr_zero(kept));
+      for (; kept != 0; kept &= kept - 1)
+        out.push_back(static_cast<int>(32 * word) + std::countr_zero(kept));
     }
     return;
   }
@@ -121,11 +122,14 @@ SketchScale parse_sketch_scale(std::string_view text) {
 
 void SketchSpec::validate(int dim) const {
   if (rand_q < 0 || rand_q > dim)
-    throw std::invalid_argument(fmt::format("rand_q = {}: must be in [1, dim = {}] (or 0 for ⌈d/n⌉)", rand_q, dim));
+    throw std::invalid_argument(
+        fmt::format("rand_q = {}: must be in [1, dim = {}] (or 0 for ⌈d/n⌉)", rand_q, dim));
 }
 
 int SketchSpec::resolved_rand_q(int dim, int num_workers) const {
-  return rand_q > 0 ? rand_q : static_cast<int>((static_cast<long long>(dim) + num_workers - 1) / num_workers);
+  return rand_q > 0
+             ? rand_q
+             : static_cast<int>((static_cast<long long>(dim) + num_workers - 1) / num_workers);
 }
 
 double RoundSketch::mean_support() const {
@@ -162,7 +166,10 @@ int Sketcher::max_support() const {
     case SketchType::kIdentity:
       return dim_;
     case SketchType::kPerm:
-      return dim_ >= num_workers_ ? static_cast<int>((static_cast<long long>(dim_) + num_workers_ - 1) / num_workers_) : 1;
+      return dim_ >= num_workers_
+                 ? static_cast<int>((static_cast<long long>(dim_) + num_workers_ - 1) /
+                                    num_workers_)
+                 : 1;
     case SketchType::kRand:
       return rand_q_;
   }
@@ -253,7 +260,8 @@ void Sketcher::draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSket
     const int worker = round.worker_order[rank];
     auto& sketch = round.workers[worker];
     sketch.indices.assign(1, coordinate);
-    sketch.scales.assign(1, scale_of(worker, coordinate, static_cast<double>(num_workers_) / holders));
+    sketch.scales.assign(1,
+                         scale_of(worker, coordinate, static_cast<double>(num_workers_) / holders));
   }
 }
 
@@ -265,7 +273,8 @@ void Sketcher::draw_rand(std::uint64_t seed, std::int64_t round_index, RoundSket
     auto& sketch = round.workers[worker];
     draw_distinct_sorted(stream, dim_, rand_q_, sketch.indices, sketch.scratch);
     sketch.scales.resize(rand_q_);
-    for (int t = 0; t < rand_q_; ++t) sketch.scales[t] = scale_of(worker, sketch.indices[t], unbiased);
+    for (int t = 0; t < rand_q_; ++t)
+      sketch.scales[t] = scale_of(worker, sketch.indices[t], unbiased);
   }
 }
 

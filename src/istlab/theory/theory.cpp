@@ -51,13 +51,15 @@ SparseMatrix expected_b_bar_shared(const Quadratic& problem, const SketchSpec& s
     for (int row = 0; row < result.outerSize(); ++row) {
       for (int k = result.outerIndexPtr()[row]; k < result.outerIndexPtr()[row + 1]; ++k) {
         const int col = result.innerIndexPtr()[k];
-        double entry = scale * shared_values[k];  // (L_i)_{row, col}, as Quadratic::sparse_matrix forms it
+        double entry =
+            scale * shared_values[k];  // (L_i)_{row, col}, as Quadratic::sparse_matrix forms it
         if (col == row && shift != 0.0) entry += shift;
         sums[k] += entry * m.second(row, col);
       }
     }
   }
-  for (std::size_t k = 0; k < sums.size(); ++k) result.valuePtr()[k] = sums[k] / problem.num_workers();
+  for (std::size_t k = 0; k < sums.size(); ++k)
+    result.valuePtr()[k] = sums[k] / problem.num_workers();
   return result;
 }
 
@@ -83,14 +85,16 @@ SparseMatrix expected_b_bar_sparse(const Quadratic& problem, const SketchSpec& s
 Vector expected_c_bar(const Quadratic& problem, const SketchSpec& sketch) {
   Vector result = Vector::Zero(problem.dim());
   for (int worker = 0; worker < problem.num_workers(); ++worker)
-    result += worker_moments(sketch, problem, worker).first.cwiseProduct(problem.worker_vector(worker));
+    result +=
+        worker_moments(sketch, problem, worker).first.cwiseProduct(problem.worker_vector(worker));
   return result / problem.num_workers();
 }
 
 std::string theory_unavailable_reason(const ProblemSpec& spec) {
   if (spec.generator == "dense" && spec.dim > kMaxDenseTheoryDim)
-    return fmt::format("the theory of dense problems costs O(d³) and is computed up to dim {}, not {}",
-                       kMaxDenseTheoryDim, spec.dim);
+    return fmt::format(
+        "the theory of dense problems costs O(d³) and is computed up to dim {}, not {}",
+        kMaxDenseTheoryDim, spec.dim);
   return "";
 }
 
@@ -123,7 +127,8 @@ Theory compute_theory(const Quadratic& problem, const SketchSpec& sketch) {
     theory.fixed_point = factorisation.solve(c_bar);
     theory.expected_b_lambda_max = extreme_eigenvalues(b_bar).max;
     const DenseMatrix product = problem.dense_mean_matrix() * b_bar;
-    const DefinitenessCheck check = check_semidefinite(DenseMatrix(0.5 * (product + product.transpose())));
+    const DefinitenessCheck check =
+        check_semidefinite(DenseMatrix(0.5 * (product + product.transpose())));
     theory.w_bar_psd = check.positive_semidefinite;
     theory.w_bar_min_eigenvalue = check.min_eigenvalue;
     theory.w_bar_max_eigenvalue = check.max_eigenvalue;

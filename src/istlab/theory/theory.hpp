@@ -12,18 +12,18 @@
 namespace istlab {
 
 struct Theory {
-  double lambda_min = 0.0;          // λ_min(L̄)
-  double lambda_max = 0.0;          // λ_max(L̄)
-  double gd_step = 0.0;             // 1/λ_max(L̄)
+  double lambda_min = 0.0;             // λ_min(L̄)
+  double lambda_max = 0.0;             // λ_max(L̄)
+  double gd_step = 0.0;                // 1/λ_max(L̄)
   double expected_b_lambda_max = 0.0;  // λ_max(E[B̄])
-  double ist_step = 0.0;            // 1/λ_max(E[B̄]): the relative-step unit of ist
-  double ist_stability_limit = 0.0;  // 2/λ_max(E[B̄]): the mean iteration's limit
-  Vector fixed_point;               // x^∞
-  double bias = 0.0;                // ‖x^∞ − x*‖²
-  double relative_bias = 0.0;       // ‖x^∞ − x*‖² / ‖x⁰ − x*‖²
-  bool w_bar_psd = false;           // W̄ = ½(L̄ E[B̄] + E[B̄] L̄) ⪰ 0
-  double w_bar_min_eigenvalue = 0.0;  // NaN where only the sign was computed (large sparse)
-  double w_bar_max_eigenvalue = 0.0;  // NaN likewise
+  double ist_step = 0.0;               // 1/λ_max(E[B̄]): the relative-step unit of ist
+  double ist_stability_limit = 0.0;    // 2/λ_max(E[B̄]): the mean iteration's limit
+  Vector fixed_point;                  // x^∞
+  double bias = 0.0;                   // ‖x^∞ − x*‖²
+  double relative_bias = 0.0;          // ‖x^∞ − x*‖² / ‖x⁰ − x*‖²
+  bool w_bar_psd = false;              // W̄ = ½(L̄ E[B̄] + E[B̄] L̄) ⪰ 0
+  double w_bar_min_eigenvalue = 0.0;   // NaN where only the sign was computed (large sparse)
+  double w_bar_max_eigenvalue = 0.0;   // NaN likewise
 };
 
 // E[B̄] and E[c̄] in the problem's storage, from each worker's exact sketch moments.
