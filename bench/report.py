@@ -37,6 +37,20 @@ def load_runs(path):
     return data.get("context", {}), runs
 
 
+def load_medians(path):
+    """Median aggregates of a run with --benchmark_repetitions, named like single runs, so
+    they replace those: the target rows then rest on several timings, not one."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        sys.exit(f"report.py: cannot read {path}: {error}")
+    medians = []
+    for b in data.get("benchmarks", []):
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median" and "error_occurred" not in b:
+            medians.append(dict(b, name=b["run_name"]))
+    return medians
+
+
 def microseconds(run):
     return run["real_time"] * UNIT_US[run.get("time_unit", "ns")]
 
@@ -205,10 +219,18 @@ def main():
     parser.add_argument("--bench-json", required=True)
     parser.add_argument("--numpy-json", default="")
     parser.add_argument("--memory-json", default="")
+    parser.add_argument("--medians-json", default="",
+                        help="a run of the target rows with --benchmark_repetitions: its medians replace them")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
 
     context, runs = load_runs(args.bench_json)
+    repeated = 0
+    if args.medians_json and Path(args.medians_json).exists():
+        medians = load_medians(args.medians_json)
+        replaced = {m["name"] for m in medians}
+        runs = [r for r in runs if r["name"] not in replaced] + medians
+        repeated = len(medians)
     rounds, triads, sweeps = index_runs(runs)
     memory = {}
     if args.memory_json and Path(args.memory_json).exists():
@@ -218,7 +240,8 @@ def main():
 
     machine = (f"{context.get('host_name', '?')}: {context.get('num_cpus', '?')} CPUs at "
                f"{context.get('mhz_per_cpu', '?')} MHz, {context.get('date', '?')}")
-    lines = [f"Measured by `scripts/bench.sh` on {machine}.", "",
+    note = f" The {repeated} benchmarks behind the target rows are medians of repeated runs." if repeated else ""
+    lines = [f"Measured by `scripts/bench.sh` on {machine}.{note}", "",
              "| what | measured | target | verdict |", "|---|---|---|---|"]
     lines += [f"| {what} | {measured} | {target} | {status} |" for what, measured, target, status in rows]
     text = "\n".join(lines) + "\n"
