@@ -62,12 +62,8 @@ void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double
       gradient[j] = scales[j] * problem_.partition_row_gradient(j, owner, x);
   });
   for_each_range(dim, 2.0, [&](int begin, int end) {
-    for (int j = begin; j < end; ++j) {
-      double total =
-          0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
-      total += gradient[j];
-      x[j] -= step_size * (total / workers);
-    }
+    for (int j = begin; j < end; ++j)
+      apply_single_contribution(gradient[j], step_size, workers, x[j]);
   });
 }
 

@@ -26,25 +26,16 @@ void GradientDescent::step(const RoundSketch& /*sketch*/, double step_size, Vect
 // O(nnz + n·d) time and O(d) memory instead of O(n·nnz) and O(n·d).
 void GradientDescent::shared_matrix_step(double step_size, Vector& x) {
   const int workers = problem_.num_workers();
-  auto sum_range = [&](Eigen::Index begin, Eigen::Index end) {
-    for (Eigen::Index j = begin; j < end; ++j) {
-      const int coordinate = static_cast<int>(j);
-      const double product = problem_.shared_row_product(coordinate, x);
-      double sum = problem_.worker_gradient_entry(0, coordinate, product, x[j]);
+  auto sum_range = [&](int begin, int end) {
+    for (int j = begin; j < end; ++j) {
+      const double product = problem_.shared_row_product(j, x);
+      double sum = problem_.worker_gradient_entry(0, j, product, x[j]);
       for (int worker = 1; worker < workers; ++worker)
-        sum += problem_.worker_gradient_entry(worker, coordinate, product, x[j]);
+        sum += problem_.worker_gradient_entry(worker, j, product, x[j]);
       sum_[j] = sum;
     }
   };
-  const Eigen::Index dim = problem_.dim();
-  if ((6.0 + 4.0 * workers) * static_cast<double>(dim) < kParallelRoundFlops) {
-    sum_range(0, dim);
-  } else {
-    tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, dim, 1024),
-                      [&](const tbb::blocked_range<Eigen::Index>& range) {
-                        sum_range(range.begin(), range.end());
-                      });
-  }
+  for_each_range(problem_.dim(), 6.0 + 4.0 * workers, sum_range);
   apply_mean_step(sum_, workers, step_size, x);
 }
 

@@ -28,7 +28,6 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
   const bool table_form = spec_.outer_sketch && spec_.local_steps == 1;
   if (problem_.is_sparse() && table_form && sketch.partition)
     return partition_step(sketch, step_size, x);
-  blocks_.locate(sketch);
   if (problem_.is_sparse() && table_form) return sparse_step(sketch, step_size, x);
   const double support = static_cast<double>(sketch.workers[0].indices.size());
   // Work per worker in flop-equivalents, to decide whether the round is worth splitting:
@@ -73,6 +72,7 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
     x = sum_ / static_cast<double>(workers);
     sum_.setZero();  // apply_sketched_mean_step expects zeros
   } else if (spec_.outer_sketch) {
+    blocks_.locate(sketch);
     apply_sketched_mean_step(sketch, blocks_, contributions_, step_size, sum_, x);
   } else {
     sum_dense(full_gradients_, sum_);
@@ -86,6 +86,7 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
 // its coordinates, which reads z_i only, so blocks can update x as they go.
 void IndependentSubnetworkTraining::sparse_step(const RoundSketch& sketch, double step_size,
                                                 Vector& x) {
+  blocks_.locate(sketch);
   const int workers = problem_.num_workers();
   const double block = blocks_.size();
   for_each_block(blocks_, 2.0 * block, [&](int index) {
@@ -125,12 +126,9 @@ void IndependentSubnetworkTraining::partition_step(const RoundSketch& sketch, do
     for (int j = begin; j < end; ++j) z[j] = scales[j] * x[j];
   });
   for_each_range(dim, 16.0, [&](int begin, int end) {
-    for (int j = begin; j < end; ++j) {
-      double total =
-          0.0;  // the sum over the one worker keeping j, as apply_sketched_mean_step forms it
-      total += problem_.partition_submodel_gradient(j, owner, z) * scales[j];
-      x[j] -= step_size * (total / workers);
-    }
+    for (int j = begin; j < end; ++j)
+      apply_single_contribution(problem_.partition_submodel_gradient(j, owner, z) * scales[j],
+                                step_size, workers, x[j]);
   });
 }
 

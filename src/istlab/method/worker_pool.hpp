@@ -163,6 +163,16 @@ inline void apply_sketched_mean_step(const RoundSketch& sketch, const Coordinate
   }
 }
 
+// x_j ← x_j − γ·(0 + g_j)/n for a coordinate only one worker keeps: apply_sketched_mean_step's
+// arithmetic for it (the sum starts at zero), so rounds that run coordinate by coordinate
+// give the same bits as the worker-by-worker round.
+inline void apply_single_contribution(double contribution, double step_size, double num_workers,
+                                      double& x_j) {
+  double sum = 0.0;
+  sum += contribution;
+  x_j -= step_size * (sum / num_workers);
+}
+
 // The same step on every block. `blocks` must be located for this round.
 inline void apply_sketched_mean_step(const RoundSketch& sketch, const CoordinateBlocks& blocks,
                                      const DenseMatrix& contributions, double step_size,

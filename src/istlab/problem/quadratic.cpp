@@ -261,32 +261,12 @@ void Quadratic::worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> 
   if (is_sparse()) {
     // One pass: (L_i x − b_i)_j = a_i·(A x)_j + σ_i·x_j − β_i·c_j.
     const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
-    const int* row_starts = matrix.outerIndexPtr();
-    const int* columns = matrix.innerIndexPtr();
-    const double* values = matrix.valuePtr();
-    for (int row = 0; row < dim_; ++row) {
-      double product = 0.0;
-      for (int e = row_starts[row]; e < row_starts[row + 1]; ++e)
-        product += values[e] * x[columns[e]];
-      out[row] = worker_gradient_entry(worker, row, product, x[row]);
-    }
+    for (int row = 0; row < dim_; ++row)
+      out[row] = worker_gradient_entry(worker, row, csr_row_dot(matrix, row, x), x[row]);
     return;
   }
   out.noalias() = dense_matrices_[worker] * x;
   add_worker_vector(worker, -1.0, out);
-}
-
-double Quadratic::row_dot(int worker, int row, const Vector& x) const {
-  if (is_sparse()) {
-    double sum = 0.0;
-    for (SparseMatrix::InnerIterator it(sparse_matrices_[matrix_of_[worker]], row); it; ++it)
-      sum += it.value() * x[it.col()];
-    sum *= matrix_scales_[worker];
-    if (matrix_shifts_[worker] != 0.0) sum += matrix_shifts_[worker] * x[row];
-    return sum;
-  }
-  // L_i is symmetric, so its row is the contiguous column.
-  return dense_matrices_[worker].col(row).dot(x);
 }
 
 void Quadratic::submodel_gradient(int worker, std::span<const int> support, const double* z,
@@ -354,11 +334,8 @@ void Quadratic::dense_submodel_gradient(int worker, std::span<const int> support
 void Quadratic::sparse_submodel_rows(int worker, std::span<const int> support, const double* z,
                                      double* out, int first, int last) const {
   const Vector& shared_vector = vectors_[vector_of_[worker]];
-  const double vector_scale = vector_scales_[worker];
   const std::size_t size = support.size();
   const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
-  const double scale = matrix_scales_[worker];
-  const double shift = matrix_shifts_[worker];
   const int* row_starts = matrix.outerIndexPtr();
   const int* columns = matrix.innerIndexPtr();
   const double* values = matrix.valuePtr();
@@ -405,7 +382,7 @@ void Quadratic::sparse_submodel_rows(int worker, std::span<const int> support, c
       }
       sum += values[e] * z[p];
     }
-    out[t] = (scale * sum + shift * z[t]) - vector_scale * shared_vector[row];
+    out[t] = submodel_entry(worker, row, sum, z[t]);
   }
 }
 

@@ -27,7 +27,7 @@ class Quadratic {
   static Quadratic sparse(std::vector<SparseMatrix> worker_matrices,
                           std::vector<Vector> worker_vectors, Vector start_point);
   // L_i = matrix_scales[i]·A + shift·I and b_i = vector_scales[i]·c: workers that differ
-  // only by scalars share A and c. A must store its whole diagonal.
+  // only by scalars share A and c.
   static Quadratic scaled_sparse(SparseMatrix shared_matrix, const Vector& matrix_scales,
                                  double shift, Vector shared_vector, const Vector& vector_scales,
                                  Vector start_point);
@@ -72,13 +72,7 @@ class Quadratic {
   double matrix_shift(int worker) const { return matrix_shifts_[worker]; }
   // (A x)_row for that shared matrix.
   double shared_row_product(int row, const Vector& x) const {
-    const SparseMatrix& matrix = sparse_matrices_.front();
-    const int* columns = matrix.innerIndexPtr();
-    const double* values = matrix.valuePtr();
-    double product = 0.0;  // summed as worker_gradient sums it, so both give the same bits
-    for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
-      product += values[e] * x[columns[e]];
-    return product;
+    return csr_row_dot(sparse_matrices_.front(), row, x);
   }
   // (∇f_i(x))_j given (A x)_j: a_i·(A x)_j + σ_i·x_j − β_i·c_j.
   double worker_gradient_entry(int worker, int j, double shared_product, double x_j) const {
@@ -96,31 +90,27 @@ class Quadratic {
     double sum = 0.0;
     for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
       if (owner[columns[e]] == worker) sum += values[e] * z[columns[e]];
-    return (matrix_scales_[worker] * sum + matrix_shifts_[worker] * z[row]) -
-           vector_scales_[worker] * vectors_[vector_of_[worker]][row];
+    return submodel_entry(worker, row, sum, z[row]);
   }
-  // Sparse problems, sketches that partition [d]: (∇f_i(x))_row for i = owner[row], with the
-  // arithmetic of row_dot(i, row, x) − worker_vector_entry(i, row) (the same bits), inline.
+  // Sparse problems, sketches that partition [d]: (∇f_i(x))_row for i = owner[row], as the
+  // worker-by-worker round forms it.
   double partition_row_gradient(int row, const int* owner, const Vector& x) const {
-    const int worker = owner[row];
-    double sum = 0.0;
-    if (workers_share_one_matrix()) {
-      sum = shared_row_product(row, x);
-    } else {
-      const SparseMatrix& matrix = sparse_matrices_[matrix_of_[worker]];
-      const int* columns = matrix.innerIndexPtr();
-      const double* values = matrix.valuePtr();
-      for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
-        sum += values[e] * x[columns[e]];
-    }
-    sum *= matrix_scales_[worker];
-    if (matrix_shifts_[worker] != 0.0) sum += matrix_shifts_[worker] * x[row];
-    return sum - worker_vector_entry(worker, row);
+    return row_dot(owner[row], row, x) - worker_vector_entry(owner[row], row);
   }
   // ∇f_i(x) = L_i x − b_i, written to `out` (size d).
   void worker_gradient(int worker, const Vector& x, Eigen::Ref<Vector> out) const;
-  // (L_i x)_row: one row of L_i against a full vector.
-  double row_dot(int worker, int row, const Vector& x) const;
+  // (L_i x)_row: one row of L_i against a full vector. Inline: rounds call it per kept row.
+  double row_dot(int worker, int row, const Vector& x) const {
+    // L_i is symmetric, so a dense row is the contiguous column.
+    if (!is_sparse()) return dense_matrices_[worker].col(row).dot(x);
+    // One shared matrix: skip the per-worker lookup, so a loop over rows keeps it in registers.
+    const SparseMatrix& matrix = workers_share_one_matrix() ? sparse_matrices_.front()
+                                                            : sparse_matrices_[matrix_of_[worker]];
+    double sum = csr_row_dot(matrix, row, x);
+    sum *= matrix_scales_[worker];
+    if (matrix_shifts_[worker] != 0.0) sum += matrix_shifts_[worker] * x[row];
+    return sum;
+  }
   // out[t] = ∇f_i(z)[S_t] = Σ_u (L_i)[S_t, S_u]·z[u] − (b_i)[S_t] for z living on the sorted
   // index list S = `support`: the submodel's gradient, reading the block (L_i)[S, S] and
   // nothing outside it. Only positions t in [first, last) when given (last = −1: all).
@@ -152,6 +142,22 @@ class Quadratic {
  private:
   Quadratic() = default;
   void finish();  // validates, then computes L̄, b̄, x*, f*, spectra
+
+  // Σ_e A[row, e]·x[e] over a CSR row, in storage order: every product of a sparse row
+  // goes through here, so all paths sum it alike.
+  static double csr_row_dot(const SparseMatrix& matrix, int row, const Vector& x) {
+    const int* columns = matrix.innerIndexPtr();
+    const double* values = matrix.valuePtr();
+    double sum = 0.0;
+    for (int e = matrix.outerIndexPtr()[row]; e < matrix.outerIndexPtr()[row + 1]; ++e)
+      sum += values[e] * x[columns[e]];
+    return sum;
+  }
+  // Entry of a sparse submodel gradient from its block sum: a_i·Σ + σ_i·z_row − (b_i)_row.
+  double submodel_entry(int worker, int row, double block_sum, double z_row) const {
+    return (matrix_scales_[worker] * block_sum + matrix_shifts_[worker] * z_row) -
+           vector_scales_[worker] * vectors_[vector_of_[worker]][row];
+  }
 
   void check_worker_diagonals() const;
   void dense_submodel_gradient(int worker, std::span<const int> support, const double* z,
