@@ -33,7 +33,14 @@ interrupt_after() {  # out signal cells
   if [[ $stored -ge $(grep -c . "$work/reference/$experiment/cells.csv") ]]; then
     echo "FAIL: the run finished before the $signal arrived; nothing was interrupted"; exit 1
   fi
-  if find "$out" -name '*.tmp.*' | grep -q .; then echo "FAIL: temporary files left behind"; exit 1; fi
+  # SIGINT lets the running cell finish its write; SIGKILL can land inside one, which leaves
+  # that one write's temporary file (never a file under a record's name; the store ignores
+  # it). With one thread there is at most one.
+  local leftovers
+  leftovers=$(find "$out" -name '*.tmp.*' | wc -l)
+  if [[ $signal == INT && $leftovers -gt 0 ]] || [[ $leftovers -gt 1 ]]; then
+    echo "FAIL: $leftovers temporary files left behind after SIG$signal"; exit 1
+  fi
   if [[ -e "$out/$experiment/trace.csv" ]]; then echo "FAIL: an interrupted run assembled outputs"; exit 1; fi
   [[ $signal != INT ]] || [[ $code -eq 1 ]] || { echo "FAIL: SIGINT should exit 1, got $code"; exit 1; }
   [[ $signal != INT ]] || grep -q "interrupted" "$out.log" || { echo "FAIL: no 'interrupted' message"; exit 1; }
