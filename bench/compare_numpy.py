@@ -32,10 +32,11 @@ import csv
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
+
+from bench_names import US_PER_UNIT, parse_name
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
@@ -50,8 +51,6 @@ RATIO_THREADS = 2  # istlab's thread count for the headline ratios: NumPy's 2-co
 SPEEDUP_TARGET = 20.0
 SMALL_DIM = 256
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-TIME_UNIT_TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
-NAME_PATTERN = re.compile(r"^BM_Round/(gd|dcgd|ist)_(dense|sparse)/(\d+)/(\d+)/(\d+)/real_time$")
 
 
 class CompareError(Exception):
@@ -95,15 +94,14 @@ def read_istlab_times(path):
         raise CompareError(f"cannot read Google Benchmark JSON '{path}': {error}") from error
     samples = {}
     for entry in benchmarks:
-        match = NAME_PATTERN.match(entry.get("run_name", entry["name"]))
-        if not match or entry.get("run_type", "iteration") != "iteration" or entry.get("error_occurred"):
+        family, fields = parse_name(entry.get("run_name", entry["name"]))
+        if family != "round" or entry.get("run_type", "iteration") != "iteration" or entry.get("error_occurred"):
             continue  # repetitions' aggregates are recomputed below as a median
         unit = entry.get("time_unit", "ns")
-        if unit not in TIME_UNIT_TO_US:
+        if unit not in US_PER_UNIT:
             raise CompareError(f"{path}: {entry['name']}: unknown time_unit '{unit}'")
-        method, kind, dim, workers, threads = match.groups()
-        key = (method, kind, int(dim), int(workers), int(threads))
-        samples.setdefault(key, []).append(entry["real_time"] * TIME_UNIT_TO_US[unit])
+        key = tuple(fields.values())  # (method, kind, d, n, threads)
+        samples.setdefault(key, []).append(entry["real_time"] * US_PER_UNIT[unit])
     return {key: median(values) for key, values in samples.items()}
 
 

@@ -15,14 +15,10 @@ Exit code 0 whatever the verdicts (it is a report), 2 when the benchmark JSON is
 import argparse
 import json
 import math
-import re
 import sys
 from pathlib import Path
 
-ROUND = re.compile(r"^BM_Round/(gd|dcgd|ist)_(dense|sparse)/(\d+)/(\d+)/(\d+)/real_time$")
-TRIAD = re.compile(r"^BM_Triad/elements:(\d+)/threads:(\d+)/real_time$")
-SWEEP = re.compile(r"^BM_(Sweep|SweepCompute)/(quickstart|engine_overhead)/threads:(\d+)/real_time$")
-UNIT_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+from bench_names import US_PER_UNIT, parse_name
 
 
 def load_runs(path):
@@ -52,21 +48,18 @@ def load_medians(path):
 
 
 def microseconds(run):
-    return run["real_time"] * UNIT_US[run.get("time_unit", "ns")]
+    return run["real_time"] * US_PER_UNIT[run.get("time_unit", "ns")]
 
 
 def index_runs(runs):
-    rounds, triads, sweeps = {}, {}, {}
+    """Runs by family, each keyed by its name's fields: rounds by (method, storage, d, n,
+    threads), triads by (elements, threads), sweeps by (benchmark, config, threads)."""
+    found = {"round": {}, "triad": {}, "sweep": {}}
     for run in runs:
-        name = run["name"]
-        if m := ROUND.match(name):
-            method, storage, d, n, threads = m.groups()
-            rounds[(method, storage, int(d), int(n), int(threads))] = run
-        elif m := TRIAD.match(name):
-            triads[(int(m.group(1)), int(m.group(2)))] = run
-        elif m := SWEEP.match(name):
-            sweeps[(m.group(1), m.group(2), int(m.group(3)))] = run
-    return rounds, triads, sweeps
+        family, fields = parse_name(run["name"])
+        if family:
+            found[family][tuple(fields.values())] = run
+    return found["round"], found["triad"], found["sweep"]
 
 
 def verdict(ok):

@@ -17,13 +17,16 @@ Usage : /usr/bin/python3 plots/bench_figures.py [--bench-json results/bench/benc
 import argparse
 import json
 import os
-import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+# common from this folder; bench_names (the benchmark-name parser) from bench/.
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "bench")]
 
+from bench_names import US_PER_UNIT, parse_name  # noqa: E402
 from common import (  # noqa: E402  (common selects the Agg backend)
-    PLOTS_DIR, REPO_ROOT, apply_style, die, method_color, method_sort_key, save_figure,
+    PLOTS_DIR, REPO_ROOT, apply_style, die, die_results, method_color, method_sort_key,
+    save_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -31,14 +34,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-ROUND_RE = re.compile(r"^BM_Round/(?P<method>[a-z]+)_(?P<storage>dense|sparse)/"
-                      r"(?P<d>\d+)/(?P<n>\d+)/(?P<threads>\d+)(?:/|$)")
-TRIAD_RE = re.compile(r"^BM_Triad/elements:(?P<elements>\d+)/threads:(?P<threads>\d+)(?:/|$)")
-SWEEP_RE = re.compile(r"^BM_Sweep/(?P<config>\w+)/threads:(?P<threads>\d+)(?:/|$)")
-TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 N_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]  # (line, marker) per n
 STORAGE_MARKER = {"dense": "o", "sparse": "s"}
-PARALLEL_ROUND_FLOPS = 1e5  # kParallelRoundFlops in src/istlab/method/worker_pool.hpp
+PARALLEL_ROUND_FLOPS = 1e5  # kParallelRoundFlops in src/istlab/method/worker_loops.hpp
 SPEEDUP_TARGET, BANDWIDTH_TARGET = 1.7, 0.6
 REF_LS = (0, (5, 3))
 SLOPES = {  # storage: (slope, label, SPEC §3 cost model)
@@ -50,24 +48,23 @@ SLOPES = {  # storage: (slope, label, SPEC §3 cost model)
 def load(path):
     """Return (context, rounds, triads, sweeps) as DataFrames with times in µs."""
     if not os.path.isfile(path):
-        die("benchmark JSON not found: {}\n       produce it with: scripts/bench.sh".format(path))
+        die_results("benchmark JSON not found: {}".format(path), "scripts/bench.sh")
     try:
         with open(path) as f:
             doc = json.load(f)
     except (OSError, ValueError) as e:
         die("cannot read {} as JSON: {}".format(path, e))
-    rows = {ROUND_RE: [], TRIAD_RE: [], SWEEP_RE: []}
+    rows = {"round": [], "triad": [], "sweep": []}
     for e in doc.get("benchmarks", []):
         if e.get("run_type", "iteration") != "iteration" or "error_occurred" in e:
             continue
+        family, fields = parse_name(e.get("name", ""))
+        if not family or fields.get("benchmark") == "SweepCompute":
+            continue  # the sweep note is about whole sweeps, not their mathematics alone
         counters = {k: v for k, v in e.items() if k.endswith(("_per_second", "_per_round"))}
-        us = e.get("real_time", np.nan) * TO_US.get(e.get("time_unit"), np.nan)
-        for rx, found in rows.items():
-            m = rx.match(e.get("name", ""))
-            if m:
-                fields = {k: int(v) if v.isdigit() else v for k, v in m.groupdict().items()}
-                found.append(dict(fields, us=us, **counters))
-    if not rows[ROUND_RE]:
+        us = e.get("real_time", np.nan) * US_PER_UNIT.get(e.get("time_unit"), np.nan)
+        rows[family].append(dict(fields, us=us, **counters))
+    if not rows["round"]:
         die("{} has no BM_Round entries (was the benchmark run with a --benchmark_filter that "
             "drops them?)".format(path))
     return (doc.get("context", {}),) + tuple(pd.DataFrame(r) for r in rows.values())

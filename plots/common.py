@@ -1,11 +1,14 @@
 """Shared helpers for istlab plot scripts.
 
 Import from a script in plots/ with ``from common import ...`` (the script's own
-folder is on sys.path when it is run as ``/usr/bin/python3 plots/<name>.py``).
+folder is on sys.path when it is run as ``/usr/bin/python3 plots/<name>.py``). Every figure
+script takes its command line from figure_parser, its CSV files from load_experiment (which
+names ISTLAB_BINARY in its errors) and writes its PNG and PDF with write_figure.
 
 Targets Debian's python3-matplotlib 3.6 / python3-pandas 1.5 / python3-numpy 1.24.
 """
 
+import argparse
 import os
 import sys
 
@@ -20,6 +23,9 @@ from matplotlib.ticker import LogLocator, NullFormatter  # noqa: E402
 
 PLOTS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(PLOTS_DIR)
+
+# The istlab binary, relative to REPO_ROOT; every "produce it with" message names it.
+ISTLAB_BINARY = "build/release/bin/istlab"
 
 # Smallest value shown on log axes; anything below is clipped for display only.
 DISPLAY_FLOOR = 1e-16
@@ -75,12 +81,26 @@ def die(msg, code=2):
     sys.exit(code)
 
 
+def produce_command(experiment, results):
+    """The command that writes <results>/<experiment>/ (``results`` relative to the
+    repository when it lies inside it)."""
+    results = os.path.abspath(results)
+    out_arg = os.path.relpath(results, REPO_ROOT)
+    if out_arg.startswith(".."):
+        out_arg = results
+    return "cd {} && ./{} sweep experiments/{}.yaml --out {}".format(
+        REPO_ROOT, ISTLAB_BINARY, experiment, out_arg)
+
+
+def die_results(problem, produce_cmd):
+    """Exit with status 2 on one line: what is wrong with the results, and how to make them."""
+    die("{}; produce it with: {}".format(problem, produce_cmd))
+
+
 def require_file(path, produce_cmd):
     """Exit with status 2 and a helpful message if ``path`` is missing."""
     if not os.path.isfile(path):
-        die("results file not found: {}\n"
-            "       produce it with:\n"
-            "         {}".format(path, produce_cmd))
+        die_results("results file not found: {}".format(path), produce_cmd)
     return path
 
 
@@ -92,13 +112,69 @@ def to_bool(series):
     return series.map(lambda v: m.get(str(v).strip().lower(), np.nan) if pd.notna(v) else np.nan)
 
 
-def read_results_csv(path, produce_cmd):
+def read_results_csv(path, produce_cmd, **read_csv_args):
     """Read an istlab CSV (empty fields -> NaN) after checking that it exists."""
     require_file(path, produce_cmd)
-    df = pd.read_csv(path)
+    df = pd.read_csv(path, **read_csv_args)
     if "interpolation" in df.columns:
         df["interpolation"] = to_bool(df["interpolation"])
     return df
+
+
+def figure_parser(experiment, doc):
+    """The command line every figure script shares: --results and --out."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
+                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
+    p.add_argument("--out", default=os.path.join(PLOTS_DIR, experiment + ".png"),
+                   help="output PNG (a PDF with the same stem is written too; "
+                        "default: plots/{}.png)".format(experiment))
+    return p
+
+
+def load_experiment(results, experiment, needed):
+    """Read the CSV files of <results>/<experiment>/ that a figure needs.
+
+    ``results`` may also be the experiment folder itself. ``needed`` maps each file name to
+    the columns the figure uses: a set of names, or a dict name -> dtype to read only those
+    columns with those types (for large files such as iterates.csv). A missing file, a
+    missing column or a file without rows exits with status 2, naming the file and the
+    command that produces it. Returns (experiment folder, [one DataFrame per file, in the
+    order of ``needed``]).
+    """
+    results = os.path.abspath(results)
+    exp_dir = os.path.join(results, experiment)
+    # Also accept the experiment folder itself (…/results/<experiment>).
+    if not os.path.isdir(exp_dir) and any(os.path.isfile(os.path.join(results, f)) for f in needed):
+        exp_dir, results = results, os.path.dirname(results)
+    cmd = produce_command(experiment, results)
+    frames = []
+    for name, columns in needed.items():
+        path = require_file(os.path.join(exp_dir, name), cmd)
+        try:
+            header = pd.read_csv(path, nrows=0).columns
+        except pd.errors.EmptyDataError:  # a 0-byte file: no columns at all
+            header = []
+        missing = set(columns) - set(header)
+        if missing:
+            die_results("{} lacks columns {}".format(path, sorted(missing)), cmd)
+        typed = dict(usecols=list(columns), dtype=columns) if isinstance(columns, dict) else {}
+        df = read_results_csv(path, cmd, **typed)
+        if df.empty:
+            die_results("{} has no rows".format(path), cmd)
+        frames.append(df)
+    return exp_dir, frames
+
+
+def step_text(step):
+    """A relative step in mathtext: 1 -> γ = 1/λ, 0.5 -> γ = 0.5/λ."""
+    s = fmt_num(step)
+    return r"$\gamma = 1/\lambda$" if s == "1" else r"$\gamma = {}/\lambda$".format(s)
+
+
+def sketch_text(sketch, scale):
+    """A sketch with its scale, which is left out when it is the default (unbiased)."""
+    return sketch if scale == "unbiased" else "{}, {}".format(sketch, scale)
 
 
 def clip_for_log(values, floor=DISPLAY_FLOOR):
@@ -209,6 +285,14 @@ def save_figure(fig, out_png, dpi=150):
     fig.savefig(out_png, dpi=dpi)
     fig.savefig(out_pdf, metadata={"CreationDate": None})  # same bytes for the same data
     return out_png, out_pdf
+
+
+def write_figure(fig, out, footnote, footnote_y=0.008):
+    """Add the figure's footnote (small, grey, centred at the bottom, in the room its layout
+    left there), then write ``out`` and the PDF next to it at 150 dpi and print both paths."""
+    fig.text(0.5, footnote_y, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
+    png, pdf = save_figure(fig, out, dpi=150)
+    print("wrote {}\nwrote {}".format(png, pdf))
 
 
 def settled_level(trace, y="rel_err", tail=0.25, key="cell_key"):

@@ -10,64 +10,29 @@ x* after one round (rel_err ≈ 1e-32, clipped for display); smaller γ contract
 (1 − γ)² per round in rel_err.
 
 Input : <results>/fig1_interpolation_precond/{trace.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig1_interpolation_precond.yaml --out results
+        istlab sweep experiments/fig1_interpolation_precond.yaml --out results
 Usage : /usr/bin/python3 plots/fig1_interpolation_precond.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig1_interpolation_precond.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, PLOTS_DIR, REPO_ROOT, aggregate_over_seeds, apply_style, die, fmt_num,
-    fmt_sci, method_color, method_sort_key, read_results_csv, save_figure, setup_log_y,
-    style_map,
+    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, figure_parser, fmt_num, fmt_sci,
+    load_experiment, method_color, method_sort_key, setup_log_y, style_map, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig1_interpolation_precond"
-CONFIG = "experiments/fig1_interpolation_precond.yaml"
 YLABEL = r"rel_err $= \Vert x^k - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
 YTOP = 3.0
 SUPTITLE = ("Interpolation, heterogeneous workers, Perm-1 with diagonal preconditioning (n = d):\n"
             r"$\mathbb{E}[\bar B] = I$, so IST with $\gamma = 1$ converges in one round")
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
 
 
 def curve_key(row):
@@ -104,16 +69,12 @@ def rounds_text(cc):
 
 
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
-    trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    trace = read_results_csv(trace_path, cmd)
-    cells = read_results_csv(cells_path, cmd)
-    check_columns(trace, trace_path, {"cell_key", "method", "sketch", "scale", "step_size",
-                                      "relative_step", "seed", "iter", "rel_err"})
-    check_columns(cells, cells_path, {"cell_key", "method", "status", "iterations",
-                                      "dim", "num_workers"})
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    _, (trace, cells) = load_experiment(args.results, EXPERIMENT, {
+        "trace.csv": {"cell_key", "method", "sketch", "scale", "step_size", "relative_step",
+                      "seed", "iter", "rel_err"},
+        "cells.csv": {"cell_key", "method", "status", "iterations", "dim", "num_workers"},
+    })
 
     trace = trace.copy()
     trace["curve"] = [curve_key(r) for _, r in trace.iterrows()]
@@ -202,10 +163,8 @@ def main():
         "(here $1/\\lambda_{{\\max}}(\\mathbb{{E}}[\\bar B]) = 1$); gd and dcgd use "
         "$1/\\lambda_{{\\max}}(\\bar L)$ of each seed's problem."
     ).format(seeds_txt, fmt_sci(DISPLAY_FLOOR), note)
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.075, 1, 1.0))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

@@ -10,27 +10,25 @@ value for every problem). For each curve the geometric mean over seeds is drawn 
 with a min-max band over seeds; runs marked "diverged" in cells.csv end with a cross.
 
 Input : <results>/fig2_homogeneous_interpolation/{trace.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig2_homogeneous_interpolation.yaml --out results
+        istlab sweep experiments/fig2_homogeneous_interpolation.yaml --out results
 Usage : /usr/bin/python3 plots/fig2_homogeneous_interpolation.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig2_homogeneous_interpolation.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, PLOTS_DIR, REPO_ROOT, aggregate_over_seeds, apply_style, die, fmt_num,
-    fmt_sci, method_color, read_results_csv, save_figure, setup_log_y,
+    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, figure_parser, fmt_num, fmt_sci,
+    load_experiment, method_color, setup_log_y, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig2_homogeneous_interpolation"
-CONFIG = "experiments/fig2_homogeneous_interpolation.yaml"
 YLABEL = r"rel_err $= \Vert x^k - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
 XLABEL = "round k   (plotted at k + 1, log scale, so round 0 shows)"
 SUPTITLE = ("Identical workers, $b_i = 0$: with diagonal preconditioning, IST converges linearly to "
@@ -42,38 +40,6 @@ GENERATOR_ORDER = ["dense", "tridiagonal"]
 
 # Darker shade of IST's colour for the sketch without preconditioning.
 IST_PLAIN = "#8C3A00"
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
 
 
 def curve_key(method, scale, step_size, relative_step):
@@ -136,17 +102,13 @@ def short_name(key):
 
 
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
-    trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    trace = read_results_csv(trace_path, cmd)
-    cells = read_results_csv(cells_path, cmd)
-    check_columns(trace, trace_path, {"cell_key", "generator", "method", "scale", "step_size",
-                                      "relative_step", "seed", "iter", "rel_err"})
-    check_columns(cells, cells_path, {"cell_key", "generator", "method", "scale", "status",
-                                      "iterations", "step_size", "relative_step", "num_workers",
-                                      "dim", "ist_step"})
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    _, (trace, cells) = load_experiment(args.results, EXPERIMENT, {
+        "trace.csv": {"cell_key", "generator", "method", "scale", "step_size", "relative_step",
+                      "seed", "iter", "rel_err"},
+        "cells.csv": {"cell_key", "generator", "method", "scale", "status", "iterations",
+                      "step_size", "relative_step", "num_workers", "dim", "ist_step"},
+    })
 
     for df in (trace, cells):
         df["curve"] = [curve_key(m, s, g, r) for m, s, g, r in zip(
@@ -259,10 +221,8 @@ def main():
     ).format(dim, num_workers, dim // num_workers if num_workers else "?", seeds_txt,
              "" if ybottom > DISPLAY_FLOOR else " Values below {} are clipped.".format(
                  fmt_sci(DISPLAY_FLOOR)))
-    fig.text(0.5, 0.01, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.17, 1, 1.0))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote, footnote_y=0.01)
     return 0
 
 

@@ -13,20 +13,19 @@ eigenvalue (SPEC §4 fact 5). Four panels:
 One seed; the IST runs are deterministic here (both Perm-1 draws give the same B̄).
 
 Input : <results>/fig3_counterexample/{trace.csv,cells.csv,iterates.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig3_counterexample.yaml --out results
+        istlab sweep experiments/fig3_counterexample.yaml --out results
 Usage : /usr/bin/python3 plots/fig3_counterexample.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig3_counterexample.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, PLOTS_DIR, REPO_ROOT, apply_style, clip_for_log, die, fmt_num, fmt_sci,
-    method_color, read_results_csv, save_figure, setup_log_y,
+    DISPLAY_FLOOR, apply_style, clip_for_log, figure_parser, fmt_num, fmt_sci, load_experiment,
+    method_color, setup_log_y, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.gridspec import GridSpec  # noqa: E402
@@ -34,7 +33,6 @@ from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig3_counterexample"
-CONFIG = "experiments/fig3_counterexample.yaml"
 XLABEL = "round k   (plotted at k + 1, log scale, so round 0 shows)"
 SUPTITLE = (r"The 2×2 counterexample: $\bar W$ has a negative eigenvalue, so $f(x^k) - f^\star$ "
             "rises along IST\n" r"although $\Vert x^k - x^\star\Vert$ shrinks")
@@ -46,55 +44,17 @@ LS_F = "-"
 LS_X = (0, (4, 2))
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
-
-
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
-    trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    iter_path = os.path.join(exp_dir, "iterates.csv")
-    trace = read_results_csv(trace_path, cmd)
-    cells = read_results_csv(cells_path, cmd)
-    iterates = read_results_csv(iter_path, cmd + "\n         (the config sets run.record_iterates: true)")
-    check_columns(trace, trace_path, {"cell_key", "method", "step_size", "seed", "iter",
-                                      "rel_err", "f_gap"})
-    check_columns(cells, cells_path, {"cell_key", "method", "sketch", "step_size", "status",
-                                      "iterations", "w_bar_min_eigenvalue",
-                                      "w_bar_max_eigenvalue"})
-    check_columns(iterates, iter_path, {"cell_key", "iter", "coordinate", "value", "x_star"})
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    exp_dir, (trace, cells, iterates) = load_experiment(args.results, EXPERIMENT, {
+        "trace.csv": {"cell_key", "method", "step_size", "seed", "iter", "rel_err", "f_gap"},
+        "cells.csv": {"cell_key", "method", "sketch", "step_size", "status", "iterations",
+                      "w_bar_min_eigenvalue", "w_bar_max_eigenvalue"},
+        "iterates.csv": {"cell_key", "iter", "coordinate", "value", "x_star"},
+    })
     if len(trace["seed"].unique()) > 1:
-        sys.stderr.write("note: several seeds in {}; drawing the first one\n".format(trace_path))
+        sys.stderr.write("note: several seeds in {}; drawing the first one\n".format(
+            os.path.join(exp_dir, "trace.csv")))
         trace = trace[trace["seed"] == sorted(trace["seed"].unique())[0]]
 
     # Curves: GD first, then IST from the largest step down (darkest shade first).
@@ -292,10 +252,8 @@ def main():
     footnote = ("L = [[1, 5], [5, 100]] on n = 2 workers, b = 0, so $x^\\star = 0$, $f^\\star = 0$; "
                 "one seed (both Perm-1 draws give the same $\\bar B$, so IST is deterministic). "
                 "Values below {} are clipped.").format(fmt_sci(DISPLAY_FLOOR))
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.17)
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

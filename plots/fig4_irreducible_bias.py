@@ -11,21 +11,19 @@ settles at (common.settled_level: geometric mean over the last quarter of the ro
 over seeds).
 
 Input : <results>/fig4_irreducible_bias/{trace.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig4_irreducible_bias.yaml --out results
+        istlab sweep experiments/fig4_irreducible_bias.yaml --out results
 Usage : /usr/bin/python3 plots/fig4_irreducible_bias.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig4_irreducible_bias.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, PLOTS_DIR, REPO_ROOT, aggregate_over_seeds, apply_style, die, fmt_num,
-    fmt_sci, geomean, method_color, read_results_csv, save_figure, settled_level, setup_log_y,
-    style_map,
+    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, die, figure_parser, fmt_num, fmt_sci,
+    geomean, load_experiment, method_color, settled_level, setup_log_y, style_map, write_figure,
 )
 import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -33,7 +31,6 @@ from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig4_irreducible_bias"
-CONFIG = "experiments/fig4_irreducible_bias.yaml"
 YLABEL = r"rel_err $= \Vert x^k - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
 XLABEL = "round k   (plotted at k + 1, log scale, so round 0 shows)"
 BIAS_LABEL = r"IST predicted bias $\Vert x^\infty - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
@@ -42,38 +39,6 @@ YTOP = 3.0
 SUPTITLE = ("Irreducible bias: IST's floor does not move with $\\gamma$, DCGD's floor shrinks "
             "with $\\gamma$, GD converges")
 PANEL_METHODS = ["ist", "dcgd"]
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
 
 
 def shade(color, rank, count):
@@ -99,19 +64,16 @@ def gamma_label(step, method):
 
 
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    exp_dir, (trace, cells) = load_experiment(args.results, EXPERIMENT, {
+        "trace.csv": {"cell_key", "method", "sketch", "relative_step", "seed", "iter", "rel_err"},
+        "cells.csv": {"cell_key", "method", "sketch", "relative_step", "status", "iterations",
+                      "ist_relative_bias", "dim", "num_workers"},
+    })
     trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    trace = read_results_csv(trace_path, cmd)
-    cells = read_results_csv(cells_path, cmd)
-    check_columns(trace, trace_path, {"cell_key", "method", "sketch", "relative_step", "seed",
-                                      "iter", "rel_err"})
-    check_columns(cells, cells_path, {"cell_key", "method", "sketch", "relative_step", "status",
-                                      "iterations", "ist_relative_bias", "dim", "num_workers"})
     if trace["relative_step"].isna().any():
         die("{}: every method must use relative steps here (step_size: {{relative: …}})".format(
-            cells_path))
+            os.path.join(exp_dir, "cells.csv")))
 
     converged = dict(zip(cells["cell_key"], cells["status"] == "converged"))
     settled = settled_level(trace)
@@ -222,10 +184,8 @@ def main():
         "mean over seeds of ist_relative_bias (cells.csv)."
     ).format(int(row["dim"]), int(row["num_workers"]), fmt_num(row["heterogeneity"]),
              fmt_num(row["kappa"]), ", ".join(fmt_num(s) for s in seeds), fmt_sci(DISPLAY_FLOOR))
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.225, 1, 1.0))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

@@ -12,12 +12,11 @@ cells.csv (geometric mean over seeds), is the dashed curve in IST's colour.
 
 Input : <results>/fig5_floor_vs_heterogeneity/{trace.csv,cells.csv} (manifest.json, if
         present, supplies the tolerance), produced by
-        ./build/release/bin/istlab sweep experiments/fig5_floor_vs_heterogeneity.yaml --out results
+        istlab sweep experiments/fig5_floor_vs_heterogeneity.yaml --out results
 Usage : /usr/bin/python3 plots/fig5_floor_vs_heterogeneity.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig5_floor_vs_heterogeneity.png) and a PDF with the same stem.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -25,8 +24,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    PLOTS_DIR, REPO_ROOT, apply_style, clip_for_log, die, fmt_num, fmt_sci, geomean,
-    method_color, method_sort_key, read_results_csv, save_figure, settled_level, setup_log_y,
+    apply_style, clip_for_log, figure_parser, fmt_num, fmt_sci, geomean, load_experiment,
+    method_color, method_sort_key, settled_level, setup_log_y, sketch_text, step_text,
+    write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
@@ -34,7 +34,6 @@ from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig5_floor_vs_heterogeneity"
-CONFIG = "experiments/fig5_floor_vs_heterogeneity.yaml"
 FLOOR = 1e-15          # display floor of this figure (values below are clipped)
 YTOP = 3.0
 BIAS_LS = (0, (7, 3))
@@ -48,38 +47,6 @@ GENERATOR_TEXT = {
     "tridiagonal": ("tridiagonal generator", "heterogeneity $s$  ($\\nu_s = 1 + s\\,\\xi_s$, "
                                              "$\\nu_b = s\\,\\xi_b$)"),
 }
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
 
 
 def read_tolerance(exp_dir, cells):
@@ -96,26 +63,13 @@ def read_tolerance(exp_dir, cells):
     return float(conv["rel_err"].max()) if not conv.empty else np.nan
 
 
-def step_text(step):
-    s = fmt_num(step)
-    return r"$\gamma = 1/\lambda$" if s == "1" else r"$\gamma = {}/\lambda$".format(s)
-
-
-def sketch_text(sketch, scale):
-    return sketch if scale == "unbiased" else "{}, {}".format(sketch, scale)
-
-
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
-    trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    cells = read_results_csv(cells_path, cmd)
-    trace = read_results_csv(trace_path, cmd)
-    check_columns(cells, cells_path, {"cell_key", "generator", "heterogeneity", "method", "sketch",
-                                      "scale", "relative_step", "seed", "status", "rel_err",
-                                      "ist_relative_bias"})
-    check_columns(trace, trace_path, {"cell_key", "iter", "rel_err"})
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    exp_dir, (cells, trace) = load_experiment(args.results, EXPERIMENT, {
+        "cells.csv": {"cell_key", "generator", "heterogeneity", "method", "sketch", "scale",
+                      "relative_step", "seed", "status", "rel_err", "ist_relative_bias"},
+        "trace.csv": {"cell_key", "iter", "rel_err"},
+    })
 
     # Level each cell settles at; a run that met the tolerance is shown at its final rel_err.
     cells = cells.join(settled_level(trace).rename("settled"), on="cell_key")
@@ -230,10 +184,8 @@ def main():
         r"$\lambda = \lambda_{{\max}}(\bar L)$ for gd and dcgd, "
         r"$\lambda = \lambda_{{\max}}(\mathbb{{E}}[\bar B])$ for ist; perm sketches use the unbiased scale."
     ).format(seeds_txt, fmt_sci(FLOOR))
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.2, 1, 1))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

@@ -14,20 +14,19 @@ drawn on the tridiagonal relative panel: there the relative bias falls like 1/d 
 ||x^0 - x*||^2 grows like d (x^0 = sqrt(d) e_1), while the absolute bias does not vanish.
 
 Input : <results>/fig6_bias_vs_scale/{trace.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig6_bias_vs_scale.yaml --out results
+        istlab sweep experiments/fig6_bias_vs_scale.yaml --out results
 Usage : /usr/bin/python3 plots/fig6_bias_vs_scale.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig6_bias_vs_scale.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    PLOTS_DIR, REPO_ROOT, apply_style, die, fmt_num, fmt_sci, geomean, method_color,
-    read_results_csv, save_figure, settled_level,
+    apply_style, die, figure_parser, fmt_num, fmt_sci, geomean, load_experiment, method_color,
+    settled_level, step_text, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -35,7 +34,6 @@ from matplotlib.ticker import FixedLocator, LogLocator, NullFormatter  # noqa: E
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig6_bias_vs_scale"
-CONFIG = "experiments/fig6_bias_vs_scale.yaml"
 # IST's vermillion for the unbiased scale, Okabe-Ito reddish purple for the preconditioned one.
 SCALE_STYLE = {
     "unbiased": dict(color=method_color("ist"), marker="o", mfc=None),
@@ -53,47 +51,10 @@ ROWS = [
 ]
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
-
-
 def scale_style(scale, i):
     if scale in SCALE_STYLE:
         return SCALE_STYLE[scale]
     return dict(color=OTHER_COLORS[i % len(OTHER_COLORS)], marker="^D"[i % 2], mfc=None)
-
-
-def step_text(step):
-    s = fmt_num(step)
-    return r"$\gamma = 1/\lambda$" if s == "1" else r"$\gamma = {}/\lambda$".format(s)
 
 
 def summarise(g, col):
@@ -103,20 +64,16 @@ def summarise(g, col):
 
 
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
-    trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    cells = read_results_csv(cells_path, cmd)
-    trace = read_results_csv(trace_path, cmd)
-    check_columns(cells, cells_path, {"cell_key", "generator", "dim", "num_workers", "method",
-                                      "sketch", "scale", "relative_step", "seed", "ist_bias",
-                                      "ist_relative_bias"})
-    check_columns(trace, trace_path, {"cell_key", "iter", "rel_err"})
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    exp_dir, (cells, trace) = load_experiment(args.results, EXPERIMENT, {
+        "cells.csv": {"cell_key", "generator", "dim", "num_workers", "method", "sketch", "scale",
+                      "relative_step", "seed", "ist_bias", "ist_relative_bias"},
+        "trace.csv": {"cell_key", "iter", "rel_err"},
+    })
 
     cells = cells[cells["method"] == "ist"].copy()
     if cells.empty:
-        die("{} has no ist cells".format(cells_path))
+        die("{} has no ist cells".format(os.path.join(exp_dir, "cells.csv")))
     cells = cells.join(settled_level(trace).rename("settled"), on="cell_key")
     # ||x^0 - x*||^2 of each cell's problem; undefined (NaN) when the bias is 0.
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -246,10 +203,8 @@ def main():
         r"bottom row: times each cell's $\Vert x^0 - x^\star\Vert^2$ = ist_bias / ist_relative_bias. "
         r"$\gamma$ is a multiple of $1/\lambda$, $\lambda = \lambda_{{\max}}(\mathbb{{E}}[\bar B])$."
     ).format(", ".join(fmt_num(s) for s in seeds))
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.125, 1, 1))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

@@ -13,20 +13,20 @@ recorded round at or below the level). On the b_i != 0 panel IST's predicted bia
 (ist_relative_bias, geometric mean over seeds) is dashed in IST's colour.
 
 Input : <results>/fig7_communication/{trace.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig7_communication.yaml --out results
+        istlab sweep experiments/fig7_communication.yaml --out results
 Usage : /usr/bin/python3 plots/fig7_communication.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig7_communication.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, PLOTS_DIR, REPO_ROOT, aggregate_over_seeds, apply_style, die, fmt_num,
-    fmt_sci, geomean, method_color, method_sort_key, read_results_csv, save_figure, setup_log_y,
+    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, figure_parser, fmt_num, fmt_sci, geomean,
+    load_experiment, method_color, method_sort_key, setup_log_y, sketch_text, step_text,
+    write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
@@ -34,7 +34,6 @@ from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig7_communication"
-CONFIG = "experiments/fig7_communication.yaml"
 YLABEL = r"rel_err $= \Vert x - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
 XLABEL = "floats communicated per worker (up + down, cumulative)"
 YTOP = 3.0
@@ -43,47 +42,6 @@ BIAS_LS = (0, (7, 3))
 REF_LEVEL = {False: 1e-2, True: 1e-10}
 SUPTITLE = ("Communication: IST reaches a given accuracy with far fewer floats per worker "
             "($|S_i|$ each way)\n— until its bias floor when $b_i \\neq 0$")
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
-
-
-def step_text(step):
-    s = fmt_num(step)
-    return r"$\gamma = 1/\lambda$" if s == "1" else r"$\gamma = {}/\lambda$".format(s)
-
-
-def sketch_text(sketch, scale):
-    return sketch if scale == "unbiased" else "{}, {}".format(sketch, scale)
 
 
 def floats_to_reach(trace, level):
@@ -97,17 +55,12 @@ def floats_to_reach(trace, level):
 
 
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
-    trace_path = os.path.join(exp_dir, "trace.csv")
-    cells_path = os.path.join(exp_dir, "cells.csv")
-    cells = read_results_csv(cells_path, cmd)
-    trace = read_results_csv(trace_path, cmd)
-    check_columns(cells, cells_path, {"cell_key", "interpolation", "method", "status",
-                                      "ist_relative_bias"})
-    check_columns(trace, trace_path, {"cell_key", "interpolation", "method", "sketch", "scale",
-                                      "relative_step", "seed", "iter", "rel_err", "floats_up",
-                                      "floats_down"})
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    _, (cells, trace) = load_experiment(args.results, EXPERIMENT, {
+        "cells.csv": {"cell_key", "interpolation", "method", "status", "ist_relative_bias"},
+        "trace.csv": {"cell_key", "interpolation", "method", "sketch", "scale", "relative_step",
+                      "seed", "iter", "rel_err", "floats_up", "floats_down"},
+    })
     trace["floats"] = trace["floats_up"] + trace["floats_down"]
     stopped_ok = dict(zip(cells["cell_key"], cells["status"] == "converged"))
     seeds = sorted(trace["seed"].dropna().unique())
@@ -205,10 +158,8 @@ def main():
         r"$\lambda = \lambda_{{\max}}(\bar L)$ for gd and dcgd, "
         r"$\lambda = \lambda_{{\max}}(\mathbb{{E}}[\bar B])$ for ist; perm sketches use the unbiased scale."
     ).format(pars, ", ".join(fmt_num(s) for s in seeds))
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.2, 1, 1))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

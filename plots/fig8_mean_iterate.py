@@ -13,21 +13,20 @@ min-max over seeds of ||x_s^k - x^inf||^2 and ||x_s^k - x*||^2. The x axis is sy
 that round 0 and the fast first rounds are both visible.
 
 Input : <results>/fig8_mean_iterate/{iterates.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/fig8_mean_iterate.yaml --out results
+        istlab sweep experiments/fig8_mean_iterate.yaml --out results
         (the config sets run.record_iterates: true, which writes iterates.csv)
 Usage : /usr/bin/python3 plots/fig8_mean_iterate.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/fig8_mean_iterate.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    PLOTS_DIR, REPO_ROOT, apply_style, die, fmt_num, fmt_sci, geomean, method_color,
-    read_results_csv, require_file, save_figure, setup_log_y,
+    apply_style, die, figure_parser, fmt_num, fmt_sci, geomean, load_experiment, method_color,
+    setup_log_y, step_text, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
@@ -38,7 +37,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 EXPERIMENT = "fig8_mean_iterate"
-CONFIG = "experiments/fig8_mean_iterate.yaml"
 TO_FIXED_COLOR = method_color("ist")   # distance to IST's own fixed point
 TO_STAR_COLOR = "#000000"
 NOISE_COLOR = "0.45"
@@ -53,58 +51,6 @@ LBL_NOISE = (r"Monte-Carlo noise level of $\bar x^k$: $\sum_s \Vert x_s^k - \bar
 LBL_BIAS = r"IST bias $\Vert x^\infty - x^\star\Vert^2$ (cells.csv ist_bias)"
 LBL_BAND_FIXED = r"single runs: $\Vert x_s^k - x^\infty\Vert^2$, min–max over seeds"
 LBL_BAND_STAR = r"single runs: $\Vert x_s^k - x^\star\Vert^2$, min–max over seeds"
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/{}.png)".format(EXPERIMENT))
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (experiment folder, command that produces it)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/<experiment>).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "iterates.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return exp_dir, cmd
-
-
-def check_columns(df, path, needed):
-    missing = set(needed) - set(df.columns)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    if df.empty:
-        die("{} has no rows".format(path))
-
-
-def step_text(step):
-    s = fmt_num(step)
-    return r"$\gamma = 1/\lambda$" if s == "1" else r"$\gamma = {}/\lambda$".format(s)
-
-
-def read_iterates(path, cmd):
-    require_file(path, cmd)
-    with open(path) as f:
-        header = f.readline().strip().split(",")
-    missing = set(ITERATE_DTYPES) - set(header)
-    if missing:
-        die("{} lacks columns {}".format(path, sorted(missing)))
-    it = pd.read_csv(path, usecols=list(ITERATE_DTYPES), dtype=ITERATE_DTYPES)
-    if it.empty:
-        die("{} has no rows".format(path))
-    if it["x_fixed"].isna().any():
-        die("{} has rows without x_fixed (x^inf is only defined for ist cells)".format(path))
-    return it
 
 
 def mean_iterate_curves(it):
@@ -138,14 +84,16 @@ def mean_iterate_curves(it):
 
 
 def main():
-    args = parse_args()
-    exp_dir, cmd = locate_inputs(args.results)
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    exp_dir, (cells, it) = load_experiment(args.results, EXPERIMENT, {
+        "cells.csv": {"cell_key", "method", "sketch", "scale", "relative_step", "problem_seed",
+                      "ist_bias", "dim", "num_workers"},
+        "iterates.csv": ITERATE_DTYPES,  # only these columns, typed: the file is large
+    })
     cells_path = os.path.join(exp_dir, "cells.csv")
     iter_path = os.path.join(exp_dir, "iterates.csv")
-    cells = read_results_csv(cells_path, cmd)
-    check_columns(cells, cells_path, {"cell_key", "method", "sketch", "scale", "relative_step",
-                                      "problem_seed", "ist_bias", "dim", "num_workers"})
-    it = read_iterates(iter_path, cmd)
+    if it["x_fixed"].isna().any():
+        die("{} has rows without x_fixed (x^inf is only defined for ist cells)".format(iter_path))
 
     cells = cells[cells["method"] == "ist"]
     if cells["problem_seed"].nunique() != 1:
@@ -234,10 +182,8 @@ def main():
         r"$\Vert x_s^k - x^\infty\Vert^2$ divided by N: $\Vert \bar x^k - x^\infty\Vert^2$ is at "
         "the Monte-Carlo resolution, while $\\Vert \\bar x^k - x^\\star\\Vert^2$ stays at the bias."
     ).format(pars)
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     fig.tight_layout(rect=(0, 0.19, 1, 1))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

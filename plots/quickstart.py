@@ -7,21 +7,20 @@ On panels with b_i != 0 the predicted IST bias floor (ist_relative_bias from cel
 is drawn as a dashed line in IST's colour.
 
 Input : <results>/quickstart/{trace.csv,cells.csv}, produced by
-        ./build/release/bin/istlab sweep experiments/quickstart.yaml --out results
+        istlab sweep experiments/quickstart.yaml --out results
 Usage : /usr/bin/python3 plots/quickstart.py [--results DIR] [--out FILE]
 Output: FILE (PNG, default plots/quickstart.png) and a PDF with the same stem.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, PLOTS_DIR, REPO_ROOT, aggregate_over_seeds, apply_style, die, fmt_num,
-    fmt_sci, geomean, method_color, method_sort_key, read_results_csv, save_figure,
-    setup_log_y, style_map,
+    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, figure_parser, fmt_num, fmt_sci, geomean,
+    load_experiment, method_color, method_sort_key, setup_log_y, step_text, style_map,
+    write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
@@ -29,37 +28,12 @@ from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "quickstart"
-CONFIG = "experiments/quickstart.yaml"
 BIAS_LABEL = r"IST predicted bias $\Vert x^\infty - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
 YLABEL = r"rel_err $= \Vert x - x^\star\Vert^2 / \Vert x^0 - x^\star\Vert^2$"
 YTOP = 3.0
 BIAS_LS = (0, (7, 3))
 SUPTITLE = ("IST levels off at a bias floor when $b_i \\neq 0$ (DCGD's floor is noise that shrinks with $\\gamma$);\n"
             "all methods converge under interpolation ($b_i = 0$)")
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--results", default=os.path.join(REPO_ROOT, "results"),
-                   help="results folder given to `istlab sweep --out` (default: <repo>/results)")
-    p.add_argument("--out", default=os.path.join(PLOTS_DIR, EXPERIMENT + ".png"),
-                   help="output PNG (a PDF with the same stem is written too; "
-                        "default: plots/quickstart.png)")
-    return p.parse_args()
-
-
-def locate_inputs(results):
-    """Return (trace_path, cells_path, command that produces them)."""
-    results = os.path.abspath(results)
-    exp_dir = os.path.join(results, EXPERIMENT)
-    # Also accept the experiment folder itself (…/results/quickstart).
-    if not os.path.isdir(exp_dir) and os.path.isfile(os.path.join(results, "trace.csv")):
-        exp_dir, results = results, os.path.dirname(results)
-    out_arg = os.path.relpath(results, REPO_ROOT)
-    if out_arg.startswith(".."):
-        out_arg = results
-    cmd = "cd {} && ./build/release/bin/istlab sweep {} --out {}".format(REPO_ROOT, CONFIG, out_arg)
-    return os.path.join(exp_dir, "trace.csv"), os.path.join(exp_dir, "cells.csv"), cmd
 
 
 def panel_title(h, interp):
@@ -69,24 +43,17 @@ def panel_title(h, interp):
 
 
 def curve_label(method, sketch, step):
-    s = fmt_num(step)
-    gamma = r"$\gamma = 1/\lambda$" if s == "1" else r"$\gamma = {}/\lambda$".format(s)
-    return "{} ({}), {}".format(method, sketch, gamma)
+    return "{} ({}), {}".format(method, sketch, step_text(step))
 
 
 def main():
-    args = parse_args()
-    trace_path, cells_path, cmd = locate_inputs(args.results)
-    trace = read_results_csv(trace_path, cmd)
-    cells = read_results_csv(cells_path, cmd)
-
-    needed = {"heterogeneity", "interpolation", "method", "sketch", "relative_step", "seed",
-              "iter", "rel_err", "cell_key"}
-    missing = needed - set(trace.columns)
-    if missing:
-        die("{} lacks columns {}".format(trace_path, sorted(missing)))
-    if trace.empty:
-        die("{} has no rows; re-run:\n         {}".format(trace_path, cmd))
+    args = figure_parser(EXPERIMENT, __doc__).parse_args()
+    _, (trace, cells) = load_experiment(args.results, EXPERIMENT, {
+        "trace.csv": {"heterogeneity", "interpolation", "method", "sketch", "relative_step",
+                      "seed", "iter", "rel_err", "cell_key"},
+        "cells.csv": {"cell_key", "heterogeneity", "interpolation", "method", "status",
+                      "iterations"},
+    })
 
     # Runs that stopped because they met the tolerance are held at their last value when
     # averaging over seeds; runs that stopped for any other reason are not extended.
@@ -220,11 +187,8 @@ def main():
         r"$\lambda = \lambda_{{\max}}(\bar L)$ for gd and dcgd, "
         r"$\lambda = \lambda_{{\max}}(\mathbb{{E}}[\bar B])$ for ist."
     ).format(seeds_txt, fmt_sci(DISPLAY_FLOOR), tol_note)
-    fig.text(0.5, 0.008, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
-
     fig.tight_layout(rect=(0, 0.13, 1, 0.965))
-    png, pdf = save_figure(fig, args.out, dpi=150)
-    print("wrote {}\nwrote {}".format(png, pdf))
+    write_figure(fig, args.out, footnote)
     return 0
 
 

@@ -1,6 +1,7 @@
 // The run loop: stop rules, the record schedule, communication accounting.
 
 #include <gtest/gtest.h>
+#include <tbb/task_arena.h>
 
 #include <cmath>
 
@@ -127,10 +128,13 @@ TEST(Run, SameSeedSameTrajectoryWithOneOrTwoThreads) {
   RunOptions options;
   options.max_iters = 50;
   options.record_every = 1;
-  options.threads = 1;
-  const RunResult one = fixture.run(0.5 / fixture.problem.lambda_max(), options);
-  options.threads = 2;
-  const RunResult two = fixture.run(0.5 / fixture.problem.lambda_max(), options);
+  // Workers run in the caller's task_arena: the sweep's one thread knob sizes it.
+  auto run_in_arena = [&](int threads) {
+    tbb::task_arena arena(threads);
+    return arena.execute([&] { return fixture.run(0.5 / fixture.problem.lambda_max(), options); });
+  };
+  const RunResult one = run_in_arena(1);
+  const RunResult two = run_in_arena(2);
   ASSERT_EQ(one.trace.size(), two.trace.size());
   for (std::size_t i = 0; i < one.trace.size(); ++i) EXPECT_EQ(one.trace[i].rel_err, two.trace[i].rel_err);
   EXPECT_EQ(one.final_point, two.final_point);

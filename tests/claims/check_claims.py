@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "plots"))
 
-from common import geomean, read_results_csv, settled_level, to_bool  # noqa: E402
+from common import geomean, produce_command, read_results_csv, settled_level  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -48,8 +48,8 @@ def sci(x):
 
 
 def load(results, experiment, name):
-    produce = "build/release/bin/istlab sweep experiments/{}.yaml --out {}".format(experiment, results)
-    return read_results_csv(os.path.join(results, experiment, name), produce)
+    return read_results_csv(os.path.join(results, experiment, name),
+                            produce_command(experiment, results))
 
 
 def with_settled(cells, trace):

@@ -31,7 +31,7 @@ step_size: 0.01'
 
 expect_error unknown_key "unknown_key.yaml:6:1: stepsize: unknown key 'stepsize'" "$valid
 stepsize: 0.1"
-expect_error wrong_type "wrong_type.yaml:1:50: problem.num_workers: expected an integer, got 'two'" \
+expect_error wrong_type "wrong_type.yaml:1:50: problem.num_workers: value 'two' is not an integer" \
   "${valid/num_workers: 2/num_workers: two}"
 expect_error negative_step "negative_step.yaml:5:12: step_size: value '-0.01' must be positive" \
   "${valid/step_size: 0.01/step_size: -0.01}"

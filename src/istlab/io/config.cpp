@@ -7,7 +7,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -33,31 +32,38 @@ std::string shown(const YAML::Node& node) {
   return emitter.c_str();
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::string path_of(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
 // Decodes one file; every failure carries the file, line, column and key path.
 class Decoder {
  public:
   explicit Decoder(SweepConfig& config) : config_(config) {}
 
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& message) const {
-    const Location at = location_of(node);
-    throw ConfigError(fmt::format("{}:{}:{}: {}: {}", config_.path, at.line, at.column, key, message));
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& rule,
+                         std::optional<std::string> value = {}) const {
+    throw ConfigError(config_.path, location_of(node), key, std::move(value), rule);
   }
 
   void check_keys(const YAML::Node& map, const std::string& where, const std::vector<std::string>& allowed) {
-    if (!map.IsMap()) fail(map, where, fmt::format("expected a mapping, got '{}'", shown(map)));
+    if (!map.IsMap()) fail(map, where, "is not a mapping", shown(map));
     std::set<std::string> seen;
     for (const auto& entry : map) {
       if (!entry.first.IsScalar())
-        fail(entry.first, where.empty() ? "(top level)" : where, fmt::format("a key must be a plain name, got '{}'", shown(entry.first)));
+        fail(entry.first, where.empty() ? "(top level)" : where, "a key must be a plain name", shown(entry.first));
       const std::string key = entry.first.Scalar();
-      if (!seen.insert(key).second)
-        fail(entry.first, where.empty() ? key : where + "." + key, fmt::format("key '{}' appears twice", key));
+      if (!seen.insert(key).second) fail(entry.first, path_of(where, key), fmt::format("key '{}' appears twice", key));
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string valid;
-        for (const auto& name : allowed) valid += (valid.empty() ? "" : ", ") + name;
         // A key merged in from `quick:` has no mark of its own; its value does.
         const YAML::Node& at = entry.first.Mark().is_null() ? entry.second : entry.first;
-        fail(at, where.empty() ? key : where + "." + key, fmt::format("unknown key '{}'; allowed here: {}", key, valid));
+        fail(at, path_of(where, key), fmt::format("unknown key '{}'; allowed here: {}", key, joined(allowed)));
       }
     }
   }
@@ -65,42 +71,38 @@ class Decoder {
   // The node of `key` in `map` (remembering where it stands), or an undefined node.
   YAML::Node child(const YAML::Node& map, const std::string& where, const std::string& key) {
     YAML::Node node = map[key];
-    if (node.IsDefined()) config_.locations[path(where, key)] = location_of(node);
+    if (node.IsDefined()) config_.locations[path_of(where, key)] = location_of(node);
     return node;
   }
 
-  static std::string path(const std::string& where, const std::string& key) {
-    return where.empty() ? key : where + "." + key;
-  }
-
-  template <class T>
-  T scalar(const YAML::Node& node, const std::string& key) {
+  // One scalar of `type`.
+  Value scalar(const YAML::Node& node, const std::string& key, ValueType type) {
+    static const char* const kTypeNames[] = {"true or false", "an integer", "a number", "a string"};
+    const char* expected = kTypeNames[static_cast<int>(type)];
     if (!node.IsScalar() || node.Tag() == "tag:yaml.org,2002:null" || (node.Tag() == "?" && node.Scalar() == "~"))
-      fail(node, key, fmt::format("expected {}, got '{}'", type_name<T>(), shown(node)));
+      fail(node, key, fmt::format("is not {}", expected), shown(node));
     try {
-      if constexpr (std::is_same_v<T, bool>) {
-        return node.as<bool>();
-      } else if constexpr (std::is_same_v<T, std::string>) {
-        return node.Scalar();
-      } else if constexpr (std::is_integral_v<T>) {
-        const auto value = node.as<long long>();
-        if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max())
-          fail(node, key, fmt::format("value {} is out of range", node.Scalar()));
-        return static_cast<T>(value);
-      } else {
-        const double value = node.as<double>();
-        if (!std::isfinite(value)) fail(node, key, fmt::format("value '{}' is not a finite number", node.Scalar()));
-        return value;
+      switch (type) {
+        case ValueType::kBool:
+          return node.as<bool>();
+        case ValueType::kInt:
+          return static_cast<std::int64_t>(node.as<long long>());
+        case ValueType::kReal: {
+          const double value = node.as<double>();
+          if (!std::isfinite(value)) fail(node, key, "is not a finite number", node.Scalar());
+          return value;
+        }
+        case ValueType::kText:
+          return node.Scalar();
       }
     } catch (const YAML::BadConversion&) {
-      fail(node, key, fmt::format("expected {}, got '{}'", type_name<T>(), node.Scalar()));
     }
+    fail(node, key, fmt::format("is not {}", expected), node.Scalar());
   }
 
-  // A scalar or a non-empty list of scalars, each checked by `check` (returns "" when fine).
-  template <class T>
-  std::vector<T> axis(const YAML::Node& node, const std::string& key,
-                      const std::function<std::string(const T&)>& check = nullptr) {
+  // A scalar or a non-empty list of scalars, each of `type` and allowed by `rule`.
+  std::vector<Value> axis(const YAML::Node& node, const std::string& key, ValueType type, const Rule& rule,
+                          std::int64_t max_int = std::numeric_limits<std::int64_t>::max()) {
     std::vector<YAML::Node> items;
     if (node.IsSequence()) {
       if (node.size() == 0) fail(node, key, "an empty list sweeps over nothing; give at least one value");
@@ -108,38 +110,49 @@ class Decoder {
     } else {
       items.push_back(node);
     }
-    std::vector<T> values;
+    std::vector<Value> values;
     for (const auto& item : items) {
-      T value = scalar<T>(item, key);
-      if (check) {
-        const std::string problem = check(value);
-        if (!problem.empty()) fail(item, key, fmt::format("value '{}' {}", item.Scalar(), problem));
-      }
+      Value value = scalar(item, key, type);
+      std::string broken = rule(value);
+      if (broken.empty() && type == ValueType::kInt && int_of(value) > max_int) broken = "is out of range";
+      if (!broken.empty()) fail(item, key, broken, item.Scalar());
       values.push_back(std::move(value));
     }
     return values;
   }
 
-  template <class T>
-  static std::string type_name() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    if constexpr (std::is_integral_v<T>) return "an integer";
-    return "a number";
+  // Every parameter of `table` found in `node` (a `problem:` or `methods:` entry).
+  template <class Spec>
+  void axes(const YAML::Node& node, const std::string& where, const std::vector<Parameter<Spec>>& table, Axes& out) {
+    for (const auto& parameter : table)
+      if (auto v = child(node, where, parameter.name))
+        out[parameter.name] = axis(v, path_of(where, parameter.name), parameter.type, parameter.rule, parameter.max_int);
+  }
+
+  // A `run:` option: one value, not a list.
+  template <class Spec>
+  Value run_option(const YAML::Node& node, const std::string& key, const Parameter<Spec>& parameter) {
+    if (node.IsSequence()) fail(node, key, "is a list; run options take one value", shown(node));
+    return axis(node, key, parameter.type, parameter.rule, parameter.max_int).front();
+  }
+
+  std::vector<std::uint64_t> seeds(const YAML::Node& node, const std::string& key) {
+    std::vector<std::uint64_t> seeds;
+    for (const auto& seed : axis(node, key, ValueType::kInt, at_least(0)))
+      seeds.push_back(static_cast<std::uint64_t>(int_of(seed)));
+    return seeds;
   }
 
   StepSizeAxis step_size(const YAML::Node& node, const std::string& key) {
     StepSizeAxis result;
-    YAML::Node values = node;
     if (node.IsMap()) {
       check_keys(node, key, {"relative", "absolute"});
       if (node.size() != 1) fail(node, key, "give exactly one of 'relative' or 'absolute'");
       result.relative = node["relative"].IsDefined();
-      values = node[result.relative ? "relative" : "absolute"];
     }
-    result.values = axis<double>(values, key, [](const double& v) {
-      return v > 0.0 ? "" : "must be positive";
-    });
+    const YAML::Node values = node.IsMap() ? node[result.relative ? "relative" : "absolute"] : node;
+    for (const auto& value : axis(values, key, ValueType::kReal, greater_than(0)))
+      result.values.push_back(real_of(value));
     return result;
   }
 
@@ -147,147 +160,80 @@ class Decoder {
   SweepConfig& config_;
 };
 
-const auto positive_int = [](const int& v) { return v >= 1 ? std::string() : std::string("must be at least 1"); };
-const auto non_negative_int = [](const int& v) { return v >= 0 ? std::string() : std::string("must be at least 0"); };
-
-template <class Parse>
-auto names_check(Parse parse) {
-  return [parse](const std::string& text) -> std::string {
-    try {
-      parse(text);
-      return "";
-    } catch (const std::invalid_argument& error) {
-      const std::string message = error.what();
-      return "is not allowed: " + message.substr(message.find(';') + 2);
-    }
-  };
-}
-
 void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
-  decoder.check_keys(node, "problem", {"generator", "dim", "num_workers", "heterogeneity", "interpolation", "kappa", "mu", "seed"});
-  if (auto v = decoder.child(node, "problem", "generator"))
-    config.generator = decoder.axis<std::string>(v, "problem.generator", [](const std::string& name) {
-      return is_generator(name) ? "" : "is not a generator; valid: " + generator_names();
-    });
-  if (auto v = decoder.child(node, "problem", "dim")) config.dim = decoder.axis<int>(v, "problem.dim", positive_int);
-  if (auto v = decoder.child(node, "problem", "num_workers"))
-    config.num_workers = decoder.axis<int>(v, "problem.num_workers", positive_int);
-  if (auto v = decoder.child(node, "problem", "heterogeneity"))
-    config.heterogeneity = decoder.axis<double>(v, "problem.heterogeneity", [](const double& h) {
-      return h >= 0.0 ? "" : "must be at least 0";
-    });
-  if (auto v = decoder.child(node, "problem", "interpolation"))
-    config.interpolation = decoder.axis<bool>(v, "problem.interpolation");
-  if (auto v = decoder.child(node, "problem", "kappa"))
-    config.kappa = decoder.axis<double>(v, "problem.kappa", [](const double& k) {
-      return k >= 1.0 ? "" : "must be at least 1";
-    });
-  if (auto v = decoder.child(node, "problem", "mu"))
-    config.mu = decoder.axis<double>(v, "problem.mu", [](const double& m) {
-      return m > 0.0 ? "" : "must be positive";
-    });
-  if (auto v = decoder.child(node, "problem", "seed")) {
-    config.problem_seed.clear();
-    for (const auto seed : decoder.axis<long long>(v, "problem.seed", [](const long long& s) {
-           return s >= 0 ? std::string() : std::string("must be at least 0");
-         }))
-      config.problem_seed.push_back(static_cast<std::uint64_t>(seed));
-  }
+  std::vector<std::string> allowed;
+  for (const auto& parameter : problem_parameters()) allowed.push_back(parameter.name);
+  allowed.push_back("seed");
+  decoder.check_keys(node, "problem", allowed);
+  decoder.axes(node, "problem", problem_parameters(), config.problem);
+  if (auto v = decoder.child(node, "problem", "seed")) config.problem_seed = decoder.seeds(v, "problem.seed");
 }
 
 MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::string& where) {
-  decoder.check_keys(node, where, {"method", "sketch", "scale", "rand_q", "outer_sketch", "local_steps", "step_size"});
+  std::vector<std::string> allowed;
+  for (const auto& parameter : method_parameters()) allowed.push_back(parameter.name);
+  for (const auto& parameter : sketch_parameters()) allowed.push_back(parameter.name);
+  allowed.push_back("step_size");
+  decoder.check_keys(node, where, allowed);
+  if (!node["method"]) decoder.fail(node, where, fmt::format("missing key 'method'; valid methods: {}", joined(method_names())));
   MethodAxes axes;
   axes.where = where;
-  const YAML::Node method = decoder.child(node, where, "method");
-  if (!method) decoder.fail(node, where, fmt::format("missing key 'method'; valid methods: {}", method_names()));
-  axes.method = decoder.axis<std::string>(method, where + ".method", [](const std::string& name) {
-    return is_method(name) ? "" : "is not a method; valid: " + method_names();
-  });
-  if (auto v = decoder.child(node, where, "sketch")) {
-    axes.sketch.clear();
-    for (const auto& text : decoder.axis<std::string>(v, where + ".sketch", names_check(parse_sketch_type)))
-      axes.sketch.push_back(parse_sketch_type(text));
-  }
-  if (auto v = decoder.child(node, where, "scale")) {
-    axes.scale.clear();
-    for (const auto& text : decoder.axis<std::string>(v, where + ".scale", names_check(parse_sketch_scale)))
-      axes.scale.push_back(parse_sketch_scale(text));
-  }
-  if (auto v = decoder.child(node, where, "rand_q")) axes.rand_q = decoder.axis<int>(v, where + ".rand_q", non_negative_int);
-  if (auto v = decoder.child(node, where, "outer_sketch")) axes.outer_sketch = decoder.axis<bool>(v, where + ".outer_sketch");
-  if (auto v = decoder.child(node, where, "local_steps"))
-    axes.local_steps = decoder.axis<int>(v, where + ".local_steps", positive_int);
+  decoder.axes(node, where, method_parameters(), axes.values);
+  decoder.axes(node, where, sketch_parameters(), axes.values);
   if (auto v = decoder.child(node, where, "step_size")) axes.step_size = decoder.step_size(v, where + ".step_size");
   return axes;
 }
 
+// `run:` keys, nested by the dots in their names ("record.every"). A number where a group
+// is expected sets the group's first key: `tolerance: 1e-8` is `tolerance: {rel_err: 1e-8}`.
 void decode_run(Decoder& decoder, const YAML::Node& node, RunOptions& run) {
-  decoder.check_keys(node, "run", {"max_iters", "tolerance", "floats_budget", "max_seconds",
-                                   "divergence_factor", "record", "record_iterates"});
-  if (auto v = decoder.child(node, "run", "record_iterates")) run.record_iterates = decoder.scalar<bool>(v, "run.record_iterates");
-  // A number under `where.key`, checked by `accept`.
-  auto number = [&](const YAML::Node& map, const std::string& where, const char* key,
-                    const std::string& rule, auto accept) {
-    const YAML::Node v = decoder.child(map, where, key);
-    if (!v) return std::optional<double>();
-    const std::string path = Decoder::path(where, key);
-    const auto value = decoder.scalar<double>(v, path);
-    if (!accept(value)) decoder.fail(v, path, fmt::format("value '{}' {}", v.Scalar(), rule));
-    return std::optional<double>(value);
-  };
-  const std::string off_rule = "must be at least 0 (0 turns it off)";
-  const auto non_negative = [](double x) { return x >= 0; };
-  if (auto v = decoder.child(node, "run", "max_iters")) {
-    run.max_iters = decoder.scalar<std::int64_t>(v, "run.max_iters");
-    if (run.max_iters < 1) decoder.fail(v, "run.max_iters", fmt::format("value '{}' must be at least 1", v.Scalar()));
+  std::map<std::string, std::vector<std::string>> groups;  // "record" → {"every", "log_points"}
+  std::vector<std::string> top;
+  for (const auto& parameter : run_parameters()) {
+    const auto dot = parameter.name.find('.');
+    const std::string head = parameter.name.substr(0, dot);
+    if (std::find(top.begin(), top.end(), head) == top.end()) top.push_back(head);
+    if (dot != std::string::npos) groups[head].push_back(parameter.name.substr(dot + 1));
   }
-  if (const YAML::Node tolerance = node["tolerance"]; tolerance && tolerance.IsMap()) {
-    decoder.child(node, "run", "tolerance");
-    decoder.check_keys(tolerance, "run.tolerance", {"rel_err", "f_gap", "grad_norm2"});
-    if (auto v = number(tolerance, "run.tolerance", "rel_err", off_rule, non_negative)) run.tolerance = *v;
-    if (auto v = number(tolerance, "run.tolerance", "f_gap", off_rule, non_negative)) run.f_gap_tolerance = *v;
-    if (auto v = number(tolerance, "run.tolerance", "grad_norm2", off_rule, non_negative))
-      run.grad_norm2_tolerance = *v;
-  } else if (auto v = number(node, "run", "tolerance", off_rule, non_negative)) {
-    run.tolerance = *v;  // a plain number is a tolerance on rel_err
-  }
-  if (auto v = number(node, "run", "floats_budget", off_rule, non_negative)) run.floats_budget = *v;
-  if (auto v = number(node, "run", "max_seconds", off_rule, non_negative)) run.max_seconds = *v;
-  if (auto v = number(node, "run", "divergence_factor", "must be greater than 1", [](double x) { return x > 1; }))
-    run.divergence_factor = *v;
-  if (auto record = decoder.child(node, "run", "record")) {
-    decoder.check_keys(record, "run.record", {"every", "log_points"});
-    if (auto v = decoder.child(record, "run.record", "every")) {
-      run.record_every = decoder.scalar<std::int64_t>(v, "run.record.every");
-      if (run.record_every < 1) decoder.fail(v, "run.record.every", fmt::format("value '{}' must be at least 1", v.Scalar()));
-    }
-    if (auto v = decoder.child(record, "run.record", "log_points")) {
-      run.record_log_points = decoder.scalar<int>(v, "run.record.log_points");
-      if (run.record_log_points < 2)
-        decoder.fail(v, "run.record.log_points", fmt::format("value '{}' must be at least 2", v.Scalar()));
+  decoder.check_keys(node, "run", top);
+  for (const auto& [group, keys] : groups)
+    if (const YAML::Node v = decoder.child(node, "run", group); v && v.IsMap()) decoder.check_keys(v, "run." + group, keys);
+  for (const auto& parameter : run_parameters()) {
+    const auto dot = parameter.name.find('.');
+    const std::string head = parameter.name.substr(0, dot);
+    const std::string tail = dot == std::string::npos ? "" : parameter.name.substr(dot + 1);
+    const YAML::Node group = decoder.child(node, "run", head);
+    if (!group) continue;
+    // (YAML::Node's assignment writes into the tree, so each node gets its own variable.)
+    if (!tail.empty() && group.IsMap()) {
+      if (const YAML::Node value = decoder.child(group, "run." + head, tail))
+        parameter.set(run, decoder.run_option(value, "run." + parameter.name, parameter));
+    } else if (tail.empty() || tail == groups[head].front()) {
+      parameter.set(run, decoder.run_option(group, "run." + head, parameter));
     }
   }
 }
 
-// Keys that may be zipped, with the length of their list in `config`.
+std::vector<std::string> zippable_keys() {
+  std::vector<std::string> keys;
+  for (const auto& parameter : problem_parameters())
+    if (parameter.zippable) keys.push_back("problem." + parameter.name);
+  keys.push_back("problem.seed");
+  keys.push_back("seeds");
+  return keys;
+}
+
+// The length of `key`'s list in `config`; 0 for a key that cannot be zipped.
 std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
-  if (key == "problem.generator") return config.generator.size();
-  if (key == "problem.dim") return config.dim.size();
-  if (key == "problem.num_workers") return config.num_workers.size();
-  if (key == "problem.heterogeneity") return config.heterogeneity.size();
-  if (key == "problem.interpolation") return config.interpolation.size();
-  if (key == "problem.kappa") return config.kappa.size();
-  if (key == "problem.mu") return config.mu.size();
-  if (key == "problem.seed") return config.problem_seed.size();
   if (key == "seeds") return config.seeds.size();
+  if (key == "problem.seed") return config.problem_seed.size();
+  for (const auto& parameter : problem_parameters())
+    if (parameter.zippable && key == "problem." + parameter.name)
+      return SweepConfig::values_of(config.problem, parameter).size();
   return 0;
 }
 
 void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
-  const std::string valid =
-      "problem.generator, problem.dim, problem.num_workers, problem.heterogeneity, "
-      "problem.interpolation, problem.kappa, problem.mu, problem.seed, seeds";
   if (!node.IsSequence() || node.size() == 0)
     decoder.fail(node, "zip", "expected a list of keys, e.g. [problem.dim, problem.num_workers], or a list of such lists");
   // One group `[a, b]` or several `[[a, b], [c, d]]`.
@@ -299,15 +245,14 @@ void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
   }
   std::set<std::string> used;
   for (const auto& group : groups) {
-    if (!group.IsSequence() || group.size() < 2)
-      decoder.fail(group, "zip", fmt::format("a zip group needs at least two keys, got '{}'", shown(group)));
+    if (!group.IsSequence() || group.size() < 2) decoder.fail(group, "zip", "a zip group needs at least two keys", shown(group));
     std::vector<std::string> keys;
     std::size_t length = 0;
     for (const auto& item : group) {
-      const std::string key = decoder.scalar<std::string>(item, "zip");
+      const std::string key = text_of(decoder.scalar(item, "zip", ValueType::kText));
       const std::size_t size = zippable_length(config, key);
-      if (size == 0) decoder.fail(item, "zip", fmt::format("'{}' cannot be zipped; zippable keys: {}", key, valid));
-      if (!used.insert(key).second) decoder.fail(item, "zip", fmt::format("'{}' appears in more than one zip group", key));
+      if (size == 0) decoder.fail(item, "zip", fmt::format("cannot be zipped; zippable keys: {}", joined(zippable_keys())), key);
+      if (!used.insert(key).second) decoder.fail(item, "zip", "appears in more than one zip group", key);
       if (!keys.empty() && size != length)
         decoder.fail(item, "zip", fmt::format("'{}' has {} values but '{}' has {}; zipped lists need equal lengths",
                                               key, size, keys.front(), length));
@@ -317,16 +262,6 @@ void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
     config.zip.push_back(std::move(keys));
   }
 }
-
-}  // namespace
-
-void SweepConfig::fail(const std::string& key, const std::string& message) const {
-  const auto found = locations.find(key);
-  const Location at = found == locations.end() ? Location{} : found->second;
-  throw ConfigError(fmt::format("{}:{}:{}: {}: {}", path, at.line, at.column, key, message));
-}
-
-namespace {
 
 // Replaces keys of `target` by those of `overrides`, merging nested maps key by key.
 void merge_overrides(YAML::Node target, const YAML::Node& overrides) {
@@ -341,7 +276,105 @@ void merge_overrides(YAML::Node target, const YAML::Node& overrides) {
   }
 }
 
+const std::vector<std::string> kTopKeys = {"experiment", "description", "problem", "methods", "step_size",
+                                           "seeds",      "repeats",     "zip",     "run",     "quick"};
+
+// Applies (or only checks) the `quick:` section.
+void apply_quick(Decoder& decoder, YAML::Node& root, const std::string& text, const std::string& path, bool quick) {
+  const YAML::Node overrides = root["quick"];
+  if (!overrides) {
+    if (quick) throw ConfigError(path, {1, 1}, "quick", std::nullopt, "--quick needs a 'quick:' section in the config");
+    return;
+  }
+  // Check the quick variant now too, so a typo in it fails before the full sweep runs.
+  if (!quick) parse_config(text, path, true);
+  decoder.check_keys(overrides, "quick", std::vector<std::string>(kTopKeys.begin() + 2, kTopKeys.end() - 1));
+  if (quick) {
+    // `seeds` and `repeats` exclude each other, so a quick choice of one drops the other.
+    if (overrides["seeds"]) root.remove("repeats");
+    if (overrides["repeats"]) root.remove("seeds");
+    merge_overrides(root, overrides);
+  }
+  root.remove("quick");
+}
+
+void decode_experiment(Decoder& decoder, const YAML::Node& root, SweepConfig& config) {
+  if (auto v = decoder.child(root, "", "experiment")) {
+    config.experiment = text_of(decoder.scalar(v, "experiment", ValueType::kText));
+    const bool safe = !config.experiment.empty() &&
+                      std::all_of(config.experiment.begin(), config.experiment.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+                      }) && config.experiment[0] != '.';
+    if (!safe) decoder.fail(v, "experiment", "must be a folder name of letters, digits, '_', '-' and '.'", config.experiment);
+  }
+  if (auto v = decoder.child(root, "", "description"))
+    config.description = text_of(decoder.scalar(v, "description", ValueType::kText));
+}
+
+void decode_methods(Decoder& decoder, const YAML::Node& root, SweepConfig& config) {
+  const YAML::Node methods = decoder.child(root, "", "methods");
+  if (!methods)
+    throw ConfigError(config.path, {1, 1}, "methods", std::nullopt, "missing; list at least one entry such as '- method: ist'");
+  if (!methods.IsSequence() || methods.size() == 0)
+    decoder.fail(methods, "methods", "expected a non-empty list of entries such as '- method: ist'");
+  for (std::size_t i = 0; i < methods.size(); ++i) {
+    const std::string where = fmt::format("methods[{}]", i);
+    config.locations[where] = location_of(methods[i]);
+    config.methods.push_back(decode_method(decoder, methods[i], where));
+  }
+  if (auto v = decoder.child(root, "", "step_size")) config.step_size = decoder.step_size(v, "step_size");
+  for (const auto& entry : config.methods)
+    if (!entry.step_size && !config.step_size)
+      decoder.fail(methods, entry.where, "no step_size: give one at the top level or in this entry");
+}
+
+void decode_seeds(Decoder& decoder, const YAML::Node& root, SweepConfig& config) {
+  if (auto v = decoder.child(root, "", "seeds")) config.seeds = decoder.seeds(v, "seeds");
+  if (auto v = decoder.child(root, "", "repeats")) {
+    if (root["seeds"]) decoder.fail(v, "repeats", "give either 'seeds' or 'repeats', not both");
+    const std::int64_t repeats = int_of(decoder.scalar(v, "repeats", ValueType::kInt));
+    if (repeats < 1 || repeats > 10'000'000) decoder.fail(v, "repeats", "must be at least 1 and at most 10000000", v.Scalar());
+    config.seeds.clear();
+    for (std::int64_t seed = 0; seed < repeats; ++seed) config.seeds.push_back(static_cast<std::uint64_t>(seed));
+  }
+}
+
 }  // namespace
+
+ConfigError::ConfigError(std::string file_, Location at_, std::string key_, std::optional<std::string> value_,
+                         std::string rule_, bool is_default_)
+    : std::runtime_error(fmt::format("{}{}{}: {}{}", file_, at_.line > 0 ? fmt::format(":{}:{}", at_.line, at_.column) : "",
+                                     key_.empty() ? "" : ": " + key_,
+                                     value_ ? fmt::format("value '{}' {}", *value_, is_default_ ? "(the default) " : "") : "",
+                                     rule_)),
+      file(std::move(file_)),
+      at(at_),
+      key(std::move(key_)),
+      value(std::move(value_)),
+      rule(std::move(rule_)),
+      is_default(is_default_) {}
+
+Location SweepConfig::locate(const std::string& key, const std::vector<std::string>& related) const {
+  std::vector<std::string> candidates = {key};
+  candidates.insert(candidates.end(), related.begin(), related.end());
+  // Then the enclosing sections: "methods[1].sketch" → "methods[1]".
+  for (std::string section = key; section.find('.') != std::string::npos;) {
+    section.resize(section.rfind('.'));
+    candidates.push_back(section);
+  }
+  for (const auto& candidate : candidates) {
+    const auto found = locations.find(candidate);
+    if (found != locations.end() && found->second.line > 0) return found->second;
+  }
+  return {1, 1};
+}
+
+void SweepConfig::fail(const std::string& key, const std::string& rule, std::optional<std::string> value,
+                       const std::vector<std::string>& related) const {
+  // A value nobody wrote is a default: say so, and point at the key that made it wrong.
+  const bool is_default = value && !locations.count(key);
+  throw ConfigError(path, locate(key, related), key, std::move(value), rule, is_default);
+}
 
 SweepConfig parse_config(const std::string& text, const std::string& path, bool quick) {
   SweepConfig config;
@@ -354,67 +387,19 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& error) {
-    throw ConfigError(fmt::format("{}:{}:{}: malformed YAML: {}", path, error.mark.line + 1,
-                                  error.mark.column + 1, error.msg));
+    throw ConfigError(path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
+                      "malformed YAML: " + error.msg);
   }
-  if (!root.IsMap()) throw ConfigError(fmt::format("{}:1:1: a sweep config is a mapping with at least 'methods' and 'step_size'", path));
-  const std::vector<std::string> top_keys = {"experiment", "description", "problem", "methods", "step_size",
-                                             "seeds", "repeats", "zip", "run", "quick"};
-  decoder.check_keys(root, "", top_keys);
-  if (const YAML::Node overrides = root["quick"]) {
-    // Check the quick variant now too, so a typo in it fails before the full sweep runs.
-    if (!quick) parse_config(text, path, true);
-    decoder.check_keys(overrides, "quick", std::vector<std::string>(top_keys.begin() + 2, top_keys.end() - 1));
-    if (quick) {
-      // `seeds` and `repeats` exclude each other, so a quick choice of one drops the other.
-      if (overrides["seeds"]) root.remove("repeats");
-      if (overrides["repeats"]) root.remove("seeds");
-      merge_overrides(root, overrides);
-    }
-    root.remove("quick");
-  } else if (quick) {
-    throw ConfigError(fmt::format("{}:1:1: quick: --quick needs a 'quick:' section in the config", path));
-  }
+  if (!root.IsMap())
+    throw ConfigError(path, {1, 1}, "", std::nullopt, "a sweep config is a mapping with at least 'methods' and 'step_size'");
+  decoder.check_keys(root, "", kTopKeys);
+  apply_quick(decoder, root, text, path, quick);
   config.quick = quick;
 
-  if (auto v = decoder.child(root, "", "experiment")) {
-    config.experiment = decoder.scalar<std::string>(v, "experiment");
-    const bool safe = !config.experiment.empty() &&
-                      std::all_of(config.experiment.begin(), config.experiment.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-                      }) && config.experiment[0] != '.';
-    if (!safe) decoder.fail(v, "experiment", fmt::format("value '{}' must be a folder name of letters, digits, '_', '-' and '.'", config.experiment));
-  }
-  if (auto v = decoder.child(root, "", "description")) config.description = decoder.scalar<std::string>(v, "description");
+  decode_experiment(decoder, root, config);
   if (auto v = decoder.child(root, "", "problem")) decode_problem(decoder, v, config);
-
-  const YAML::Node methods = decoder.child(root, "", "methods");
-  if (!methods) throw ConfigError(fmt::format("{}:1:1: methods: missing; list at least one entry such as '- method: ist'", path));
-  if (!methods.IsSequence() || methods.size() == 0)
-    decoder.fail(methods, "methods", "expected a non-empty list of entries such as '- method: ist'");
-  for (std::size_t i = 0; i < methods.size(); ++i)
-    config.methods.push_back(decode_method(decoder, methods[i], fmt::format("methods[{}]", i)));
-
-  if (auto v = decoder.child(root, "", "step_size")) config.step_size = decoder.step_size(v, "step_size");
-  for (const auto& entry : config.methods)
-    if (!entry.step_size && !config.step_size)
-      decoder.fail(methods, entry.where, "no step_size: give one at the top level or in this entry");
-
-  if (auto v = decoder.child(root, "", "seeds")) {
-    config.seeds.clear();
-    for (const auto seed : decoder.axis<long long>(v, "seeds", [](const long long& s) {
-           return s >= 0 ? "" : "must be at least 0";
-         }))
-      config.seeds.push_back(static_cast<std::uint64_t>(seed));
-  }
-  if (auto v = decoder.child(root, "", "repeats")) {
-    if (root["seeds"]) decoder.fail(v, "repeats", "give either 'seeds' or 'repeats', not both");
-    const int repeats = decoder.scalar<int>(v, "repeats");
-    if (repeats < 1 || repeats > 10'000'000)
-      decoder.fail(v, "repeats", fmt::format("value '{}' must be at least 1 and at most 10000000", v.Scalar()));
-    config.seeds.clear();
-    for (int seed = 0; seed < repeats; ++seed) config.seeds.push_back(static_cast<std::uint64_t>(seed));
-  }
+  decode_methods(decoder, root, config);
+  decode_seeds(decoder, root, config);
   if (auto v = decoder.child(root, "", "zip")) decode_zip(decoder, v, config);
   if (auto v = decoder.child(root, "", "run")) decode_run(decoder, v, config.run);
   return config;
@@ -422,7 +407,7 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
 
 SweepConfig load_config(const std::string& path, bool quick) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw ConfigError(fmt::format("{}: cannot open the config file", path));
+  if (!file) throw ConfigError(path, {}, "", std::nullopt, "cannot open the config file");
   std::ostringstream text;
   text << file.rdbuf();
   return parse_config(text.str(), path, quick);

@@ -1,6 +1,7 @@
 #pragma once
 // Sweep configs: YAML → SweepConfig. A list sweeps over its values, a scalar fixes one.
-// Every error names the file, line, column, key and value and says what is allowed.
+// The keys and their rules come from the parameter tables of problem/, sketch/, method/
+// and run/; every error names the file, line, column, key and value and says what is allowed.
 
 #include <cstdint>
 #include <map>
@@ -9,21 +10,29 @@
 #include <string>
 #include <vector>
 
+#include "istlab/param/parameter.hpp"
 #include "istlab/run/run.hpp"
-#include "istlab/sketch/sketch.hpp"
 
 namespace istlab {
 
-// A bad config: exit code 2.
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Where a key stands in its file, for messages raised after decoding.
+// Where a key stands in its file.
 struct Location {
   int line = 0;  // 1-based; 0 when unknown
   int column = 0;
+};
+
+// A bad config (exit code 2), as data: where, which key, which value (when there is one)
+// and the rule it breaks. what() spells them as "file:line:column: key: value 'v' rule".
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, Location at, std::string key, std::optional<std::string> value, std::string rule,
+              bool is_default = false);
+  std::string file;
+  Location at;
+  std::string key;  // "problem.dim", "methods[1].sketch"; empty for the file as a whole
+  std::optional<std::string> value;
+  std::string rule;
+  bool is_default;  // the value is a default the config did not write
 };
 
 struct StepSizeAxis {
@@ -31,14 +40,13 @@ struct StepSizeAxis {
   std::vector<double> values;
 };
 
+// Values given for swept parameters, by parameter name; a parameter not given takes its
+// default.
+using Axes = std::map<std::string, std::vector<Value>>;
+
 // One entry of `methods:`; each entry's lists form a grid, the entries a union of grids.
 struct MethodAxes {
-  std::vector<std::string> method;
-  std::vector<SketchType> sketch{SketchType::kIdentity};
-  std::vector<SketchScale> scale{SketchScale::kUnbiased};
-  std::vector<int> rand_q{0};
-  std::vector<bool> outer_sketch{true};
-  std::vector<int> local_steps{1};
+  Axes values;                            // method_parameters() and sketch_parameters()
   std::optional<StepSizeAxis> step_size;  // overrides the top-level step_size
   std::string where;                      // "methods[2]", for messages
 };
@@ -50,17 +58,10 @@ struct SweepConfig {
   std::string description;
   bool quick = false;  // the `quick:` section was applied
 
-  std::vector<std::string> generator{"tridiagonal"};
-  std::vector<int> dim{100};
-  std::vector<int> num_workers{10};
-  std::vector<double> heterogeneity{0.0};
-  std::vector<bool> interpolation{false};
-  std::vector<double> kappa{100.0};
-  std::vector<double> mu{1e-6};
+  Axes problem;  // problem_parameters()
   // `problem.seed`: draws the problem from these seeds while `seeds` drive the sketches, so
   // repeats can share one problem; empty means the problem follows `seeds`.
   std::vector<std::uint64_t> problem_seed;
-
   std::vector<MethodAxes> methods;
   std::optional<StepSizeAxis> step_size;
   std::vector<std::uint64_t> seeds{0};  // `seeds: [...]`, or 0..N−1 from `repeats: N`
@@ -71,8 +72,18 @@ struct SweepConfig {
 
   std::map<std::string, Location> locations;  // key path ("problem.dim") → where it stands
 
-  // "path:line:col: key: message" for a key decoded earlier.
-  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  // The values swept for `name`, as given or the default.
+  template <class Spec>
+  static std::vector<Value> values_of(const Axes& axes, const Parameter<Spec>& parameter) {
+    const auto found = axes.find(parameter.name);
+    return found != axes.end() ? found->second : std::vector<Value>{parameter.default_value()};
+  }
+  // Where `key` stands; for a key left at its default, where the first of `related` stands,
+  // else its enclosing section, else the top of the file.
+  Location locate(const std::string& key, const std::vector<std::string>& related = {}) const;
+  // Throws the ConfigError for `key` (located as above).
+  [[noreturn]] void fail(const std::string& key, const std::string& rule, std::optional<std::string> value = {},
+                         const std::vector<std::string>& related = {}) const;
 };
 
 // Throws ConfigError for unreadable files, malformed YAML, unknown keys, wrong types and

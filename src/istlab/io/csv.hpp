@@ -3,6 +3,7 @@
 // equal results give equal bytes; NaN prints as an empty field.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace istlab {
@@ -11,5 +12,11 @@ std::string format_number(double value);
 
 // One CSV line (fields quoted where needed), ending in a newline.
 std::string csv_row(const std::vector<std::string>& fields);
+
+// Fields by column name: rows are built by name, so a value cannot land in the wrong column.
+using CsvFields = std::vector<std::pair<std::string, std::string>>;
+// The line of `fields` in the order of `columns`; throws std::logic_error unless every
+// column is given exactly once.
+std::string csv_row(const std::vector<std::string>& columns, const CsvFields& fields);
 
 }  // namespace istlab

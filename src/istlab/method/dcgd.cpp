@@ -1,8 +1,8 @@
 // Distributed compressed gradient descent (SPEC §3): g_i = C_i ∇f_i(x). A worker computes
 // only the rows of L_i its sketch keeps.
 
-#include "istlab/method/methods.hpp"
-#include "istlab/method/worker_pool.hpp"
+#include "istlab/method/dcgd.hpp"
+#include "istlab/method/worker_loops.hpp"
 
 namespace istlab {
 

@@ -6,8 +6,8 @@
 // z_i = C_i x lives on S_i, so a worker reads only the block (L_i)[S_i, S_i] (plus all
 // rows of the kept columns without the outer sketch).
 
-#include "istlab/method/methods.hpp"
-#include "istlab/method/worker_pool.hpp"
+#include "istlab/method/ist.hpp"
+#include "istlab/method/worker_loops.hpp"
 
 namespace istlab {
 

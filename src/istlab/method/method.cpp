@@ -1,11 +1,14 @@
-// The method registry: one line per method.
+// The method registry: one entry per method, saying how to build it and what the sweep
+// needs to know about it.
 
 #include <fmt/core.h>
 
-#include <array>
-#include <stdexcept>
+#include <algorithm>
+#include <cmath>
 
-#include "istlab/method/methods.hpp"
+#include "istlab/method/dcgd.hpp"
+#include "istlab/method/gd.hpp"
+#include "istlab/method/ist.hpp"
 
 namespace istlab {
 namespace {
@@ -13,54 +16,123 @@ namespace {
 struct MethodEntry {
   std::string_view name;
   std::unique_ptr<Method> (*make)(const MethodSpec&, const Quadratic&, int max_support);
+  std::vector<std::string_view> options;  // option parameters it reads besides `method`
+  bool sketched;                          // false: the sketch is ignored
+  StepUnit (*step_unit)(const MethodSpec&);
+  bool (*has_fixed_point)(const MethodSpec&);
+  void (*check)(const MethodSpec&);  // rules across options; throws ParameterError
+  double (*bytes)(const MethodSpec&, double dim, double num_workers);  // buffers at the peak
 };
 
-constexpr std::array kMethods = {
-    MethodEntry{"gd", [](const MethodSpec&, const Quadratic& problem, int) -> std::unique_ptr<Method> {
-                  return std::make_unique<GradientDescent>(problem);
-                }},
-    MethodEntry{"dcgd", [](const MethodSpec&, const Quadratic& problem, int max_support) -> std::unique_ptr<Method> {
-                  return std::make_unique<CompressedGradientDescent>(problem, max_support);
-                }},
-    MethodEntry{"ist", [](const MethodSpec& spec, const Quadratic& problem, int max_support) -> std::unique_ptr<Method> {
-                  return std::make_unique<IndependentSubnetworkTraining>(problem, spec, max_support);
-                }},
-};
+// A round's sketch: an index and a scale per kept coordinate, plus a permutation of [d].
+double sketch_bytes(double support, double dim, double num_workers) {
+  return num_workers * support * (8 + 4) + dim * 4;
+}
+double perm_block(double dim, double num_workers) { return std::max(1.0, std::ceil(dim / num_workers)); }
 
-const MethodEntry* find_method(std::string_view name) {
-  for (const auto& entry : kMethods)
-    if (entry.name == name) return &entry;
-  return nullptr;
+// A full gradient per worker.
+double gd_bytes(const MethodSpec&, double dim, double num_workers) {
+  return sketch_bytes(dim, dim, num_workers) + num_workers * dim * 8;
+}
+// Per worker: its kept rows' contributions, plus scratch of the same size.
+double dcgd_bytes(const MethodSpec&, double dim, double num_workers) {
+  const double support = perm_block(dim, num_workers);
+  return sketch_bytes(support, dim, num_workers) + 3 * num_workers * support * 8;
+}
+// Submodels and contributions on S_i; without the outer sketch a full gradient per worker.
+double ist_bytes(const MethodSpec& spec, double dim, double num_workers) {
+  const double support = perm_block(dim, num_workers);
+  return sketch_bytes(support, dim, num_workers) +
+         (spec.outer_sketch ? 3 * num_workers * support * 8 : num_workers * dim * 8);
+}
+
+StepUnit gradient_descent_unit(const MethodSpec&) { return StepUnit::kGradientDescent; }
+bool no_fixed_point(const MethodSpec&) { return false; }
+void check_nothing(const MethodSpec&) {}
+
+// x^∞ and 1/λ_max(E[B̄]) describe IST's table form (SPEC §4). Without the outer sketch the
+// mean step is L̄E[C]x − b̄ = ∇f for unbiased sketches, so GD's unit applies and there is no
+// x^∞ to measure against; local steps keep IST's unit per step.
+StepUnit ist_unit(const MethodSpec& spec) {
+  return spec.outer_sketch ? StepUnit::kIst : StepUnit::kGradientDescent;
+}
+bool ist_fixed_point(const MethodSpec& spec) { return spec.outer_sketch && spec.local_steps == 1; }
+
+void check_ist(const MethodSpec& spec) {
+  if (spec.local_steps > 1 && !spec.outer_sketch)
+    throw ParameterError("local_steps", std::to_string(spec.local_steps),
+                         "Algorithm 1's local steps are sketched, so they need outer_sketch: true",
+                         {"outer_sketch"});
+}
+
+const std::vector<MethodEntry>& methods() {
+  static const std::vector<MethodEntry> registry = {
+      {"gd",
+       [](const MethodSpec&, const Quadratic& problem, int) -> std::unique_ptr<Method> {
+         return std::make_unique<GradientDescent>(problem);
+       },
+       {}, false, gradient_descent_unit, no_fixed_point, check_nothing, gd_bytes},
+      {"dcgd",
+       [](const MethodSpec&, const Quadratic& problem, int max_support) -> std::unique_ptr<Method> {
+         return std::make_unique<CompressedGradientDescent>(problem, max_support);
+       },
+       {}, true, gradient_descent_unit, no_fixed_point, check_nothing, dcgd_bytes},
+      {"ist",
+       [](const MethodSpec& spec, const Quadratic& problem, int max_support) -> std::unique_ptr<Method> {
+         return std::make_unique<IndependentSubnetworkTraining>(problem, spec, max_support);
+       },
+       {"outer_sketch", "local_steps"}, true, ist_unit, ist_fixed_point, check_ist, ist_bytes},
+  };
+  return registry;
+}
+
+const MethodEntry& entry_of(std::string_view name) {
+  for (const auto& entry : methods())
+    if (entry.name == name) return entry;
+  throw ParameterError("method", std::string(name), one_of("a method", method_names)(std::string(name)));
 }
 
 }  // namespace
 
-std::string method_names() {
-  std::string names;
-  for (const auto& entry : kMethods) {
-    if (!names.empty()) names += ", ";
-    names += entry.name;
-  }
+std::vector<std::string> method_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : methods()) names.emplace_back(entry.name);
   return names;
 }
 
-bool is_method(std::string_view name) { return find_method(name) != nullptr; }
+const std::vector<Parameter<MethodSpec>>& method_parameters() {
+  static const std::vector<Parameter<MethodSpec>> table = {
+      field("method", &MethodSpec::name, one_of("a method", method_names), "method", "method"),
+      field("outer_sketch", &MethodSpec::outer_sketch, any_value(), "outer_sketch", "outer"),
+      field("local_steps", &MethodSpec::local_steps, at_least(1), "local_steps", "tau"),
+  };
+  return table;
+}
 
 void MethodSpec::validate() const {
-  if (!is_method(name))
-    throw std::invalid_argument(fmt::format("method = {}: unknown method; valid: {}", name, method_names()));
-  if (local_steps < 1)
-    throw std::invalid_argument(fmt::format("local_steps = {}: must be at least 1", local_steps));
-  if (local_steps > 1 && !outer_sketch)
-    throw std::invalid_argument(fmt::format(
-        "local_steps = {}: Algorithm 1's local steps are sketched, so they need outer_sketch: true",
-        local_steps));
+  check_all(method_parameters(), *this);
+  entry_of(name).check(*this);
+}
+
+StepUnit step_unit(const MethodSpec& spec) { return entry_of(spec.name).step_unit(spec); }
+bool has_fixed_point(const MethodSpec& spec) { return entry_of(spec.name).has_fixed_point(spec); }
+
+double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
+  return entry_of(spec.name).bytes(spec, dim, num_workers);
+}
+
+void reset_unread(MethodSpec& spec, SketchSpec& sketch) {
+  const MethodEntry& entry = entry_of(spec.name);
+  reset_unread(method_parameters(), spec, [&](std::string_view option) {
+    return option == "method" || std::find(entry.options.begin(), entry.options.end(), option) != entry.options.end();
+  });
+  if (!entry.sketched) sketch = SketchSpec{};
 }
 
 std::unique_ptr<Method> make_method(const MethodSpec& spec, const Quadratic& problem,
                                     const Sketcher& sketcher) {
   spec.validate();
-  return find_method(spec.name)->make(spec, problem, sketcher.max_support());
+  return entry_of(spec.name).make(spec, problem, sketcher.max_support());
 }
 
 }  // namespace istlab

@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
+#include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -17,9 +20,12 @@ struct MethodSpec {
   bool outer_sketch = true;  // ist: g_i = C_i ∇f_i(C_i x); false gives ∇f_i(C_i x)
   int local_steps = 1;       // ist: τ of Algorithm 1
 
-  // Throws std::invalid_argument naming the field and value.
+  // Throws ParameterError naming the field and value.
   void validate() const;
 };
+
+// `method`, `outer_sketch` and `local_steps` of a `methods:` entry.
+const std::vector<Parameter<MethodSpec>>& method_parameters();
 
 // Floats a worker exchanges with the server in one round (mean over workers, SPEC §3).
 struct Communication {
@@ -38,7 +44,18 @@ class Method {
 // `sketcher` sizes the per-worker buffers; methods keep a reference to `problem`.
 std::unique_ptr<Method> make_method(const MethodSpec& spec, const Quadratic& problem,
                                     const Sketcher& sketcher);
-std::string method_names();
-bool is_method(std::string_view name);
+std::vector<std::string> method_names();
+
+// What a method's registry entry says about it, for the sweep and the theory columns.
+// The step size that `step_size: {relative: r}` multiplies: 1/λ_max(L̄) or 1/λ_max(E[B̄]).
+enum class StepUnit { kGradientDescent, kIst };
+StepUnit step_unit(const MethodSpec& spec);
+// Whether IST's fixed point x^∞ = E[B̄]⁻¹E[c̄] (SPEC §4) describes the method's mean iterate.
+bool has_fixed_point(const MethodSpec& spec);
+// Bytes of the method's buffers and the round's sketch for a problem of this size.
+double method_bytes(const MethodSpec& spec, double dim, double num_workers);
+// Sets the options the method does not read to their defaults, and the sketch to the
+// identity when the method ignores it, so cells that differ only there are one cell.
+void reset_unread(MethodSpec& spec, SketchSpec& sketch);
 
 }  // namespace istlab

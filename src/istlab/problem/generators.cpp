@@ -140,64 +140,114 @@ Quadratic make_counterexample(const ProblemSpec& spec, const ParallelFor& /*para
   return Quadratic::dense(std::move(matrices), std::move(vectors), std::move(start));
 }
 
-struct Generator {
-  std::string_view name;
-  Quadratic (*make)(const ProblemSpec&, const ParallelFor&);
-};
+// SPEC §1's checks that need more than one parameter.
+void check_nothing(const ProblemSpec&) {}
 
-constexpr std::array kGenerators = {
-    Generator{"tridiagonal", make_tridiagonal},
-    Generator{"dense", make_dense},
-    Generator{"counterexample", make_counterexample},
-};
+void check_dense(const ProblemSpec& spec) {
+  if (spec.heterogeneity > 1.0)
+    throw ParameterError("heterogeneity", format_value(spec.heterogeneity), "dense needs h in [0, 1]", {"generator"});
+}
 
-const Generator* find_generator(std::string_view name) {
-  for (const auto& generator : kGenerators)
-    if (generator.name == name) return &generator;
-  return nullptr;
+void check_counterexample(const ProblemSpec& spec) {
+  if (spec.dim != 2)
+    throw ParameterError("dim", format_value(std::int64_t{spec.dim}), "the counterexample has dim 2", {"generator"});
+}
+
+// Bytes held at the peak: matrices (CSR: value and column index per entry, row pointers),
+// per-worker vectors and the factorisations and eigensolvers of theory/.
+double tridiagonal_problem_bytes(const ProblemSpec& spec) {
+  const double d = spec.dim;
+  const double n = spec.num_workers;
+  // One shared T and L̄, O(n) scalars, and the vectors e_1, x*, x⁰, b̄, Diag(T).
+  return 2 * (3 * d * 12 + (d + 1) * 4) + 3 * n * 8 + 5 * d * 8;
+}
+
+double tridiagonal_theory_bytes(const ProblemSpec& spec) {
+  const double d = spec.dim;
+  return 2 * 3 * d * 8 + 10 * 3 * d * 12;  // one worker's moments; E[B̄], W̄ and its factorisation
+}
+
+double dense_problem_bytes(const ProblemSpec& spec) {
+  const double d = spec.dim;
+  const double n = spec.num_workers;
+  return (n + 1) * d * d * 8 + 3 * d * d * 8 + n * d * 8;  // L_i, L̄, QR workspace; b_i
+}
+
+double dense_theory_bytes(const ProblemSpec& spec) {
+  const double d = spec.dim;
+  return 2 * 3 * d * 8 + 5 * d * d * 8;  // one worker's moments; E[B̄], L̄E[B̄], W̄, eigensolver
+}
+
+const std::vector<ProblemFamily>& families() {
+  static const std::vector<ProblemFamily> registry = {
+      {"tridiagonal", {{"interpolation", "interp"}, {"heterogeneity", "s"}, {"mu", "mu"}}, make_tridiagonal,
+       check_nothing, Storage::kSparse, true, tridiagonal_problem_bytes, tridiagonal_theory_bytes},
+      {"dense", {{"interpolation", "interp"}, {"heterogeneity", "h"}, {"kappa", "kappa"}}, make_dense, check_dense,
+       Storage::kDense, true, dense_problem_bytes, dense_theory_bytes},
+      {"counterexample", {{"interpolation", "interp"}}, make_counterexample, check_counterexample, Storage::kDense,
+       true, dense_problem_bytes, dense_theory_bytes},
+  };
+  return registry;
+}
+
+// Read by every family (the key spells them first).
+bool universal(std::string_view parameter) {
+  return parameter == "generator" || parameter == "dim" || parameter == "num_workers";
 }
 
 }  // namespace
 
-std::string generator_names() {
-  std::string names;
-  for (const auto& generator : kGenerators) {
-    if (!names.empty()) names += ", ";
-    names += generator.name;
-  }
+bool ProblemFamily::reads(std::string_view parameter) const {
+  if (universal(parameter)) return true;
+  for (const auto& [name, label] : parameters)
+    if (name == parameter) return true;
+  return false;
+}
+
+std::vector<std::string> family_names() {
+  std::vector<std::string> names;
+  for (const auto& family : families()) names.emplace_back(family.name);
   return names;
 }
 
-bool is_generator(std::string_view name) { return find_generator(name) != nullptr; }
+const ProblemFamily& problem_family(std::string_view name) {
+  for (const auto& family : families())
+    if (family.name == name) return family;
+  throw ParameterError("generator", std::string(name), one_of("a generator", family_names)(std::string(name)));
+}
+
+const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
+  static const std::vector<Parameter<ProblemSpec>> table = {
+      field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator", "", true),
+      field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true),
+      field("num_workers", &ProblemSpec::num_workers, at_least(1), "num_workers", "", true),
+      field("heterogeneity", &ProblemSpec::heterogeneity, at_least(0), "heterogeneity", "", true),
+      field("interpolation", &ProblemSpec::interpolation, any_value(), "interpolation", "", true),
+      field("kappa", &ProblemSpec::kappa, at_least(1), "kappa", "", true),
+      field("mu", &ProblemSpec::mu, greater_than(0), "mu", "", true),
+  };
+  return table;
+}
 
 void ProblemSpec::validate() const {
-  auto fail = [](std::string_view field, const auto& value, std::string_view rule) {
-    throw std::invalid_argument(fmt::format("{} = {}: {}", field, value, rule));
-  };
-  if (!is_generator(generator))
-    fail("generator", generator, fmt::format("unknown generator; valid: {}", generator_names()));
-  if (dim < 1) fail("dim", dim, "must be at least 1");
-  if (num_workers < 1) fail("num_workers", num_workers, "must be at least 1");
-  if (generator == "counterexample" && dim != 2) fail("dim", dim, "the counterexample has dim 2");
-  if (generator == "tridiagonal") {
-    if (!(heterogeneity >= 0.0) || !std::isfinite(heterogeneity))
-      fail("heterogeneity", heterogeneity, "tridiagonal needs s >= 0");
-    if (!(mu > 0.0) || !std::isfinite(mu)) fail("mu", mu, "must be positive");
-  }
-  if (generator == "dense") {
-    if (!(heterogeneity >= 0.0 && heterogeneity <= 1.0))
-      fail("heterogeneity", heterogeneity, "dense needs h in [0, 1]");
-    if (!(kappa >= 1.0) || !std::isfinite(kappa)) fail("kappa", kappa, "must be at least 1");
-  }
+  const ProblemFamily& family = problem_family(generator);
+  for (const auto& parameter : problem_parameters())
+    if (family.reads(parameter.name)) parameter.check(*this);
+  family.check(*this);
 }
 
 std::string ProblemSpec::key() const {
   // Only the fields this generator reads, so e.g. kappa does not split tridiagonal problems.
-  std::string key = fmt::format("{}|dim={}|n={}|seed={}|interp={}", generator, dim, num_workers,
-                                seed, interpolation);
-  if (generator == "tridiagonal") key += fmt::format("|s={}|mu={}", heterogeneity, mu);
-  if (generator == "dense") key += fmt::format("|h={}|kappa={}", heterogeneity, kappa);
+  const ProblemFamily& family = problem_family(generator);
+  std::string key = fmt::format("{}|dim={}|n={}|seed={}", generator, dim, num_workers, seed);
+  for (const auto& [name, label] : family.parameters)
+    key += fmt::format("|{}={}", label, format_value(find_parameter(problem_parameters(), name)->get(*this)));
   return key;
+}
+
+void ProblemSpec::reset_unread() {
+  const ProblemFamily& family = problem_family(generator);
+  istlab::reset_unread(problem_parameters(), *this, [&](std::string_view name) { return family.reads(name); });
 }
 
 void serial_for(int count, const std::function<void(int)>& body) {
@@ -206,7 +256,7 @@ void serial_for(int count, const std::function<void(int)>& body) {
 
 Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for) {
   spec.validate();
-  return find_generator(spec.generator)->make(spec, parallel_for);
+  return problem_family(spec.generator).make(spec, parallel_for);
 }
 
 }  // namespace istlab

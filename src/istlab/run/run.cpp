@@ -1,7 +1,6 @@
 #include "istlab/run/run.hpp"
 
 #include <fmt/core.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
@@ -136,22 +135,27 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
 
 }  // namespace
 
-void RunOptions::validate() const {
-  auto fail = [](std::string_view field, const auto& value, std::string_view rule) {
-    throw std::invalid_argument(fmt::format("{} = {}: {}", field, value, rule));
+const std::vector<Parameter<RunOptions>>& run_parameters() {
+  const auto off = at_least(0, " (0 turns it off)");
+  const Rule zero_or_two = [](const Value& value) {
+    return int_of(value) == 0 || int_of(value) >= 2 ? std::string() : std::string("must be 0 (off) or at least 2");
   };
-  if (max_iters < 0) fail("max_iters", max_iters, "must be at least 0");
-  if (!(tolerance >= 0.0)) fail("tolerance", tolerance, "must be at least 0 (0 turns it off)");
-  if (!(f_gap_tolerance >= 0.0)) fail("f_gap_tolerance", f_gap_tolerance, "must be at least 0 (0 turns it off)");
-  if (!(grad_norm2_tolerance >= 0.0))
-    fail("grad_norm2_tolerance", grad_norm2_tolerance, "must be at least 0 (0 turns it off)");
-  if (!(max_seconds >= 0.0)) fail("max_seconds", max_seconds, "must be at least 0 (0 turns it off)");
-  if (!(floats_budget >= 0.0)) fail("floats_budget", floats_budget, "must be at least 0 (0 turns it off)");
-  if (!(divergence_factor > 1.0)) fail("divergence_factor", divergence_factor, "must be greater than 1");
-  if (record_every < 0) fail("every", record_every, "must be at least 0 (0 turns it off)");
-  if (record_log_points < 0) fail("log_points", record_log_points, "must be at least 0 (0 turns it off)");
-  if (threads < 0) fail("threads", threads, "must be at least 0");
+  static const std::vector<Parameter<RunOptions>> table = {
+      field("max_iters", &RunOptions::max_iters, at_least(1), "", ""),
+      field("tolerance.rel_err", &RunOptions::tolerance, off, "", ""),
+      field("tolerance.f_gap", &RunOptions::f_gap_tolerance, off, "", ""),
+      field("tolerance.grad_norm2", &RunOptions::grad_norm2_tolerance, off, "", ""),
+      field("floats_budget", &RunOptions::floats_budget, off, "", ""),
+      field("max_seconds", &RunOptions::max_seconds, off, "", ""),
+      field("divergence_factor", &RunOptions::divergence_factor, greater_than(1), "", ""),
+      field("record.every", &RunOptions::record_every, off, "", ""),
+      field("record.log_points", &RunOptions::record_log_points, zero_or_two, "", ""),
+      field("record_iterates", &RunOptions::record_iterates, any_value(), "", ""),
+  };
+  return table;
 }
+
+void RunOptions::validate() const { check_all(run_parameters(), *this); }
 
 std::string_view name(RunStatus status) {
   switch (status) {
@@ -177,10 +181,7 @@ RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method&
   options.validate();
   if (!(step_size > 0.0) || !std::isfinite(step_size))
     throw std::invalid_argument(fmt::format("step_size = {}: must be positive and finite", step_size));
-  if (options.threads == 0) return run_loop(problem, sketcher, method, step_size, seed, options, fixed_point);
-  tbb::task_arena arena(options.threads);
-  return arena.execute(
-      [&] { return run_loop(problem, sketcher, method, step_size, seed, options, fixed_point); });
+  return run_loop(problem, sketcher, method, step_size, seed, options, fixed_point);
 }
 
 }  // namespace istlab

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "istlab/method/method.hpp"
+#include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -25,13 +26,15 @@ struct RunOptions {
   std::int64_t record_every = 0;     // record every k-th round; 0 = off
   int record_log_points = 0;         // record about m log-spaced rounds; 0 = off
   bool record_iterates = false;      // keep x itself at every recorded round (small d only)
-  int threads = 0;                   // worker threads; 0 = the caller's task_arena
   // Set from outside (e.g. on SIGINT) to abandon the run at the next round.
   const std::atomic<bool>* interrupt = nullptr;
 
-  // Throws std::invalid_argument naming the field and value.
+  // Throws ParameterError naming the field and value.
   void validate() const;
 };
+
+// The `run:` keys; names with a dot are nested ("record.every" is run: {record: {every: }}).
+const std::vector<Parameter<RunOptions>>& run_parameters();
 
 // kTimeLimit depends on the machine's speed, so a sweep using max_seconds is not
 // reproducible to the byte; kInterrupted runs are discarded, never recorded.
@@ -58,7 +61,8 @@ struct RunResult {
   Vector final_point;
 };
 
-// Runs `method` from the problem's start point. `fixed_point` (IST's x^∞) may be null.
+// Runs `method` from the problem's start point, its workers in the caller's task_arena.
+// `fixed_point` (IST's x^∞) may be null.
 RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method& method,
                      double step_size, std::uint64_t seed, const RunOptions& options,
                      const Vector* fixed_point = nullptr);

@@ -30,13 +30,16 @@ constexpr std::array<std::pair<SketchScale, std::string_view>, 4> kScaleNames = 
 }};
 
 template <class Table>
-std::string joined_names(const Table& table) {
-  std::string names;
-  for (const auto& [value, text] : table) {
-    if (!names.empty()) names += ", ";
-    names += text;
-  }
+std::vector<std::string> names_of(const Table& table) {
+  std::vector<std::string> names;
+  for (const auto& [value, text] : table) names.emplace_back(text);
   return names;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
 }
 
 // q distinct coordinates of [0, dim), sorted, uniform over q-subsets. Drawing with
@@ -103,27 +106,60 @@ std::string_view name(SketchScale scale) {
   return "?";
 }
 
-std::string sketch_type_names() { return joined_names(kTypeNames); }
-std::string sketch_scale_names() { return joined_names(kScaleNames); }
+std::vector<std::string> sketch_type_names() { return names_of(kTypeNames); }
+std::vector<std::string> sketch_scale_names() { return names_of(kScaleNames); }
 
 SketchType parse_sketch_type(std::string_view text) {
   for (const auto& [value, candidate] : kTypeNames)
     if (candidate == text) return value;
   throw std::invalid_argument(
-      fmt::format("unknown sketch '{}'; valid: {}", text, sketch_type_names()));
+      fmt::format("unknown sketch '{}'; valid: {}", text, joined(sketch_type_names())));
 }
 
 SketchScale parse_sketch_scale(std::string_view text) {
   for (const auto& [value, candidate] : kScaleNames)
     if (candidate == text) return value;
   throw std::invalid_argument(
-      fmt::format("unknown scale '{}'; valid: {}", text, sketch_scale_names()));
+      fmt::format("unknown scale '{}'; valid: {}", text, joined(sketch_scale_names())));
+}
+
+namespace {
+
+// An enum field, written in configs and CSV by its name.
+template <class Enum>
+Parameter<SketchSpec> named_field(std::string name, Enum SketchSpec::*member, std::string_view what,
+                                  std::vector<std::string> (*names)(), Enum (*parse)(std::string_view)) {
+  Parameter<SketchSpec> parameter;
+  parameter.name = parameter.column = parameter.label = std::move(name);
+  parameter.type = ValueType::kText;
+  parameter.rule = one_of(what, names);
+  parameter.get = [member](const SketchSpec& spec) -> Value { return std::string(istlab::name(spec.*member)); };
+  parameter.set = [member, parse](SketchSpec& spec, const Value& value) { spec.*member = parse(text_of(value)); };
+  return parameter;
+}
+
+}  // namespace
+
+const std::vector<Parameter<SketchSpec>>& sketch_parameters() {
+  static const std::vector<Parameter<SketchSpec>> table = {
+      named_field("sketch", &SketchSpec::type, "a sketch", sketch_type_names, parse_sketch_type),
+      named_field("scale", &SketchSpec::scale, "a scale", sketch_scale_names, parse_sketch_scale),
+      field("rand_q", &SketchSpec::rand_q, at_least(0, " (0 means ⌈d/n⌉)"), "rand_q", "q"),
+  };
+  return table;
 }
 
 void SketchSpec::validate(int dim) const {
-  if (rand_q < 0 || rand_q > dim)
-    throw std::invalid_argument(
-        fmt::format("rand_q = {}: must be in [1, dim = {}] (or 0 for ⌈d/n⌉)", rand_q, dim));
+  check_all(sketch_parameters(), *this);
+  if (rand_q > dim)
+    throw ParameterError("rand_q", std::to_string(rand_q),
+                         fmt::format("must be in [1, dim = {}] (or 0 for ⌈d/n⌉)", dim), {"dim"});
+}
+
+void SketchSpec::resolve(int dim, int num_workers) {
+  // SPEC §2 defines scales for perm and rand; the identity keeps every coordinate at 1.
+  if (type == SketchType::kIdentity) scale = SketchSpec{}.scale;
+  rand_q = type == SketchType::kRand ? resolved_rand_q(dim, num_workers) : 0;
 }
 
 int SketchSpec::resolved_rand_q(int dim, int num_workers) const {

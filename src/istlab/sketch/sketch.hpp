@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 
 namespace istlab {
@@ -20,18 +21,24 @@ struct SketchSpec {
   // Rand-q: coordinates each worker keeps; 0 means ⌈d/n⌉, the size of a perm block.
   int rand_q = 0;
 
-  // Throws std::invalid_argument naming the field and value.
+  // Throws ParameterError naming the field and value.
   void validate(int dim) const;
   int resolved_rand_q(int dim, int num_workers) const;
+  // One spelling per sketch: the identity's scale is unbiased, rand_q is resolved for rand
+  // and 0 otherwise, so equal sketches have equal specs.
+  void resolve(int dim, int num_workers);
 };
+
+// `sketch`, `scale` and `rand_q` of a `methods:` entry.
+const std::vector<Parameter<SketchSpec>>& sketch_parameters();
 
 // Names used in configs and CSV; parse_* throw with the list of valid names.
 std::string_view name(SketchType type);
 std::string_view name(SketchScale scale);
 SketchType parse_sketch_type(std::string_view text);
 SketchScale parse_sketch_scale(std::string_view text);
-std::string sketch_type_names();
-std::string sketch_scale_names();
+std::vector<std::string> sketch_type_names();
+std::vector<std::string> sketch_scale_names();
 
 // c_ij of a kept coordinate j whose unbiased scale is `unbiased` (n/m_j for perm, d/q for
 // rand, 1 for identity), where `diagonal` is (L_i)_jj:

@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <functional>
-#include <limits>
 #include <set>
 #include <stdexcept>
 
@@ -12,7 +11,6 @@
 namespace istlab {
 namespace {
 
-constexpr double kNotApplicable = std::numeric_limits<double>::quiet_NaN();
 constexpr double kMaxCells = 1e7;
 
 // One swept key: `size` values, `apply(i, cell)` sets the i-th.
@@ -22,9 +20,11 @@ struct Axis {
   std::function<void(std::size_t, Cell&)> apply;
 };
 
-template <class T, class Set>
-Axis axis(std::string key, const std::vector<T>& values, Set set) {
-  return {std::move(key), values.size(), [&values, set](std::size_t i, Cell& cell) { set(cell, values[i]); }};
+Axis axis(std::string key, std::vector<Value> values, std::function<void(Cell&, const Value&)> set) {
+  const std::size_t size = values.size();
+  return {std::move(key), size, [values = std::move(values), set = std::move(set)](std::size_t i, Cell& cell) {
+            set(cell, values[i]);
+          }};
 }
 
 // Calls visit(cell) for every combination of the axes, the first axis slowest.
@@ -61,130 +61,137 @@ std::vector<Axis> zipped(std::vector<Axis> axes, const std::vector<std::vector<s
   return axes;
 }
 
-// The field a validate() message names: "dim = 3: ..." → "dim".
-std::string field_of(const std::invalid_argument& error) {
-  const std::string message = error.what();
-  return message.substr(0, message.find(" = "));
+// The problem axes in table order, then the seeds and `problem.seed`, zipped as asked.
+std::vector<Axis> problem_axes(const SweepConfig& config) {
+  std::vector<Axis> axes;
+  for (const auto& parameter : problem_parameters())
+    axes.push_back(axis("problem." + parameter.name, SweepConfig::values_of(config.problem, parameter),
+                        [&parameter](Cell& cell, const Value& value) { parameter.set(cell.problem, value); }));
+  axes.push_back({"seeds", config.seeds.size(), [&config](std::size_t i, Cell& cell) {
+                    cell.seed = config.seeds[i];
+                    cell.repeat = static_cast<int>(i);
+                  }});
+  if (!config.problem_seed.empty())
+    axes.push_back({"problem.seed", config.problem_seed.size(),
+                    [&config](std::size_t i, Cell& cell) { cell.problem_seed = config.problem_seed[i]; }});
+  return zipped(std::move(axes), config.zip);
 }
 
-// Parameters the cell's generator or method does not read get one value, so equal cells
+// One `methods:` entry's axes: the method's options, then the sketch's, then the step.
+std::vector<Axis> method_axes(const MethodAxes& entry, const StepSizeAxis& steps) {
+  std::vector<Axis> axes;
+  for (const auto& parameter : method_parameters())
+    axes.push_back(axis(entry.where + "." + parameter.name, SweepConfig::values_of(entry.values, parameter),
+                        [&parameter](Cell& cell, const Value& value) { parameter.set(cell.method, value); }));
+  for (const auto& parameter : sketch_parameters())
+    axes.push_back(axis(entry.where + "." + parameter.name, SweepConfig::values_of(entry.values, parameter),
+                        [&parameter](Cell& cell, const Value& value) { parameter.set(cell.sketch, value); }));
+  axes.push_back({"step_size", steps.values.size(), [&steps](std::size_t i, Cell& cell) {
+                    cell.relative_step = steps.relative;
+                    cell.step_value = steps.values[i];
+                  }});
+  return axes;
+}
+
+const StepSizeAxis& steps_of(const SweepConfig& config, const MethodAxes& entry) {
+  return entry.step_size ? *entry.step_size : *config.step_size;
+}
+
+// Refuses absurd grids before building them.
+void check_grid_size(const SweepConfig& config, const std::vector<Axis>& problem) {
+  double problem_combinations = 1.0;
+  for (const auto& problem_axis : problem) problem_combinations *= static_cast<double>(problem_axis.size);
+  double method_combinations = 0.0;
+  for (const auto& entry : config.methods) {
+    double combinations = 1.0;
+    for (const auto& method_axis : method_axes(entry, steps_of(config, entry)))
+      combinations *= static_cast<double>(method_axis.size);
+    method_combinations += combinations;
+  }
+  if (problem_combinations * method_combinations > kMaxCells)
+    config.fail("methods", fmt::format("the grid has {:.3g} cells; a sweep takes at most {:.0f}",
+                                       problem_combinations * method_combinations, kMaxCells));
+}
+
+// The config key of a parameter named in a ParameterError.
+std::string key_of(const std::string& name, const MethodAxes& entry) {
+  if (find_parameter(problem_parameters(), name)) return "problem." + name;
+  return entry.where + "." + name;
+}
+
+// Parameters the cell's family or method does not read get one value, so equal cells
 // collapse to one key.
-void normalise(Cell& cell) {
-  ProblemSpec& problem = cell.problem;
-  if (problem.generator != "dense") problem.kappa = kNotApplicable;
-  if (problem.generator != "tridiagonal") problem.mu = kNotApplicable;
-  if (problem.generator == "counterexample") problem.heterogeneity = kNotApplicable;
-  problem.seed = cell.problem_seed.value_or(cell.seed);
-  if (cell.method.name != "ist") cell.method.outer_sketch = true, cell.method.local_steps = 1;
-  if (cell.method.name == "gd") cell.sketch = SketchSpec{};
-  // SPEC §2 defines scales for perm and rand; the identity keeps every coordinate at 1.
-  if (cell.sketch.type == SketchType::kIdentity) cell.sketch.scale = SketchScale::kUnbiased;
-  cell.sketch.rand_q = cell.sketch.type == SketchType::kRand
-                           ? cell.sketch.resolved_rand_q(problem.dim, problem.num_workers)
-                           : 0;
+void reset_unread(Cell& cell) {
+  cell.problem.reset_unread();
+  cell.problem.seed = cell.problem_seed.value_or(cell.seed);
+  reset_unread(cell.method, cell.sketch);
+  cell.sketch.resolve(cell.problem.dim, cell.problem.num_workers);
+}
+
+void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
+  try {
+    cell.problem.validate();
+    cell.sketch.validate(cell.problem.dim);
+    cell.method.validate();
+  } catch (const ParameterError& error) {
+    std::vector<std::string> related;
+    for (const auto& name : error.related) related.push_back(key_of(name, entry));
+    config.fail(key_of(error.name, entry), error.rule, error.value, related);
+  }
+  if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
+    config.fail("run.record_iterates", fmt::format("records x at every recorded round, for dim up to {}; "
+                                                   "problem.dim = {} is too large",
+                                                   kMaxRecordedIterateDim, cell.problem.dim));
 }
 
 // Everything a cell's record depends on: its parameters, its repeat number (written into
 // the record) and the run options (stop rules, record schedule), so a stored cell is reused
 // only when it would come out the same.
 std::string cell_text(const Cell& cell, const RunOptions& run) {
-  return fmt::format(
-      "{}|method={}|outer={}|tau={}|sketch={}|scale={}|q={}|step={}{}|seed={}|repeat={}"
-      "|run={},{},{},{},{},{},{},{},{},{}",
-      cell.problem.key(), cell.method.name, cell.method.outer_sketch, cell.method.local_steps,
-      name(cell.sketch.type), name(cell.sketch.scale), cell.sketch.rand_q, cell.relative_step ? "rel:" : "",
-      cell.step_value, cell.seed, cell.repeat, run.max_iters, run.tolerance, run.f_gap_tolerance,
-      run.grad_norm2_tolerance, run.floats_budget, run.max_seconds, run.divergence_factor, run.record_every,
-      run.record_log_points, run.record_iterates);
+  std::string text = cell.problem.key();
+  for (const auto& parameter : method_parameters())
+    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.method)));
+  for (const auto& parameter : sketch_parameters())
+    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.sketch)));
+  text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "", cell.step_value,
+                      cell.seed, cell.repeat);
+  for (const auto& parameter : run_parameters())
+    text += (&parameter == &run_parameters().front() ? "" : ",") + format_value(parameter.get(run));
+  return text;
 }
 
 }  // namespace
 
 std::string Cell::theory_key() const {
-  return fmt::format("{}|sketch={}|scale={}|q={}", problem.key(), name(sketch.type), name(sketch.scale),
-                     sketch.rand_q);
+  std::string key = problem.key();
+  for (const auto& parameter : sketch_parameters())
+    key += fmt::format("|{}={}", parameter.label, format_value(parameter.get(sketch)));
+  return key;
+}
+
+double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
+  if (!relative_step) return step_value;
+  return step_value * (istlab::step_unit(method) == StepUnit::kIst ? ist_unit : gradient_descent_unit);
 }
 
 std::vector<Cell> expand_grid(const SweepConfig& config) {
-  std::vector<Axis> problem_axes = {
-      axis("problem.generator", config.generator, [](Cell& c, const std::string& v) { c.problem.generator = v; }),
-      axis("problem.dim", config.dim, [](Cell& c, int v) { c.problem.dim = v; }),
-      axis("problem.num_workers", config.num_workers, [](Cell& c, int v) { c.problem.num_workers = v; }),
-      axis("problem.heterogeneity", config.heterogeneity, [](Cell& c, double v) { c.problem.heterogeneity = v; }),
-      axis("problem.interpolation", config.interpolation, [](Cell& c, bool v) { c.problem.interpolation = v; }),
-      axis("problem.kappa", config.kappa, [](Cell& c, double v) { c.problem.kappa = v; }),
-      axis("problem.mu", config.mu, [](Cell& c, double v) { c.problem.mu = v; }),
-      {"seeds", config.seeds.size(), [&config](std::size_t i, Cell& c) {
-         c.seed = config.seeds[i];
-         c.repeat = static_cast<int>(i);
-       }},
-  };
-  if (!config.problem_seed.empty())
-    problem_axes.push_back(axis("problem.seed", config.problem_seed,
-                                [](Cell& c, std::uint64_t v) { c.problem_seed = v; }));
-  problem_axes = zipped(std::move(problem_axes), config.zip);
-
-  // Refuse absurd grids before building them.
-  double problem_combinations = 1.0;
-  for (const auto& problem_axis : problem_axes) problem_combinations *= static_cast<double>(problem_axis.size);
-  double method_combinations = 0.0;
-  for (const auto& entry : config.methods) {
-    const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;
-    method_combinations += static_cast<double>(entry.method.size() * entry.sketch.size() * entry.scale.size() *
-                                               entry.rand_q.size() * entry.outer_sketch.size() *
-                                               entry.local_steps.size() * steps.values.size());
-  }
-  if (problem_combinations * method_combinations > kMaxCells)
-    config.fail("methods", fmt::format("the grid has {:.3g} cells; a sweep takes at most {:.0f}",
-                                       problem_combinations * method_combinations, kMaxCells));
-
+  const std::vector<Axis> problem = problem_axes(config);
+  check_grid_size(config, problem);
   std::vector<Cell> cells;
   std::set<std::string> seen;
-  auto add = [&](Cell cell, const MethodAxes& entry) {
-    normalise(cell);
-    try {
-      cell.problem.validate();
-    } catch (const std::invalid_argument& error) {
-      config.fail("problem." + field_of(error), error.what());
-    }
-    if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
-      config.fail("run.record_iterates", fmt::format("records x at every recorded round, for dim up to {}; "
-                                                     "problem.dim = {} is too large",
-                                                     kMaxRecordedIterateDim, cell.problem.dim));
-    try {
-      cell.sketch.validate(cell.problem.dim);
-    } catch (const std::invalid_argument& error) {
-      config.fail(entry.where + ".rand_q", error.what());
-    }
-    try {
-      cell.method.validate();
-    } catch (const std::invalid_argument& error) {
-      config.fail(entry.where + "." + field_of(error), error.what());
-    }
-    cell.key = hex_hash(cell_text(cell, config.run));
-    if (!seen.insert(cell.key).second) return;
-    cell.index = static_cast<int>(cells.size());
-    cells.push_back(std::move(cell));
-  };
-
   Cell cell;
-  for_each_combination(problem_axes, 0, cell, [&](Cell& problem_cell) {
+  for_each_combination(problem, 0, cell, [&](Cell& problem_cell) {
     for (const auto& entry : config.methods) {
-      const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;
-      const std::vector<Axis> method_axes = {
-          axis(entry.where + ".method", entry.method, [](Cell& c, const std::string& v) { c.method.name = v; }),
-          axis(entry.where + ".sketch", entry.sketch, [](Cell& c, SketchType v) { c.sketch.type = v; }),
-          axis(entry.where + ".scale", entry.scale, [](Cell& c, SketchScale v) { c.sketch.scale = v; }),
-          axis(entry.where + ".rand_q", entry.rand_q, [](Cell& c, int v) { c.sketch.rand_q = v; }),
-          axis(entry.where + ".outer_sketch", entry.outer_sketch, [](Cell& c, bool v) { c.method.outer_sketch = v; }),
-          axis(entry.where + ".local_steps", entry.local_steps, [](Cell& c, int v) { c.method.local_steps = v; }),
-          axis("step_size", steps.values, [&steps](Cell& c, double v) {
-            c.relative_step = steps.relative;
-            c.step_value = v;
-          }),
-      };
       Cell method_cell = problem_cell;
-      for_each_combination(method_axes, 0, method_cell, [&](Cell& full) { add(full, entry); });
+      for_each_combination(method_axes(entry, steps_of(config, entry)), 0, method_cell, [&](Cell& full) {
+        Cell added = full;
+        reset_unread(added);
+        validate(added, config, entry);
+        added.key = hex_hash(cell_text(added, config.run));
+        if (!seen.insert(added.key).second) return;
+        added.index = static_cast<int>(cells.size());
+        cells.push_back(std::move(added));
+      });
     }
   });
   return cells;

@@ -1,7 +1,9 @@
 #pragma once
 // A sweep's grid: the Cartesian product of every list in the config (lists named together
-// in `zip:` advance together), per `methods:` entry, the entries forming a union. Parameters a cell's generator or method does not read are
-// normalised (NaN, or the identity sketch for gd), so equal cells appear once.
+// in `zip:` advance together), per `methods:` entry, the entries forming a union. The axes
+// are the parameter tables' entries, in table order. Parameters a cell's family or method
+// does not read are reset (NaN, a default, the identity sketch for gd), so equal cells
+// appear once.
 
 #include <cstdint>
 #include <optional>
@@ -30,6 +32,8 @@ struct Cell {
   // Cells with equal keys share a problem, and a theory.
   std::string problem_key() const { return problem.key(); }
   std::string theory_key() const;
+  // The step size `step_value` stands for, given the method's theoretical unit.
+  double step_size(double gradient_descent_unit, double ist_unit) const;
 };
 
 // run.record_iterates writes d numbers per recorded round: only for small problems.

@@ -12,6 +12,7 @@
 namespace istlab {
 namespace {
 
+constexpr std::string_view kStatusMarker = "#status ";
 constexpr std::string_view kTraceMarker = "#trace\n";
 constexpr std::string_view kTimingMarker = "#timing\n";
 constexpr std::string_view kIteratesMarker = "#iterates\n";
@@ -46,7 +47,7 @@ void CellStore::save(const Cell& cell, const CellRecord& record) const {
   // Not fsynced: a killed process leaves the old state or the whole file (the rename is
   // atomic); only a power loss could lose recent cells, which a rerun recomputes.
   write_file_atomically(record_path(cell),
-                        record.summary_row + std::string(kTraceMarker) + record.trace_rows +
+                        std::string(kStatusMarker) + record.status + "\n" + record.summary_row + std::string(kTraceMarker) + record.trace_rows +
                             std::string(kTimingMarker) + record.timing_rows + std::string(kIteratesMarker) +
                             record.iterate_rows,
                         /*durable=*/false);
@@ -62,6 +63,9 @@ std::optional<CellRecord> CellStore::load(const Cell& cell) const {
   } catch (const std::runtime_error&) {
     return std::nullopt;
   }
+  // "#status S\n", the cells.csv row, then the marked sections.
+  if (text.rfind(kStatusMarker, 0) != 0) return std::nullopt;
+  const auto status_end = text.find('\n');
   const auto trace_at = text.find(kTraceMarker);
   const auto timing_at = text.find(kTimingMarker);
   const auto iterates_at = text.find(kIteratesMarker);
@@ -70,7 +74,9 @@ std::optional<CellRecord> CellStore::load(const Cell& cell) const {
     return std::nullopt;
   const auto trace_start = trace_at + kTraceMarker.size();
   const auto timing_start = timing_at + kTimingMarker.size();
-  return CellRecord{text.substr(0, trace_at), text.substr(trace_start, timing_at - trace_start),
+  if (status_end == std::string::npos || status_end > trace_at) return std::nullopt;
+  return CellRecord{text.substr(kStatusMarker.size(), status_end - kStatusMarker.size()),
+                    text.substr(status_end + 1, trace_at - status_end - 1), text.substr(trace_start, timing_at - trace_start),
                     text.substr(timing_start, iterates_at - timing_start),
                     text.substr(iterates_at + kIteratesMarker.size())};
 }

@@ -10,17 +10,9 @@
 #include <vector>
 
 #include "istlab/sweep/grid.hpp"
+#include "istlab/sweep/record.hpp"
 
 namespace istlab {
-
-// A finished cell's rows, already formatted: its cells.csv row, trace.csv rows and
-// timing.csv rows (each ending in a newline).
-struct CellRecord {
-  std::string summary_row;
-  std::string trace_rows;
-  std::string timing_rows;
-  std::string iterate_rows;  // iterates.csv rows, when the run records iterates
-};
 
 class CellStore {
  public:

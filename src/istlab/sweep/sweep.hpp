@@ -14,24 +14,15 @@
 
 #include "istlab/io/config.hpp"
 #include "istlab/sweep/grid.hpp"
+#include "istlab/sweep/progress.hpp"
+#include "istlab/sweep/resources.hpp"
+#include "istlab/sweep/shards.hpp"
 
 namespace istlab {
 
-enum class ProgressMode { kAuto, kTerminal, kLines, kQuiet };
-
-// The K-th (1-based) of N disjoint slices of a grid, chosen by cell key so a cell's shard
-// does not change when other cells are added.
-struct Shard {
-  int index = 1;
-  int count = 1;
-  bool contains(const Cell& cell) const;
-  // Parses "K/N"; throws std::invalid_argument.
-  static Shard parse(const std::string& text);
-};
-
 struct SweepOptions {
   std::filesystem::path out_dir = "results";
-  int threads = 0;  // 0 = all hardware threads
+  int threads = 0;  // the one thread knob: cells and their workers share them; 0 = all cores
   ProgressMode progress = ProgressMode::kAuto;
   std::string command_line;  // recorded in the manifest
   bool force = false;        // rerun cells that are already stored
@@ -73,14 +64,7 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
 // `istlab status`: done / missing / failed cells; returns the number not done.
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out);
 
-// `istlab merge`: copies the cell records of shard output folders into OUT and assembles
-// the whole grid (taken from the shards' manifests); returns the missing cells' keys.
-std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& shard_dirs,
-                                      const SweepOptions& options, std::ostream& log);
-
-// Bytes a cell needs at its peak (problem, theory, method buffers), and what this machine
-// has available.
-std::uint64_t estimate_cell_bytes(const Cell& cell);
-std::uint64_t available_memory_bytes();
+// The threads a sweep runs on: --threads, or every core.
+int thread_count(const SweepOptions& options);
 
 }  // namespace istlab

@@ -91,7 +91,10 @@ Vector expected_c_bar(const Quadratic& problem, const SketchSpec& sketch) {
 }
 
 std::string theory_unavailable_reason(const ProblemSpec& spec) {
-  if (spec.generator == "dense" && spec.dim > kMaxDenseTheoryDim)
+  const ProblemFamily& family = problem_family(spec.generator);
+  if (!family.theory_applies)
+    return fmt::format("the problems of family '{}' are not quadratics", family.name);
+  if (family.storage == Storage::kDense && spec.dim > kMaxDenseTheoryDim)
     return fmt::format(
         "the theory of dense problems costs O(d³) and is computed up to dim {}, not {}",
         kMaxDenseTheoryDim, spec.dim);

@@ -1,6 +1,6 @@
 #pragma once
-// Helpers shared by the methods: running workers as TBB tasks and reducing their
-// contributions in worker order, so results never depend on the thread count.
+// Loops over workers and over blocks of coordinates, and sums of workers' contributions
+// in worker order: what the methods share, so results never depend on the thread count.
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>

@@ -1,0 +1,27 @@
+#pragma once
+// Distributed compressed gradient descent (SPEC §3), the sketch as compressor:
+//   g_i = C_i ∇f_i(x),   x ← x − γ (1/n) Σ_i g_i.
+// A worker computes only the rows of L_i its sketch keeps, receives d floats and sends |S_i|.
+
+#include "istlab/method/method.hpp"
+#include "istlab/method/worker_loops.hpp"
+
+namespace istlab {
+
+class CompressedGradientDescent final : public Method {
+ public:
+  CompressedGradientDescent(const Quadratic& problem, int max_support);
+  void step(const RoundSketch& sketch, double step_size, Vector& x) override;
+  Communication communication(const RoundSketch& sketch) const override;
+
+ private:
+  void partition_step(const RoundSketch& sketch, double step_size, Vector& x);
+
+  const Quadratic& problem_;
+  DenseMatrix contributions_;  // column i: C_i ∇f_i(x) on S_i
+  Vector sum_;
+  CoordinateBlocks blocks_;
+  Vector coordinate_gradient_;  // g by coordinate, for sketches that partition [d]
+};
+
+}  // namespace istlab

@@ -1,0 +1,60 @@
+#include "istlab/param/parameter.hpp"
+
+#include <fmt/core.h>
+
+
+namespace istlab {
+
+std::string format_value(const Value& value) {
+  return std::visit([](const auto& v) { return fmt::format("{}", v); }, value);
+}
+
+double real_of(const Value& value) {
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) return static_cast<double>(*integer);
+  return std::get<double>(value);
+}
+
+std::int64_t int_of(const Value& value) { return std::get<std::int64_t>(value); }
+bool bool_of(const Value& value) { return std::get<bool>(value); }
+const std::string& text_of(const Value& value) { return std::get<std::string>(value); }
+
+ParameterError::ParameterError(std::string name_, std::string value_, std::string rule_,
+                               std::vector<std::string> related_)
+    : std::invalid_argument(fmt::format("{} = {}: {}", name_, value_, rule_)),
+      name(std::move(name_)),
+      value(std::move(value_)),
+      rule(std::move(rule_)),
+      related(std::move(related_)) {}
+
+Rule any_value() {
+  return [](const Value&) { return std::string(); };
+}
+
+Rule at_least(double minimum, std::string_view note) {
+  const std::string rule = fmt::format("must be at least {}{}", minimum, note);
+  return [minimum, rule](const Value& value) {
+    const double number = real_of(value);
+    return number >= minimum ? std::string() : rule;  // NaN fails
+  };
+}
+
+Rule greater_than(double minimum) {
+  const std::string rule = minimum == 0.0 ? "must be positive" : fmt::format("must be greater than {}", minimum);
+  return [minimum, rule](const Value& value) {
+    const double number = real_of(value);
+    return number > minimum ? std::string() : rule;  // NaN fails
+  };
+}
+
+Rule one_of(std::string_view what, std::function<std::vector<std::string>()> names) {
+  return [what = std::string(what), names = std::move(names)](const Value& value) {
+    const std::vector<std::string> valid = names();
+    for (const auto& name : valid)
+      if (name == text_of(value)) return std::string();
+    std::string list;
+    for (const auto& name : valid) list += (list.empty() ? "" : ", ") + name;
+    return fmt::format("is not {}; valid: {}", what, list);
+  };
+}
+
+}  // namespace istlab

@@ -1,0 +1,125 @@
+#include "istlab/sweep/manifest.hpp"
+
+#include <fmt/core.h>
+
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "istlab/io/build_info.hpp"
+#include "istlab/io/files.hpp"
+#include "istlab/problem/generators.hpp"
+#include "istlab/sweep/store.hpp"
+#include "istlab/sweep/sweep.hpp"
+
+namespace istlab {
+namespace {
+
+using nlohmann::json;
+
+json to_json(const Value& value) {
+  return std::visit([](const auto& v) { return json(v); }, value);
+}
+
+json to_json(const std::vector<Value>& values) {
+  json list = json::array();
+  for (const auto& value : values) list.push_back(to_json(value));
+  return list;
+}
+
+json steps_json(const StepSizeAxis& axis) { return json{{axis.relative ? "relative" : "absolute", axis.values}}; }
+
+// `target[a][b]` for the name "a.b".
+json& nested(json& target, const std::string& name) {
+  const auto dot = name.find('.');
+  return dot == std::string::npos ? target[name] : nested(target[name.substr(0, dot)], name.substr(dot + 1));
+}
+
+std::string host_cpu() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+}  // namespace
+
+json resolved_config(const SweepConfig& config) {
+  json problem = json::object();
+  for (const auto& parameter : problem_parameters())
+    problem[parameter.name] = to_json(SweepConfig::values_of(config.problem, parameter));
+  problem["seed"] = config.problem_seed;
+  json methods = json::array();
+  for (const auto& entry : config.methods) {
+    json item = json::object();
+    for (const auto& parameter : method_parameters())
+      item[parameter.name] = to_json(SweepConfig::values_of(entry.values, parameter));
+    for (const auto& parameter : sketch_parameters())
+      item[parameter.name] = to_json(SweepConfig::values_of(entry.values, parameter));
+    if (entry.step_size) item["step_size"] = steps_json(*entry.step_size);
+    methods.push_back(item);
+  }
+  json run = json::object();
+  for (const auto& parameter : run_parameters()) nested(run, parameter.name) = to_json(parameter.get(config.run));
+  json result = {{"experiment", config.experiment}, {"description", config.description},
+                 {"problem", problem},              {"methods", methods},
+                 {"seeds", config.seeds},           {"zip", config.zip},
+                 {"run", run}};
+  if (config.step_size) result["step_size"] = steps_json(*config.step_size);
+  return result;
+}
+
+std::string iso_time(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+void write_manifest(const SweepConfig& config, const SweepOptions& options, const std::filesystem::path& directory,
+                    const json& counts) {
+  const BuildInfo& build = build_info();
+  json manifest = {
+      {"experiment", config.experiment},
+      {"config_path", config.path},
+      {"config_hash", hex_hash(config.text)},
+      {"config", resolved_config(config)},
+      {"config_text", config.text},
+      {"quick", config.quick},
+      {"command_line", options.command_line},
+      {"mode", options.mode},
+      {"shard", fmt::format("{}/{}", options.shard.index, options.shard.count)},
+      {"istlab_version", build.version},
+      {"build_tag", CellStore::build_tag()},
+      {"git_commit", build.git_commit},
+      {"git_dirty", build.git_dirty},
+      {"compiler", build.compiler},
+      {"flags", build.flags},
+      {"libraries", build.libraries},
+      {"host_cpu", host_cpu()},
+      {"threads", thread_count(options)},
+      {"finished_at", iso_time(std::chrono::system_clock::now())},
+      {"files", config.run.record_iterates
+                    ? std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv", "iterates.csv"}
+                    : std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv"}}};
+  manifest.update(counts);
+  write_file_atomically(directory / "manifest.json", manifest.dump(2) + "\n", /*durable=*/false);
+}
+
+json read_manifest(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  try {
+    json manifest = json::parse(file);
+    for (const char* key : {"config_hash", "config_text", "config_path", "experiment"})
+      if (!manifest.contains(key) || !manifest[key].is_string())
+        throw ConfigError(path.string(), {}, key, std::nullopt, "missing from the manifest, or not a string");
+    return manifest;
+  } catch (const json::exception& error) {
+    throw ConfigError(path.string(), {}, "", std::nullopt, fmt::format("not a manifest: {}", error.what()));
+  }
+}
+
+}  // namespace istlab

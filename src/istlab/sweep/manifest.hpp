@@ -1,0 +1,29 @@
+#pragma once
+// manifest.json: the resolved config (every key, defaults included, from the parameter
+// tables), the config's text and hash, the build, the host and the counts of a sweep.
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "istlab/io/config.hpp"
+
+namespace istlab {
+
+struct SweepOptions;
+
+// The config with every default filled in, as JSON.
+nlohmann::json resolved_config(const SweepConfig& config);
+
+// Writes OUT/<experiment>/manifest.json with `counts` (cells, statuses, this run) merged in.
+void write_manifest(const SweepConfig& config, const SweepOptions& options, const std::filesystem::path& directory,
+                    const nlohmann::json& counts);
+
+// A manifest read back (by `istlab merge`); throws ConfigError naming the file when it is
+// not one.
+nlohmann::json read_manifest(const std::filesystem::path& path);
+
+std::string iso_time(std::chrono::system_clock::time_point time);  // UTC, ISO 8601
+
+}  // namespace istlab

@@ -1,0 +1,141 @@
+#include "istlab/sweep/record.hpp"
+
+#include <limits>
+
+#include "istlab/io/csv.hpp"
+
+namespace istlab {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string flag(bool value) { return value ? "true" : "false"; }
+
+// A value in a CSV field: numbers as format_number writes them (NaN, "not applicable", empty).
+std::string field_text(const Value& value) {
+  if (const auto* real = std::get_if<double>(&value)) return format_number(*real);
+  return format_value(value);
+}
+
+std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+CsvFields parameter_fields(const Cell& cell, double step_size) {
+  CsvFields fields = {{"cell_key", cell.key}};
+  for (const auto& parameter : problem_parameters())
+    fields.emplace_back(parameter.column, field_text(parameter.get(cell.problem)));
+  fields.emplace_back("seed", std::to_string(cell.seed));
+  fields.emplace_back("problem_seed", std::to_string(cell.problem.seed));
+  fields.emplace_back("repeat", std::to_string(cell.repeat));
+  for (const auto& parameter : method_parameters())
+    fields.emplace_back(parameter.column, field_text(parameter.get(cell.method)));
+  for (const auto& parameter : sketch_parameters())
+    fields.emplace_back(parameter.column, field_text(parameter.get(cell.sketch)));
+  fields.emplace_back("step_size", format_number(step_size));
+  fields.emplace_back("relative_step", cell.relative_step ? format_number(cell.step_value) : "");
+  return fields;
+}
+
+CsvFields outcome_fields(const RunResult& run, const Theory* theory) {
+  const TraceRow& last = run.trace.back();
+  auto theory_value = [&](double Theory::*field) { return format_number(theory ? theory->*field : kNaN); };
+  return {{"status", std::string(name(run.status))},
+          {"converged_on", std::string(run.converged_on)},
+          {"iterations", std::to_string(run.iterations)},
+          {"rel_err", format_number(last.rel_err)},
+          {"f_gap", format_number(last.f_gap)},
+          {"grad_norm2", format_number(last.grad_norm2)},
+          {"dist_fixed", format_number(last.dist_fixed)},
+          {"floats_up", format_number(last.floats_up)},
+          {"floats_down", format_number(last.floats_down)},
+          {"lambda_min", theory_value(&Theory::lambda_min)},
+          {"lambda_max", theory_value(&Theory::lambda_max)},
+          {"gd_step", theory_value(&Theory::gd_step)},
+          {"ist_step", theory_value(&Theory::ist_step)},
+          {"ist_stability_limit", theory_value(&Theory::ist_stability_limit)},
+          {"ist_bias", theory_value(&Theory::bias)},
+          {"ist_relative_bias", theory_value(&Theory::relative_bias)},
+          {"w_bar_psd", theory ? flag(theory->w_bar_psd) : ""},
+          {"w_bar_min_eigenvalue", theory_value(&Theory::w_bar_min_eigenvalue)},
+          {"w_bar_max_eigenvalue", theory_value(&Theory::w_bar_max_eigenvalue)}};
+}
+
+CsvFields round_fields(const TraceRow& row) {
+  return {{"iter", std::to_string(row.iter)},           {"rel_err", format_number(row.rel_err)},
+          {"f_gap", format_number(row.f_gap)},          {"grad_norm2", format_number(row.grad_norm2)},
+          {"dist_fixed", format_number(row.dist_fixed)}, {"floats_up", format_number(row.floats_up)},
+          {"floats_down", format_number(row.floats_down)}};
+}
+
+std::vector<std::string> names_of(const CsvFields& fields) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : fields) names.push_back(name);
+  return names;
+}
+
+}  // namespace
+
+// The column lists are the names of the fields a record is built from.
+const std::vector<std::string>& parameter_columns() {
+  static const std::vector<std::string> columns = names_of(parameter_fields(Cell{}, 0.0));
+  return columns;
+}
+
+const std::vector<std::string>& trace_columns() {
+  static const std::vector<std::string> columns = with(parameter_columns(), names_of(round_fields(TraceRow{})));
+  return columns;
+}
+
+const std::vector<std::string>& summary_columns() {
+  static const std::vector<std::string> columns = [] {
+    RunResult run;
+    run.trace.emplace_back();
+    return with(parameter_columns(), names_of(outcome_fields(run, nullptr)));
+  }();
+  return columns;
+}
+
+const std::vector<std::string>& timing_columns() {
+  static const std::vector<std::string> columns = {"cell_key", "iter", "wall_s"};
+  return columns;
+}
+
+const std::vector<std::string>& iterate_columns() {
+  static const std::vector<std::string> columns = {"cell_key", "iter", "coordinate", "value", "x_star", "x_fixed"};
+  return columns;
+}
+
+CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory,
+                       const Vector& solution, const Vector* fixed_point) {
+  const CsvFields parameters = parameter_fields(cell, step_size);
+  // Every trace row starts with the same parameter fields: format them once per cell.
+  std::string parameter_prefix = csv_row(parameter_columns(), parameters);
+  parameter_prefix.back() = ',';
+  const std::vector<std::string> round_columns(trace_columns().begin() + static_cast<std::ptrdiff_t>(parameters.size()),
+                                               trace_columns().end());
+  CellRecord record;
+  record.status = name(run.status);
+  for (const auto& row : run.trace) {
+    record.trace_rows += parameter_prefix;
+    record.trace_rows += csv_row(round_columns, round_fields(row));
+    record.timing_rows += csv_row(timing_columns(), {{"cell_key", cell.key},
+                                                     {"iter", std::to_string(row.iter)},
+                                                     {"wall_s", format_number(row.wall_s)}});
+  }
+  for (std::size_t r = 0; r < run.iterates.size(); ++r)
+    for (Eigen::Index j = 0; j < run.iterates[r].size(); ++j)
+      record.iterate_rows += csv_row(iterate_columns(), {{"cell_key", cell.key},
+                                                         {"iter", std::to_string(run.trace[r].iter)},
+                                                         {"coordinate", std::to_string(j)},
+                                                         {"value", format_number(run.iterates[r][j])},
+                                                         {"x_star", format_number(solution[j])},
+                                                         {"x_fixed", fixed_point ? format_number((*fixed_point)[j]) : ""}});
+  CsvFields summary = parameters;
+  for (auto& field : outcome_fields(run, theory)) summary.push_back(std::move(field));
+  record.summary_row = csv_row(summary_columns(), summary);
+  return record;
+}
+
+}  // namespace istlab

@@ -1,0 +1,35 @@
+#pragma once
+// The record schema: the columns of trace.csv, cells.csv, timing.csv and iterates.csv, and
+// a finished cell's rows in them. A cell's parameter columns come from the parameter
+// tables (problem, then the seeds, then method and sketch, then the step).
+
+#include <string>
+#include <vector>
+
+#include "istlab/run/run.hpp"
+#include "istlab/sweep/grid.hpp"
+#include "istlab/theory/theory.hpp"
+
+namespace istlab {
+
+// A finished cell's rows, already formatted (each ending in a newline), and its status.
+struct CellRecord {
+  std::string status;  // name(RunStatus)
+  std::string summary_row;
+  std::string trace_rows;
+  std::string timing_rows;
+  std::string iterate_rows;  // iterates.csv rows, when the run records iterates
+};
+
+const std::vector<std::string>& parameter_columns();
+const std::vector<std::string>& trace_columns();    // parameters, then one recorded round
+const std::vector<std::string>& summary_columns();  // parameters, then the outcome and theory
+const std::vector<std::string>& timing_columns();
+const std::vector<std::string>& iterate_columns();
+
+// The rows a finished cell contributes. Iterate rows carry x* and x^∞ (`fixed_point`, empty
+// when the cell has none) so plots can measure against both.
+CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory,
+                       const Vector& solution, const Vector* fixed_point);
+
+}  // namespace istlab
