@@ -11,6 +11,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3-matplotlib python3-pandas python3-numpy
   libopenblas0-pthread python3-scipy time
+  clang-format
 )
 
 missing=()

@@ -144,7 +144,7 @@ TEST(Config, GeneratorRangeErrorPointsAtTheKey) {
   // Dense needs h ≤ 1; the check needs the generator, so it runs at grid expansion.
   const std::string message = error_of(replaced(kValid, "[0.0, 0.5]", "[0.0, 1.5]"));
   EXPECT_NE(message.find("bad.yaml:6:18: problem.heterogeneity"), std::string::npos) << message;
-  EXPECT_NE(message.find("dense needs h in [0, 1]"), std::string::npos) << message;
+  EXPECT_NE(message.find("value '1.5' must be in [0, 1] for the dense generator"), std::string::npos) << message;
 }
 
 TEST(Config, LocalStepsNeedTheOuterSketch) {

@@ -95,18 +95,13 @@ int sweep_command(const std::string& config_path, istlab::SweepOptions options, 
 #endif
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"istlab: sweeps and benchmarks for Independent Subnetwork Training (Shulgin & Richtárik, ICML 2024)"};
-  app.set_version_flag("--version", std::string(istlab::build_info().version) + " (" +
-                                        istlab::build_info().git_commit + ")");
-  app.require_subcommand(1);
-
+// The command line as parsed: which subcommand, and its arguments.
+struct Command {
+  CLI::App* sweep = nullptr;
+  CLI::App* status = nullptr;
+  CLI::App* merge = nullptr;
   std::string config_path;
   istlab::SweepOptions options;
-  options.command_line = joined(argc, argv);
-  options.interrupt = &interrupt_requested;
   bool dry_run = false;
   bool quiet = false;
   bool use_mpi = false;
@@ -114,62 +109,50 @@ int main(int argc, char** argv) {
   std::string out_dir = "results";
   std::string shard = "1/1";
   std::vector<std::string> shard_dirs;
+};
 
-  auto* sweep = app.add_subcommand("sweep", "run every cell of a sweep config (resuming) and write tidy CSV");
-  sweep->add_option("config", config_path, "the sweep config (YAML)")->required();
-  sweep->add_option("--out", out_dir, "folder for results; the sweep writes OUT/<experiment>/")->capture_default_str();
-  sweep->add_option("--threads", options.threads, "threads for cells and workers (default: all cores)")
+void define_commands(CLI::App& app, Command& command) {
+  auto* sweep = command.sweep =
+      app.add_subcommand("sweep", "run every cell of a sweep config (resuming) and write tidy CSV");
+  sweep->add_option("config", command.config_path, "the sweep config (YAML)")->required();
+  sweep->add_option("--out", command.out_dir, "folder for results; the sweep writes OUT/<experiment>/")
+      ->capture_default_str();
+  sweep->add_option("--threads", command.options.threads, "threads for cells and workers (default: all cores)")
       ->check(CLI::PositiveNumber);
-  sweep->add_option("--shard", shard, "run the K-th of N disjoint slices of the grid, e.g. 2/4")->capture_default_str();
-  sweep->add_flag("--force", options.force, "rerun cells that are already stored");
-  sweep->add_flag("--dry-run", dry_run, "print cells, axes, distinct problems, memory and what is done; run nothing");
-  sweep->add_flag("--mpi", use_mpi, "share the cells among MPI ranks (mpirun -np P istlab sweep X.yaml --mpi)");
-  sweep->add_flag("--quiet", quiet, "no progress output");
-  sweep->add_flag("--quick", quick, "apply the config's quick: section (a smaller sweep, for tests)");
+  sweep->add_option("--shard", command.shard, "run the K-th of N disjoint slices of the grid, e.g. 2/4")
+      ->capture_default_str();
+  sweep->add_flag("--force", command.options.force, "rerun cells that are already stored");
+  sweep->add_flag("--dry-run", command.dry_run,
+                  "print cells, axes, distinct problems, memory and what is done; run nothing");
+  sweep->add_flag("--mpi", command.use_mpi, "share the cells among MPI ranks (mpirun -np P istlab sweep X.yaml --mpi)");
+  sweep->add_flag("--quiet", command.quiet, "no progress output");
+  sweep->add_flag("--quick", command.quick, "apply the config's quick: section (a smaller sweep, for tests)");
 
-  auto* status = app.add_subcommand("status", "list done, missing and failed cells of a sweep");
-  status->add_option("config", config_path, "the sweep config (YAML)")->required();
-  status->add_option("--out", out_dir, "the folder given to sweep --out")->capture_default_str();
-  status->add_option("--shard", shard, "only this slice of the grid, e.g. 2/4")->capture_default_str();
-  status->add_flag("--quick", quick, "the config's quick: variant");
+  auto* status = command.status = app.add_subcommand("status", "list done, missing and failed cells of a sweep");
+  status->add_option("config", command.config_path, "the sweep config (YAML)")->required();
+  status->add_option("--out", command.out_dir, "the folder given to sweep --out")->capture_default_str();
+  status->add_option("--shard", command.shard, "only this slice of the grid, e.g. 2/4")->capture_default_str();
+  status->add_flag("--quick", command.quick, "the config's quick: variant");
 
-  auto* merge = app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
-  merge->add_option("shard_dirs", shard_dirs, "the --out folders of the shards")->required();
-  merge->add_option("--out", out_dir, "folder for the merged result")->required();
+  auto* merge = command.merge = app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
+  merge->add_option("shard_dirs", command.shard_dirs, "the --out folders of the shards")->required();
+  merge->add_option("--out", command.out_dir, "folder for the merged result")->required();
+}
 
+// Runs the parsed command; bad input is exit code 2, a failed run 1.
+int run_command(Command& command) {
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? 0 : kBadInput;
-  }
-  options.out_dir = out_dir;
-  if (quiet) options.progress = istlab::ProgressMode::kQuiet;
-
-#ifdef ISTLAB_WITH_MPI
-  struct MpiSession {
-    bool active;
-    explicit MpiSession(bool use, int* argc, char*** argv) : active(use) {
-      if (active) MPI_Init(argc, argv);
-    }
-    ~MpiSession() {
-      if (active) MPI_Finalize();
-    }
-  } mpi_session(use_mpi, &argc, &argv);
-#endif
-
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
-  try {
-    options.shard = istlab::Shard::parse(shard);
-    if (*sweep) return sweep_command(config_path, options, dry_run, use_mpi, quick);
-    if (*status) {
-      const int not_done = istlab::report_status(istlab::load_config(config_path, quick), options, std::cout);
+    command.options.shard = istlab::Shard::parse(command.shard);
+    if (*command.sweep)
+      return sweep_command(command.config_path, command.options, command.dry_run, command.use_mpi, command.quick);
+    if (*command.status) {
+      const int not_done = istlab::report_status(istlab::load_config(command.config_path, command.quick),
+                                                 command.options, std::cout);
       return not_done == 0 ? 0 : kRunFailure;
     }
-    if (*merge) {
-      std::vector<std::filesystem::path> folders(shard_dirs.begin(), shard_dirs.end());
-      return istlab::merge_shards(folders, options, std::cerr).empty() ? 0 : kRunFailure;
+    if (*command.merge) {
+      std::vector<std::filesystem::path> folders(command.shard_dirs.begin(), command.shard_dirs.end());
+      return istlab::merge_shards(folders, command.options, std::cerr).empty() ? 0 : kRunFailure;
     }
   } catch (const istlab::ConfigError& error) {
     std::cerr << "istlab: " << error.what() << '\n';
@@ -182,4 +165,41 @@ int main(int argc, char** argv) {
     return kRunFailure;
   }
   return kBadInput;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"istlab: sweeps and benchmarks for Independent Subnetwork Training (Shulgin & Richtárik, ICML 2024)"};
+  app.set_version_flag("--version", std::string(istlab::build_info().version) + " (" +
+                                        istlab::build_info().git_commit + ")");
+  app.require_subcommand(1);
+  Command command;
+  command.options.command_line = joined(argc, argv);
+  command.options.interrupt = &interrupt_requested;
+  define_commands(app, command);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kBadInput;
+  }
+  command.options.out_dir = command.out_dir;
+  if (command.quiet) command.options.progress = istlab::ProgressMode::kQuiet;
+
+#ifdef ISTLAB_WITH_MPI
+  struct MpiSession {
+    bool active;
+    explicit MpiSession(bool use, int* argc, char*** argv) : active(use) {
+      if (active) MPI_Init(argc, argv);
+    }
+    ~MpiSession() {
+      if (active) MPI_Finalize();
+    }
+  } mpi_session(command.use_mpi, &argc, &argv);
+#endif
+
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  return run_command(command);
 }

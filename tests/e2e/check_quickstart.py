@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "interpolation",
-              "kappa", "mu", "seed", "problem_seed", "repeat", "method", "sketch", "scale", "rand_q", "outer_sketch",
-              "local_steps", "step_size", "relative_step"]
+              "kappa", "mu", "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "sketch",
+              "scale", "rand_q", "step_size", "relative_step"]
 TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down"]
 CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
                       "floats_up", "floats_down", "lambda_min", "lambda_max", "gd_step", "ist_step",

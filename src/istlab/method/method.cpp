@@ -61,7 +61,7 @@ bool ist_fixed_point(const MethodSpec& spec) { return spec.outer_sketch && spec.
 void check_ist(const MethodSpec& spec) {
   if (spec.local_steps > 1 && !spec.outer_sketch)
     throw ParameterError("local_steps", std::to_string(spec.local_steps),
-                         "Algorithm 1's local steps are sketched, so they need outer_sketch: true",
+                         "needs outer_sketch: true (Algorithm 1's local steps are sketched)",
                          {"outer_sketch"});
 }
 

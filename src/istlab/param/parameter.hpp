@@ -29,7 +29,7 @@ const std::string& text_of(const Value& value);
 
 // A value that breaks a parameter's rule, as data: the parameter's name ("dim"), the value
 // as text and the rule it breaks. `related` names the parameters the rule also reads (the
-// generator, for "the counterexample has dim 2"), so a config error can point at the key
+// generator, for "must be 2 for the counterexample"), so a config error can point at the key
 // the user wrote when the bad value is a default.
 class ParameterError : public std::invalid_argument {
  public:

@@ -145,12 +145,12 @@ void check_nothing(const ProblemSpec&) {}
 
 void check_dense(const ProblemSpec& spec) {
   if (spec.heterogeneity > 1.0)
-    throw ParameterError("heterogeneity", format_value(spec.heterogeneity), "dense needs h in [0, 1]", {"generator"});
+    throw ParameterError("heterogeneity", format_value(spec.heterogeneity), "must be in [0, 1] for the dense generator", {"generator"});
 }
 
 void check_counterexample(const ProblemSpec& spec) {
   if (spec.dim != 2)
-    throw ParameterError("dim", format_value(std::int64_t{spec.dim}), "the counterexample has dim 2", {"generator"});
+    throw ParameterError("dim", format_value(std::int64_t{spec.dim}), "must be 2 for the counterexample", {"generator"});
 }
 
 // Bytes held at the peak: matrices (CSR: value and column index per entry, row pointers),
@@ -199,8 +199,8 @@ bool universal(std::string_view parameter) {
 
 bool ProblemFamily::reads(std::string_view parameter) const {
   if (universal(parameter)) return true;
-  for (const auto& [name, label] : parameters)
-    if (name == parameter) return true;
+  for (const auto& [read, label] : parameters)
+    if (read == parameter) return true;
   return false;
 }
 

@@ -16,6 +16,8 @@
 namespace istlab {
 namespace {
 
+constexpr const char* kNotDefinite = "L̄ = (1/n) Σ L_i must be positive definite (SPEC §1)";
+
 constexpr double kSymmetryTolerance = 1e-12;
 // How far ahead sparse block products prefetch scattered rows.
 constexpr std::ptrdiff_t kPrefetchRows = 8;
@@ -132,8 +134,27 @@ Quadratic Quadratic::scaled_sparse(SparseMatrix shared_matrix, const Vector& mat
 void Quadratic::finish() {
   dim_ = static_cast<int>(start_point_.size());
   num_workers_ = static_cast<int>(vector_of_.size());
-  const double inverse_n = 1.0 / num_workers_;
+  compute_mean_vector();
+  check_matrices();
+  check_worker_diagonals();
+  std::vector<ExtremeEigenvalues> shared_spectra;
+  if (is_sparse()) {
+    shared_spectra = solve_sparse_mean();
+  } else {
+    solve_dense_mean();
+  }
+  if (!(mean_spectrum_.min > 0.0))
+    throw std::invalid_argument(
+        fmt::format("{}, but λ_min(L̄) = {}", kNotDefinite, mean_spectrum_.min));
+  max_worker_lambda_max_ = -std::numeric_limits<double>::infinity();
+  for (int worker = 0; worker < num_workers_; ++worker)
+    max_worker_lambda_max_ =
+        std::max(max_worker_lambda_max_, worker_lambda_max(worker, shared_spectra));
+  optimal_value_ = objective(solution_);
+}
 
+void Quadratic::compute_mean_vector() {
+  const double inverse_n = 1.0 / num_workers_;
   for (std::size_t k = 0; k < vectors_.size(); ++k)
     if (vectors_[k].size() != dim_)
       throw std::invalid_argument(
@@ -144,7 +165,11 @@ void Quadratic::finish() {
     vector_weights[vector_of_[worker]] += inverse_n * vector_scales_[worker];
   mean_vector_ = Vector::Zero(dim_);
   for (std::size_t k = 0; k < vectors_.size(); ++k) mean_vector_ += vector_weights[k] * vectors_[k];
+}
 
+// Every stored matrix is square and symmetric (SPEC §1); sparse ones are compressed and
+// their diagonals kept for the sketches' preconditioner.
+void Quadratic::check_matrices() {
   for (std::size_t k = 0; k < std::max(dense_matrices_.size(), sparse_matrices_.size()); ++k) {
     double asymmetry = 0.0;
     double magnitude = 0.0;
@@ -166,54 +191,49 @@ void Quadratic::finish() {
       throw std::invalid_argument(fmt::format(
           "worker {}: L_i must be symmetric (SPEC §1), but ‖L_i − L_iᵀ‖ = {:.3g}", k, asymmetry));
   }
-  check_worker_diagonals();
+}
 
-  const char* not_definite = "L̄ = (1/n) Σ L_i must be positive definite (SPEC §1)";
-  std::vector<ExtremeEigenvalues> shared_spectra;
-  if (is_sparse()) {
-    // L̄ = Σ_k (Σ_{i: k(i) = k} a_i/n) A_k + (Σ_i σ_i/n) I.
-    std::vector<double> matrix_weights(sparse_matrices_.size(), 0.0);
-    double mean_shift = 0.0;
-    for (int worker = 0; worker < num_workers_; ++worker) {
-      matrix_weights[matrix_of_[worker]] += inverse_n * matrix_scales_[worker];
-      mean_shift += inverse_n * matrix_shifts_[worker];
-    }
-    sparse_mean_matrix_ = SparseMatrix(dim_, dim_);
-    for (std::size_t k = 0; k < sparse_matrices_.size(); ++k)
-      sparse_mean_matrix_ += matrix_weights[k] * sparse_matrices_[k];
-    if (mean_shift != 0.0) {
-      SparseMatrix identity(dim_, dim_);
-      identity.setIdentity();
-      sparse_mean_matrix_ += mean_shift * identity;
-    }
-    sparse_mean_matrix_.makeCompressed();
-    Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> factorisation(sparse_mean_matrix_);
-    if (factorisation.info() != Eigen::Success || factorisation.vectorD().minCoeff() <= 0.0)
-      throw std::invalid_argument(
-          fmt::format("{}, but its factorisation has a non-positive pivot", not_definite));
-    solution_ = factorisation.solve(mean_vector_);
-    mean_spectrum_ = extreme_eigenvalues(sparse_mean_matrix_);
-    for (const auto& matrix : sparse_matrices_)
-      shared_spectra.push_back(extreme_eigenvalues(matrix));
-  } else {
-    dense_mean_matrix_ = DenseMatrix::Zero(dim_, dim_);
-    for (const auto& matrix : dense_matrices_) dense_mean_matrix_ += matrix;
-    dense_mean_matrix_ *= inverse_n;
-    Eigen::LLT<DenseMatrix> factorisation(dense_mean_matrix_);
-    if (factorisation.info() != Eigen::Success)
-      throw std::invalid_argument(
-          fmt::format("{}, but its Cholesky factorisation fails", not_definite));
-    solution_ = factorisation.solve(mean_vector_);
-    mean_spectrum_ = extreme_eigenvalues(dense_mean_matrix_);
+// L̄ = Σ_k (Σ_{i: k(i) = k} a_i/n) A_k + (Σ_i σ_i/n) I, x* from its sparse factorisation;
+// returns the spectra of the shared matrices A_k.
+std::vector<ExtremeEigenvalues> Quadratic::solve_sparse_mean() {
+  const double inverse_n = 1.0 / num_workers_;
+  std::vector<double> matrix_weights(sparse_matrices_.size(), 0.0);
+  double mean_shift = 0.0;
+  for (int worker = 0; worker < num_workers_; ++worker) {
+    matrix_weights[matrix_of_[worker]] += inverse_n * matrix_scales_[worker];
+    mean_shift += inverse_n * matrix_shifts_[worker];
   }
-  if (!(mean_spectrum_.min > 0.0))
+  sparse_mean_matrix_ = SparseMatrix(dim_, dim_);
+  for (std::size_t k = 0; k < sparse_matrices_.size(); ++k)
+    sparse_mean_matrix_ += matrix_weights[k] * sparse_matrices_[k];
+  if (mean_shift != 0.0) {
+    SparseMatrix identity(dim_, dim_);
+    identity.setIdentity();
+    sparse_mean_matrix_ += mean_shift * identity;
+  }
+  sparse_mean_matrix_.makeCompressed();
+  Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> factorisation(sparse_mean_matrix_);
+  if (factorisation.info() != Eigen::Success || factorisation.vectorD().minCoeff() <= 0.0)
     throw std::invalid_argument(
-        fmt::format("{}, but λ_min(L̄) = {}", not_definite, mean_spectrum_.min));
-  max_worker_lambda_max_ = -std::numeric_limits<double>::infinity();
-  for (int worker = 0; worker < num_workers_; ++worker)
-    max_worker_lambda_max_ =
-        std::max(max_worker_lambda_max_, worker_lambda_max(worker, shared_spectra));
-  optimal_value_ = objective(solution_);
+        fmt::format("{}, but its factorisation has a non-positive pivot", kNotDefinite));
+  solution_ = factorisation.solve(mean_vector_);
+  mean_spectrum_ = extreme_eigenvalues(sparse_mean_matrix_);
+  std::vector<ExtremeEigenvalues> shared_spectra;
+  for (const auto& matrix : sparse_matrices_) shared_spectra.push_back(extreme_eigenvalues(matrix));
+  return shared_spectra;
+}
+
+void Quadratic::solve_dense_mean() {
+  const double inverse_n = 1.0 / num_workers_;
+  dense_mean_matrix_ = DenseMatrix::Zero(dim_, dim_);
+  for (const auto& matrix : dense_matrices_) dense_mean_matrix_ += matrix;
+  dense_mean_matrix_ *= inverse_n;
+  Eigen::LLT<DenseMatrix> factorisation(dense_mean_matrix_);
+  if (factorisation.info() != Eigen::Success)
+    throw std::invalid_argument(
+        fmt::format("{}, but its Cholesky factorisation fails", kNotDefinite));
+  solution_ = factorisation.solve(mean_vector_);
+  mean_spectrum_ = extreme_eigenvalues(dense_mean_matrix_);
 }
 
 void Quadratic::check_worker_diagonals() const {

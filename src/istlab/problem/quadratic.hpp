@@ -142,6 +142,10 @@ class Quadratic {
  private:
   Quadratic() = default;
   void finish();  // validates, then computes L̄, b̄, x*, f*, spectra
+  void compute_mean_vector();
+  void check_matrices();
+  std::vector<ExtremeEigenvalues> solve_sparse_mean();
+  void solve_dense_mean();
 
   // Σ_e A[row, e]·x[e] over a CSR row, in storage order: every product of a sparse row
   // goes through here, so all paths sum it alike.

@@ -155,18 +155,20 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
     text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.sketch)));
   text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "", cell.step_value,
                       cell.seed, cell.repeat);
-  for (const auto& parameter : run_parameters())
-    text += (&parameter == &run_parameters().front() ? "" : ",") + format_value(parameter.get(run));
+  for (const auto& parameter : run_parameters()) {
+    if (&parameter != &run_parameters().front()) text += ',';
+    text += format_value(parameter.get(run));
+  }
   return text;
 }
 
 }  // namespace
 
 std::string Cell::theory_key() const {
-  std::string key = problem.key();
+  std::string text = problem.key();
   for (const auto& parameter : sketch_parameters())
-    key += fmt::format("|{}={}", parameter.label, format_value(parameter.get(sketch)));
-  return key;
+    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(sketch)));
+  return text;
 }
 
 double Cell::step_size(double gradient_descent_unit, double ist_unit) const {

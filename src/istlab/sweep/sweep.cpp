@@ -260,9 +260,9 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
   auto line = [&](const std::string& key, const std::string& values) {
     out << fmt::format("  {:<24} {}{}\n", key, values, zipped(key));
   };
-  auto seeds = [](const std::vector<std::uint64_t>& seeds) {
+  auto seeds = [](const std::vector<std::uint64_t>& list) {
     std::vector<Value> values;
-    for (const auto seed : seeds) values.emplace_back(static_cast<std::int64_t>(seed));
+    for (const auto seed : list) values.emplace_back(static_cast<std::int64_t>(seed));
     return values;
   };
   out << "axes:\n";

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Fails (listing the files) when any C++ file under src/, tests/ or bench/ differs from
+# what Debian's clang-format makes of it with the repository's .clang-format.
+# Usage: scripts/check_format.sh [--fix]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files -co --exclude-standard 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' \
+                     'bench/*.cpp' 'bench/*.hpp')
+if [[ "${1:-}" == "--fix" ]]; then
+  clang-format -i "${files[@]}"
+  exit 0
+fi
+unformatted=()
+for file in "${files[@]}"; do
+  clang-format --dry-run --Werror "$file" >/dev/null 2>&1 || unformatted+=("$file")
+done
+if [[ ${#unformatted[@]} -gt 0 ]]; then
+  echo "not clang-format clean (run scripts/check_format.sh --fix): ${unformatted[*]}" >&2
+  exit 1
+fi
+echo "clang-format clean: ${#files[@]} files"
