@@ -22,6 +22,10 @@ struct MethodEntry {
   bool (*has_fixed_point)(const MethodSpec&);
   void (*check)(const MethodSpec&);  // rules across options; throws ParameterError
   double (*bytes)(const MethodSpec&, double dim, double num_workers);  // buffers at the peak
+
+  bool reads(std::string_view option) const {
+    return option == "method" || std::find(options.begin(), options.end(), option) != options.end();
+  }
 };
 
 // A round's sketch: an index and a scale per kept coordinate, plus a permutation of [d].
@@ -110,8 +114,11 @@ const std::vector<Parameter<MethodSpec>>& method_parameters() {
 }
 
 void MethodSpec::validate() const {
-  check_all(method_parameters(), *this);
-  entry_of(name).check(*this);
+  const MethodEntry& entry = entry_of(name);
+  // Options the method does not read are "not applicable" (NaN for numbers): not checked.
+  for (const auto& parameter : method_parameters())
+    if (entry.reads(parameter.name)) parameter.check(*this);
+  entry.check(*this);
 }
 
 StepUnit step_unit(const MethodSpec& spec) { return entry_of(spec.name).step_unit(spec); }
@@ -123,9 +130,7 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
 
 void reset_unread(MethodSpec& spec, SketchSpec& sketch) {
   const MethodEntry& entry = entry_of(spec.name);
-  reset_unread(method_parameters(), spec, [&](std::string_view option) {
-    return option == "method" || std::find(entry.options.begin(), entry.options.end(), option) != entry.options.end();
-  });
+  reset_unread(method_parameters(), spec, [&](std::string_view option) { return entry.reads(option); });
   if (!entry.sketched) sketch = SketchSpec{};
 }
 
