@@ -1,11 +1,12 @@
 // Config decoding: one rule per test; every error names file:line:column, key and value.
 
+#include "istlab/io/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
-#include "istlab/io/config.hpp"
 #include "istlab/sweep/grid.hpp"
 
 namespace istlab {
@@ -52,13 +53,15 @@ TEST(Config, ValidConfigExpandsToTheFullGrid) {
   EXPECT_EQ(config.run.max_iters, 50);
   EXPECT_EQ(config.run.record_every, 10);
   const auto cells = expand_grid(config);
-  // problems: 2 dims × 2 h × 2 seeds = 8; per problem: gd 2 steps + 2 methods × 2 sketches × 2 steps.
+  // problems: 2 dims × 2 h × 2 seeds = 8; per problem: gd 2 steps + 2 methods × 2 sketches × 2
+  // steps.
   EXPECT_EQ(cells.size(), 8u * (2 + 8));
   for (std::size_t i = 0; i < cells.size(); ++i) EXPECT_EQ(cells[i].index, static_cast<int>(i));
 }
 
 TEST(Config, ExperimentNameDefaultsToTheFileStem) {
-  const SweepConfig config = parse_config(replaced(kValid, "experiment: demo\n", ""), "dir/my_sweep.yaml");
+  const SweepConfig config =
+      parse_config(replaced(kValid, "experiment: demo\n", ""), "dir/my_sweep.yaml");
   EXPECT_EQ(config.experiment, "my_sweep");
 }
 
@@ -75,7 +78,8 @@ TEST(Config, CellKeysAreStableAndDistinct) {
 }
 
 TEST(Config, GdIgnoresSketchAxesSoDuplicatesCollapse) {
-  const std::string text = replaced(kValid, "  - method: gd\n", "  - method: gd\n    sketch: [perm, rand]\n");
+  const std::string text =
+      replaced(kValid, "  - method: gd\n", "  - method: gd\n    sketch: [perm, rand]\n");
   EXPECT_EQ(expand_grid(parse_config(text, "a.yaml")).size(), 8u * (2 + 8));
 }
 
@@ -87,7 +91,8 @@ TEST(Config, UnknownTopLevelKeyNamesKeyAndLine) {
 }
 
 TEST(Config, UnknownNestedKeyNamesItsPath) {
-  const std::string message = error_of(replaced(kValid, "  num_workers: 4\n", "  num_workers: 4\n  workers: 4\n"));
+  const std::string message =
+      error_of(replaced(kValid, "  num_workers: 4\n", "  num_workers: 4\n  workers: 4\n"));
   EXPECT_NE(message.find("bad.yaml:6:3: problem.workers"), std::string::npos) << message;
 }
 
@@ -106,13 +111,16 @@ TEST(Config, NegativeStepSizeIsRejected) {
 TEST(Config, UnknownMethodListsValidOnes) {
   const std::string message = error_of(replaced(kValid, "method: gd", "method: sgd"));
   EXPECT_NE(message.find("bad.yaml:8:13: methods[0].method"), std::string::npos) << message;
-  EXPECT_NE(message.find("'sgd' is not a method; valid: gd, dcgd, ist"), std::string::npos) << message;
+  EXPECT_NE(message.find("'sgd' is not a method; valid: gd, dcgd, ist"), std::string::npos)
+      << message;
 }
 
 TEST(Config, UnknownSketchAndScaleListValidOnes) {
-  EXPECT_NE(error_of(replaced(kValid, "[perm, rand]", "[perm, block]")).find("valid: identity, perm, rand"),
+  EXPECT_NE(error_of(replaced(kValid, "[perm, rand]", "[perm, block]"))
+                .find("valid: identity, perm, rand"),
             std::string::npos);
-  EXPECT_NE(error_of(replaced(kValid, "scale: unbiased", "scale: biased")).find("unbiased, none, sqrt_n, diag_precond"),
+  EXPECT_NE(error_of(replaced(kValid, "scale: unbiased", "scale: biased"))
+                .find("unbiased, none, sqrt_n, diag_precond"),
             std::string::npos);
 }
 
@@ -128,12 +136,14 @@ TEST(Config, EmptyListIsRejected) {
 }
 
 TEST(Config, MissingMethodsAndStepSizeAreErrors) {
-  EXPECT_NE(error_of("problem: {dim: 4}\nstep_size: 0.1\n").find("methods: missing"), std::string::npos);
+  EXPECT_NE(error_of("problem: {dim: 4}\nstep_size: 0.1\n").find("methods: missing"),
+            std::string::npos);
   EXPECT_NE(error_of("methods:\n  - method: gd\n").find("no step_size"), std::string::npos);
 }
 
 TEST(Config, MethodEntryStepSizeOverridesTopLevel) {
-  const std::string text = replaced(kValid, "  - method: gd\n", "  - method: gd\n    step_size: 0.01\n");
+  const std::string text =
+      replaced(kValid, "  - method: gd\n", "  - method: gd\n    step_size: 0.01\n");
   const auto cells = expand_grid(parse_config(text, "a.yaml"));
   EXPECT_FALSE(cells[0].relative_step);
   EXPECT_DOUBLE_EQ(cells[0].step_value, 0.01);
@@ -144,29 +154,39 @@ TEST(Config, GeneratorRangeErrorPointsAtTheKey) {
   // Dense needs h ≤ 1; the check needs the generator, so it runs at grid expansion.
   const std::string message = error_of(replaced(kValid, "[0.0, 0.5]", "[0.0, 1.5]"));
   EXPECT_NE(message.find("bad.yaml:6:18: problem.heterogeneity"), std::string::npos) << message;
-  EXPECT_NE(message.find("value '1.5' must be in [0, 1] for the dense generator"), std::string::npos) << message;
+  EXPECT_NE(message.find("value '1.5' must be in [0, 1] for the dense generator"),
+            std::string::npos)
+      << message;
 }
 
 TEST(Config, LocalStepsNeedTheOuterSketch) {
-  const std::string text = replaced(kValid, "    scale: unbiased\n",
-                                    "    scale: unbiased\n    local_steps: 3\n    outer_sketch: false\n");
+  const std::string text =
+      replaced(kValid, "    scale: unbiased\n",
+               "    scale: unbiased\n    local_steps: 3\n    outer_sketch: false\n");
   EXPECT_NE(error_of(text).find("methods[1].local_steps"), std::string::npos) << error_of(text);
 }
 
 TEST(Config, RunOptionsAreChecked) {
-  EXPECT_NE(error_of(replaced(kValid, "max_iters: 50", "max_iters: 0")).find("run.max_iters"), std::string::npos);
-  EXPECT_NE(error_of(replaced(kValid, "every: 10", "each: 10")).find("unknown key 'each'"), std::string::npos);
-  EXPECT_NE(error_of(replaced(kValid, "max_iters: 50", "max_iters: 50\n  tolerance: -1")).find("run.tolerance"),
+  EXPECT_NE(error_of(replaced(kValid, "max_iters: 50", "max_iters: 0")).find("run.max_iters"),
+            std::string::npos);
+  EXPECT_NE(error_of(replaced(kValid, "every: 10", "each: 10")).find("unknown key 'each'"),
+            std::string::npos);
+  EXPECT_NE(error_of(replaced(kValid, "max_iters: 50", "max_iters: 50\n  tolerance: -1"))
+                .find("run.tolerance"),
             std::string::npos);
 }
 
 TEST(Config, SeedsMustBeNonNegativeIntegers) {
-  EXPECT_NE(error_of(replaced(kValid, "seeds: [1, 2]", "seeds: [1, -2]")).find("must be at least 0"), std::string::npos);
-  EXPECT_NE(error_of(replaced(kValid, "seeds: [1, 2]", "seeds: [1.5]")).find("is not an integer"), std::string::npos);
+  EXPECT_NE(
+      error_of(replaced(kValid, "seeds: [1, 2]", "seeds: [1, -2]")).find("must be at least 0"),
+      std::string::npos);
+  EXPECT_NE(error_of(replaced(kValid, "seeds: [1, 2]", "seeds: [1.5]")).find("is not an integer"),
+            std::string::npos);
 }
 
 TEST(Config, QuickSectionOverridesKeysWhenAsked) {
-  const std::string text = kValid + "quick:\n  problem: {dim: 4}\n  repeats: 1\n  run: {max_iters: 5}\n";
+  const std::string text =
+      kValid + "quick:\n  problem: {dim: 4}\n  repeats: 1\n  run: {max_iters: 5}\n";
   const SweepConfig full = parse_config(text, "q.yaml");
   EXPECT_EQ(full.problem.at("dim"), (std::vector<Value>{std::int64_t{8}, std::int64_t{16}}));
   EXPECT_EQ(full.run.max_iters, 50);
@@ -174,12 +194,14 @@ TEST(Config, QuickSectionOverridesKeysWhenAsked) {
   const SweepConfig quick = parse_config(text, "q.yaml", true);
   EXPECT_TRUE(quick.quick);
   EXPECT_EQ(quick.problem.at("dim"), (std::vector<Value>{std::int64_t{4}}));
-  EXPECT_EQ(quick.problem.at("num_workers"), (std::vector<Value>{std::int64_t{4}}));  // merged, not replaced
+  EXPECT_EQ(quick.problem.at("num_workers"),
+            (std::vector<Value>{std::int64_t{4}}));  // merged, not replaced
   EXPECT_EQ(quick.problem.at("generator"), (std::vector<Value>{std::string("dense")}));
   EXPECT_EQ(quick.seeds, (std::vector<std::uint64_t>{0}));  // repeats replaced the seeds
   EXPECT_EQ(quick.run.max_iters, 5);
   EXPECT_EQ(quick.run.record_every, 10);
-  EXPECT_NE(error_of(kValid + "quick: {problem: {dims: 4}}\n").find("bad.yaml:17:25: problem.dims"), std::string::npos)
+  EXPECT_NE(error_of(kValid + "quick: {problem: {dims: 4}}\n").find("bad.yaml:17:25: problem.dims"),
+            std::string::npos)
       << error_of(kValid + "quick: {problem: {dims: 4}}\n");
   EXPECT_THROW(parse_config(kValid, "q.yaml", true), ConfigError);
 }

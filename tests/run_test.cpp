@@ -1,5 +1,7 @@
 // The run loop: stop rules, the record schedule, communication accounting.
 
+#include "istlab/run/run.hpp"
+
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
@@ -7,7 +9,6 @@
 
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
-#include "istlab/run/run.hpp"
 #include "istlab/theory/theory.hpp"
 
 namespace istlab {
@@ -19,8 +20,13 @@ struct Fixture {
   std::unique_ptr<Method> method;
 
   Fixture(const std::string& method_name, SketchType sketch_type, bool interpolation = false)
-      : problem(make_problem({.generator = "dense", .dim = 20, .num_workers = 4, .heterogeneity = 0.5,
-                              .interpolation = interpolation, .kappa = 10.0, .seed = 7})),
+      : problem(make_problem({.generator = "dense",
+                              .dim = 20,
+                              .num_workers = 4,
+                              .heterogeneity = 0.5,
+                              .interpolation = interpolation,
+                              .kappa = 10.0,
+                              .seed = 7})),
         sketcher(SketchSpec{sketch_type, SketchScale::kUnbiased, 0}, problem),
         method(make_method({.name = method_name}, problem, sketcher)) {}
 
@@ -111,7 +117,8 @@ TEST(Run, DistFixedIsReportedWhenGiven) {
   RunOptions options;
   options.max_iters = 10;
   const RunResult result = fixture.run(theory.ist_step, options, &theory.fixed_point);
-  EXPECT_DOUBLE_EQ(result.trace[0].dist_fixed, (fixture.problem.start_point() - theory.fixed_point).squaredNorm());
+  EXPECT_DOUBLE_EQ(result.trace[0].dist_fixed,
+                   (fixture.problem.start_point() - theory.fixed_point).squaredNorm());
 }
 
 TEST(Run, BadOptionsAndStepSizesThrow) {
@@ -136,7 +143,8 @@ TEST(Run, SameSeedSameTrajectoryWithOneOrTwoThreads) {
   const RunResult one = run_in_arena(1);
   const RunResult two = run_in_arena(2);
   ASSERT_EQ(one.trace.size(), two.trace.size());
-  for (std::size_t i = 0; i < one.trace.size(); ++i) EXPECT_EQ(one.trace[i].rel_err, two.trace[i].rel_err);
+  for (std::size_t i = 0; i < one.trace.size(); ++i)
+    EXPECT_EQ(one.trace[i].rel_err, two.trace[i].rel_err);
   EXPECT_EQ(one.final_point, two.final_point);
 }
 

@@ -1,9 +1,9 @@
 // The istlab command line. Exit codes: 0 success, 1 run failure (or interrupted, or cells
 // missing after a merge), 2 bad usage or config.
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -39,31 +39,35 @@ std::string joined(int argc, char** argv) {
 
 std::string counts(const std::map<std::string, int>& by_status) {
   std::string text;
-  for (const auto& [status, count] : by_status) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", count, status);
+  for (const auto& [status, count] : by_status)
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", count, status);
   return text.empty() ? "none run" : text;
 }
 
 void print_summary(const istlab::SweepConfig& config, const istlab::SweepSummary& summary) {
-  std::cerr << fmt::format("{}: {} cells: ran {} ({}), skipped {} already done, on {} problems in {:.2f} s -> {}\n",
-                           config.experiment, summary.cells, summary.ran, counts(summary.by_status), summary.skipped,
-                           summary.problems, summary.seconds, summary.directory.string());
+  std::cerr << fmt::format(
+      "{}: {} cells: ran {} ({}), skipped {} already done, on {} problems in {:.2f} s -> {}\n",
+      config.experiment, summary.cells, summary.ran, counts(summary.by_status), summary.skipped,
+      summary.problems, summary.seconds, summary.directory.string());
 }
 
 int interrupted_exit(const istlab::SweepSummary& summary) {
-  std::cerr << fmt::format("istlab: interrupted: {} cells finished and stored; rerun the same command to resume\n",
-                           summary.ran);
+  std::cerr << fmt::format(
+      "istlab: interrupted: {} cells finished and stored; rerun the same command to resume\n",
+      summary.ran);
   return kRunFailure;
 }
 
-int sweep_command(const std::string& config_path, istlab::SweepOptions options, bool dry_run, bool use_mpi,
-                  bool quick) {
+int sweep_command(const std::string& config_path, istlab::SweepOptions options, bool dry_run,
+                  bool use_mpi, bool quick) {
   const istlab::SweepConfig config = istlab::load_config(config_path, quick);
   if (dry_run) {
     istlab::describe_sweep(config, options, std::cout);
     return 0;
   }
   if (!use_mpi) {
-    if (options.shard.count > 1) options.mode = fmt::format("shard {}/{}", options.shard.index, options.shard.count);
+    if (options.shard.count > 1)
+      options.mode = fmt::format("shard {}/{}", options.shard.index, options.shard.count);
     const istlab::SweepSummary summary = istlab::run_sweep(config, options, std::cerr);
     print_summary(config, summary);
     if (summary.interrupted) return interrupted_exit(summary);
@@ -87,7 +91,8 @@ int sweep_command(const std::string& config_path, istlab::SweepOptions options, 
   if (total[0] > 0) return interrupted_exit(summary);
   options.shard = istlab::Shard{};
   const auto missing = istlab::assemble_outputs(config, options, summary);
-  if (!missing.empty()) std::cerr << fmt::format("istlab: {} cells missing after all ranks finished\n", missing.size());
+  if (!missing.empty())
+    std::cerr << fmt::format("istlab: {} cells missing after all ranks finished\n", missing.size());
   return total[1] > 0 || !missing.empty() ? kRunFailure : 0;
 #else
   std::cerr << "istlab: --mpi needs a build with MPI (install libopenmpi-dev and reconfigure)\n";
@@ -115,27 +120,40 @@ void define_commands(CLI::App& app, Command& command) {
   auto* sweep = command.sweep =
       app.add_subcommand("sweep", "run every cell of a sweep config (resuming) and write tidy CSV");
   sweep->add_option("config", command.config_path, "the sweep config (YAML)")->required();
-  sweep->add_option("--out", command.out_dir, "folder for results; the sweep writes OUT/<experiment>/")
+  sweep
+      ->add_option("--out", command.out_dir,
+                   "folder for results; the sweep writes OUT/<experiment>/")
       ->capture_default_str();
-  sweep->add_option("--threads", command.options.threads, "threads for cells and workers (default: all cores)")
+  sweep
+      ->add_option("--threads", command.options.threads,
+                   "threads for cells and workers (default: all cores)")
       ->check(CLI::PositiveNumber);
-  sweep->add_option("--shard", command.shard, "run the K-th of N disjoint slices of the grid, e.g. 2/4")
+  sweep
+      ->add_option("--shard", command.shard,
+                   "run the K-th of N disjoint slices of the grid, e.g. 2/4")
       ->capture_default_str();
   sweep->add_flag("--force", command.options.force, "rerun cells that are already stored");
   sweep->add_flag("--dry-run", command.dry_run,
                   "print cells, axes, distinct problems, memory and what is done; run nothing");
-  sweep->add_flag("--mpi", command.use_mpi, "share the cells among MPI ranks (mpirun -np P istlab sweep X.yaml --mpi)");
+  sweep->add_flag("--mpi", command.use_mpi,
+                  "share the cells among MPI ranks (mpirun -np P istlab sweep X.yaml --mpi)");
   sweep->add_flag("--quiet", command.quiet, "no progress output");
-  sweep->add_flag("--quick", command.quick, "apply the config's quick: section (a smaller sweep, for tests)");
+  sweep->add_flag("--quick", command.quick,
+                  "apply the config's quick: section (a smaller sweep, for tests)");
 
-  auto* status = command.status = app.add_subcommand("status", "list done, missing and failed cells of a sweep");
+  auto* status = command.status =
+      app.add_subcommand("status", "list done, missing and failed cells of a sweep");
   status->add_option("config", command.config_path, "the sweep config (YAML)")->required();
-  status->add_option("--out", command.out_dir, "the folder given to sweep --out")->capture_default_str();
-  status->add_option("--shard", command.shard, "only this slice of the grid, e.g. 2/4")->capture_default_str();
+  status->add_option("--out", command.out_dir, "the folder given to sweep --out")
+      ->capture_default_str();
+  status->add_option("--shard", command.shard, "only this slice of the grid, e.g. 2/4")
+      ->capture_default_str();
   status->add_flag("--quick", command.quick, "the config's quick: variant");
 
-  auto* merge = command.merge = app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
-  merge->add_option("shard_dirs", command.shard_dirs, "the --out folders of the shards")->required();
+  auto* merge = command.merge =
+      app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
+  merge->add_option("shard_dirs", command.shard_dirs, "the --out folders of the shards")
+      ->required();
   merge->add_option("--out", command.out_dir, "folder for the merged result")->required();
 }
 
@@ -144,14 +162,16 @@ int run_command(Command& command) {
   try {
     command.options.shard = istlab::Shard::parse(command.shard);
     if (*command.sweep)
-      return sweep_command(command.config_path, command.options, command.dry_run, command.use_mpi, command.quick);
+      return sweep_command(command.config_path, command.options, command.dry_run, command.use_mpi,
+                           command.quick);
     if (*command.status) {
-      const int not_done = istlab::report_status(istlab::load_config(command.config_path, command.quick),
-                                                 command.options, std::cout);
+      const int not_done = istlab::report_status(
+          istlab::load_config(command.config_path, command.quick), command.options, std::cout);
       return not_done == 0 ? 0 : kRunFailure;
     }
     if (*command.merge) {
-      std::vector<std::filesystem::path> folders(command.shard_dirs.begin(), command.shard_dirs.end());
+      std::vector<std::filesystem::path> folders(command.shard_dirs.begin(),
+                                                 command.shard_dirs.end());
       return istlab::merge_shards(folders, command.options, std::cerr).empty() ? 0 : kRunFailure;
     }
   } catch (const istlab::ConfigError& error) {
@@ -170,7 +190,9 @@ int run_command(Command& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"istlab: sweeps and benchmarks for Independent Subnetwork Training (Shulgin & Richtárik, ICML 2024)"};
+  CLI::App app{
+      "istlab: sweeps and benchmarks for Independent Subnetwork Training (Shulgin & Richtárik, "
+      "ICML 2024)"};
   app.set_version_flag("--version", std::string(istlab::build_info().version) + " (" +
                                         istlab::build_info().git_commit + ")");
   app.require_subcommand(1);

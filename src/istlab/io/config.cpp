@@ -52,18 +52,22 @@ class Decoder {
     throw ConfigError(config_.path, location_of(node), key, std::move(value), rule);
   }
 
-  void check_keys(const YAML::Node& map, const std::string& where, const std::vector<std::string>& allowed) {
+  void check_keys(const YAML::Node& map, const std::string& where,
+                  const std::vector<std::string>& allowed) {
     if (!map.IsMap()) fail(map, where, "is not a mapping", shown(map));
     std::set<std::string> seen;
     for (const auto& entry : map) {
       if (!entry.first.IsScalar())
-        fail(entry.first, where.empty() ? "(top level)" : where, "a key must be a plain name", shown(entry.first));
+        fail(entry.first, where.empty() ? "(top level)" : where, "a key must be a plain name",
+             shown(entry.first));
       const std::string key = entry.first.Scalar();
-      if (!seen.insert(key).second) fail(entry.first, path_of(where, key), fmt::format("key '{}' appears twice", key));
+      if (!seen.insert(key).second)
+        fail(entry.first, path_of(where, key), fmt::format("key '{}' appears twice", key));
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         // A key merged in from `quick:` has no mark of its own; its value does.
         const YAML::Node& at = entry.first.Mark().is_null() ? entry.second : entry.first;
-        fail(at, path_of(where, key), fmt::format("unknown key '{}'; allowed here: {}", key, joined(allowed)));
+        fail(at, path_of(where, key),
+             fmt::format("unknown key '{}'; allowed here: {}", key, joined(allowed)));
       }
     }
   }
@@ -79,7 +83,8 @@ class Decoder {
   Value scalar(const YAML::Node& node, const std::string& key, ValueType type) {
     static const char* const kTypeNames[] = {"true or false", "an integer", "a number", "a string"};
     const char* expected = kTypeNames[static_cast<int>(type)];
-    if (!node.IsScalar() || node.Tag() == "tag:yaml.org,2002:null" || (node.Tag() == "?" && node.Scalar() == "~"))
+    if (!node.IsScalar() || node.Tag() == "tag:yaml.org,2002:null" ||
+        (node.Tag() == "?" && node.Scalar() == "~"))
       fail(node, key, fmt::format("is not {}", expected), shown(node));
     try {
       switch (type) {
@@ -101,11 +106,13 @@ class Decoder {
   }
 
   // A scalar or a non-empty list of scalars, each of `type` and allowed by `rule`.
-  std::vector<Value> axis(const YAML::Node& node, const std::string& key, ValueType type, const Rule& rule,
+  std::vector<Value> axis(const YAML::Node& node, const std::string& key, ValueType type,
+                          const Rule& rule,
                           std::int64_t max_int = std::numeric_limits<std::int64_t>::max()) {
     std::vector<YAML::Node> items;
     if (node.IsSequence()) {
-      if (node.size() == 0) fail(node, key, "an empty list sweeps over nothing; give at least one value");
+      if (node.size() == 0)
+        fail(node, key, "an empty list sweeps over nothing; give at least one value");
       for (const auto& item : node) items.push_back(item);
     } else {
       items.push_back(node);
@@ -114,7 +121,8 @@ class Decoder {
     for (const auto& item : items) {
       Value value = scalar(item, key, type);
       std::string broken = rule(value);
-      if (broken.empty() && type == ValueType::kInt && int_of(value) > max_int) broken = "is out of range";
+      if (broken.empty() && type == ValueType::kInt && int_of(value) > max_int)
+        broken = "is out of range";
       if (!broken.empty()) fail(item, key, broken, item.Scalar());
       values.push_back(std::move(value));
     }
@@ -123,15 +131,18 @@ class Decoder {
 
   // Every parameter of `table` found in `node` (a `problem:` or `methods:` entry).
   template <class Spec>
-  void axes(const YAML::Node& node, const std::string& where, const std::vector<Parameter<Spec>>& table, Axes& out) {
+  void axes(const YAML::Node& node, const std::string& where,
+            const std::vector<Parameter<Spec>>& table, Axes& out) {
     for (const auto& parameter : table)
       if (auto v = child(node, where, parameter.name))
-        out[parameter.name] = axis(v, path_of(where, parameter.name), parameter.type, parameter.rule, parameter.max_int);
+        out[parameter.name] = axis(v, path_of(where, parameter.name), parameter.type,
+                                   parameter.rule, parameter.max_int);
   }
 
   // A `run:` option: one value, not a list.
   template <class Spec>
-  Value run_option(const YAML::Node& node, const std::string& key, const Parameter<Spec>& parameter) {
+  Value run_option(const YAML::Node& node, const std::string& key,
+                   const Parameter<Spec>& parameter) {
     if (node.IsSequence()) fail(node, key, "is a list; run options take one value", shown(node));
     return axis(node, key, parameter.type, parameter.rule, parameter.max_int).front();
   }
@@ -166,7 +177,8 @@ void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& confi
   allowed.push_back("seed");
   decoder.check_keys(node, "problem", allowed);
   decoder.axes(node, "problem", problem_parameters(), config.problem);
-  if (auto v = decoder.child(node, "problem", "seed")) config.problem_seed = decoder.seeds(v, "problem.seed");
+  if (auto v = decoder.child(node, "problem", "seed"))
+    config.problem_seed = decoder.seeds(v, "problem.seed");
 }
 
 MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::string& where) {
@@ -175,12 +187,15 @@ MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::st
   for (const auto& parameter : sketch_parameters()) allowed.push_back(parameter.name);
   allowed.push_back("step_size");
   decoder.check_keys(node, where, allowed);
-  if (!node["method"]) decoder.fail(node, where, fmt::format("missing key 'method'; valid methods: {}", joined(method_names())));
+  if (!node["method"])
+    decoder.fail(node, where,
+                 fmt::format("missing key 'method'; valid methods: {}", joined(method_names())));
   MethodAxes axes;
   axes.where = where;
   decoder.axes(node, where, method_parameters(), axes.values);
   decoder.axes(node, where, sketch_parameters(), axes.values);
-  if (auto v = decoder.child(node, where, "step_size")) axes.step_size = decoder.step_size(v, where + ".step_size");
+  if (auto v = decoder.child(node, where, "step_size"))
+    axes.step_size = decoder.step_size(v, where + ".step_size");
   return axes;
 }
 
@@ -197,7 +212,8 @@ void decode_run(Decoder& decoder, const YAML::Node& node, RunOptions& run) {
   }
   decoder.check_keys(node, "run", top);
   for (const auto& [group, keys] : groups)
-    if (const YAML::Node v = decoder.child(node, "run", group); v && v.IsMap()) decoder.check_keys(v, "run." + group, keys);
+    if (const YAML::Node v = decoder.child(node, "run", group); v && v.IsMap())
+      decoder.check_keys(v, "run." + group, keys);
   for (const auto& parameter : run_parameters()) {
     const auto dot = parameter.name.find('.');
     const std::string head = parameter.name.substr(0, dot);
@@ -235,7 +251,9 @@ std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
 
 void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
   if (!node.IsSequence() || node.size() == 0)
-    decoder.fail(node, "zip", "expected a list of keys, e.g. [problem.dim, problem.num_workers], or a list of such lists");
+    decoder.fail(node, "zip",
+                 "expected a list of keys, e.g. [problem.dim, problem.num_workers], or a list of "
+                 "such lists");
   // One group `[a, b]` or several `[[a, b], [c, d]]`.
   std::vector<YAML::Node> groups;
   if (node[0].IsSequence()) {
@@ -245,17 +263,24 @@ void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
   }
   std::set<std::string> used;
   for (const auto& group : groups) {
-    if (!group.IsSequence() || group.size() < 2) decoder.fail(group, "zip", "a zip group needs at least two keys", shown(group));
+    if (!group.IsSequence() || group.size() < 2)
+      decoder.fail(group, "zip", "a zip group needs at least two keys", shown(group));
     std::vector<std::string> keys;
     std::size_t length = 0;
     for (const auto& item : group) {
       const std::string key = text_of(decoder.scalar(item, "zip", ValueType::kText));
       const std::size_t size = zippable_length(config, key);
-      if (size == 0) decoder.fail(item, "zip", fmt::format("cannot be zipped; zippable keys: {}", joined(zippable_keys())), key);
-      if (!used.insert(key).second) decoder.fail(item, "zip", "appears in more than one zip group", key);
+      if (size == 0)
+        decoder.fail(item, "zip",
+                     fmt::format("cannot be zipped; zippable keys: {}", joined(zippable_keys())),
+                     key);
+      if (!used.insert(key).second)
+        decoder.fail(item, "zip", "appears in more than one zip group", key);
       if (!keys.empty() && size != length)
-        decoder.fail(item, "zip", fmt::format("'{}' has {} values but '{}' has {}; zipped lists need equal lengths",
-                                              key, size, keys.front(), length));
+        decoder.fail(
+            item, "zip",
+            fmt::format("'{}' has {} values but '{}' has {}; zipped lists need equal lengths", key,
+                        size, keys.front(), length));
       keys.push_back(key);
       length = size;
     }
@@ -276,19 +301,24 @@ void merge_overrides(YAML::Node target, const YAML::Node& overrides) {
   }
 }
 
-const std::vector<std::string> kTopKeys = {"experiment", "description", "problem", "methods", "step_size",
-                                           "seeds",      "repeats",     "zip",     "run",     "quick"};
+const std::vector<std::string> kTopKeys = {"experiment", "description", "problem", "methods",
+                                           "step_size",  "seeds",       "repeats", "zip",
+                                           "run",        "quick"};
 
 // Applies (or only checks) the `quick:` section.
-void apply_quick(Decoder& decoder, YAML::Node& root, const std::string& text, const std::string& path, bool quick) {
+void apply_quick(Decoder& decoder, YAML::Node& root, const std::string& text,
+                 const std::string& path, bool quick) {
   const YAML::Node overrides = root["quick"];
   if (!overrides) {
-    if (quick) throw ConfigError(path, {1, 1}, "quick", std::nullopt, "--quick needs a 'quick:' section in the config");
+    if (quick)
+      throw ConfigError(path, {1, 1}, "quick", std::nullopt,
+                        "--quick needs a 'quick:' section in the config");
     return;
   }
   // Check the quick variant now too, so a typo in it fails before the full sweep runs.
   if (!quick) parse_config(text, path, true);
-  decoder.check_keys(overrides, "quick", std::vector<std::string>(kTopKeys.begin() + 2, kTopKeys.end() - 1));
+  decoder.check_keys(overrides, "quick",
+                     std::vector<std::string>(kTopKeys.begin() + 2, kTopKeys.end() - 1));
   if (quick) {
     // `seeds` and `repeats` exclude each other, so a quick choice of one drops the other.
     if (overrides["seeds"]) root.remove("repeats");
@@ -302,10 +332,15 @@ void decode_experiment(Decoder& decoder, const YAML::Node& root, SweepConfig& co
   if (auto v = decoder.child(root, "", "experiment")) {
     config.experiment = text_of(decoder.scalar(v, "experiment", ValueType::kText));
     const bool safe = !config.experiment.empty() &&
-                      std::all_of(config.experiment.begin(), config.experiment.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-                      }) && config.experiment[0] != '.';
-    if (!safe) decoder.fail(v, "experiment", "must be a folder name of letters, digits, '_', '-' and '.'", config.experiment);
+                      std::all_of(config.experiment.begin(), config.experiment.end(),
+                                  [](char c) {
+                                    return std::isalnum(static_cast<unsigned char>(c)) ||
+                                           c == '_' || c == '-' || c == '.';
+                                  }) &&
+                      config.experiment[0] != '.';
+    if (!safe)
+      decoder.fail(v, "experiment", "must be a folder name of letters, digits, '_', '-' and '.'",
+                   config.experiment);
   }
   if (auto v = decoder.child(root, "", "description"))
     config.description = text_of(decoder.scalar(v, "description", ValueType::kText));
@@ -314,18 +349,22 @@ void decode_experiment(Decoder& decoder, const YAML::Node& root, SweepConfig& co
 void decode_methods(Decoder& decoder, const YAML::Node& root, SweepConfig& config) {
   const YAML::Node methods = decoder.child(root, "", "methods");
   if (!methods)
-    throw ConfigError(config.path, {1, 1}, "methods", std::nullopt, "missing; list at least one entry such as '- method: ist'");
+    throw ConfigError(config.path, {1, 1}, "methods", std::nullopt,
+                      "missing; list at least one entry such as '- method: ist'");
   if (!methods.IsSequence() || methods.size() == 0)
-    decoder.fail(methods, "methods", "expected a non-empty list of entries such as '- method: ist'");
+    decoder.fail(methods, "methods",
+                 "expected a non-empty list of entries such as '- method: ist'");
   for (std::size_t i = 0; i < methods.size(); ++i) {
     const std::string where = fmt::format("methods[{}]", i);
     config.locations[where] = location_of(methods[i]);
     config.methods.push_back(decode_method(decoder, methods[i], where));
   }
-  if (auto v = decoder.child(root, "", "step_size")) config.step_size = decoder.step_size(v, "step_size");
+  if (auto v = decoder.child(root, "", "step_size"))
+    config.step_size = decoder.step_size(v, "step_size");
   for (const auto& entry : config.methods)
     if (!entry.step_size && !config.step_size)
-      decoder.fail(methods, entry.where, "no step_size: give one at the top level or in this entry");
+      decoder.fail(methods, entry.where,
+                   "no step_size: give one at the top level or in this entry");
 }
 
 void decode_seeds(Decoder& decoder, const YAML::Node& root, SweepConfig& config) {
@@ -333,20 +372,23 @@ void decode_seeds(Decoder& decoder, const YAML::Node& root, SweepConfig& config)
   if (auto v = decoder.child(root, "", "repeats")) {
     if (root["seeds"]) decoder.fail(v, "repeats", "give either 'seeds' or 'repeats', not both");
     const std::int64_t repeats = int_of(decoder.scalar(v, "repeats", ValueType::kInt));
-    if (repeats < 1 || repeats > 10'000'000) decoder.fail(v, "repeats", "must be at least 1 and at most 10000000", v.Scalar());
+    if (repeats < 1 || repeats > 10'000'000)
+      decoder.fail(v, "repeats", "must be at least 1 and at most 10000000", v.Scalar());
     config.seeds.clear();
-    for (std::int64_t seed = 0; seed < repeats; ++seed) config.seeds.push_back(static_cast<std::uint64_t>(seed));
+    for (std::int64_t seed = 0; seed < repeats; ++seed)
+      config.seeds.push_back(static_cast<std::uint64_t>(seed));
   }
 }
 
 }  // namespace
 
-ConfigError::ConfigError(std::string file_, Location at_, std::string key_, std::optional<std::string> value_,
-                         std::string rule_, bool is_default_)
-    : std::runtime_error(fmt::format("{}{}{}: {}{}", file_, at_.line > 0 ? fmt::format(":{}:{}", at_.line, at_.column) : "",
-                                     key_.empty() ? "" : ": " + key_,
-                                     value_ ? fmt::format("value '{}' {}", *value_, is_default_ ? "(the default) " : "") : "",
-                                     rule_)),
+ConfigError::ConfigError(std::string file_, Location at_, std::string key_,
+                         std::optional<std::string> value_, std::string rule_, bool is_default_)
+    : std::runtime_error(fmt::format(
+          "{}{}{}: {}{}", file_, at_.line > 0 ? fmt::format(":{}:{}", at_.line, at_.column) : "",
+          key_.empty() ? "" : ": " + key_,
+          value_ ? fmt::format("value '{}' {}", *value_, is_default_ ? "(the default) " : "") : "",
+          rule_)),
       file(std::move(file_)),
       at(at_),
       key(std::move(key_)),
@@ -354,7 +396,8 @@ ConfigError::ConfigError(std::string file_, Location at_, std::string key_, std:
       rule(std::move(rule_)),
       is_default(is_default_) {}
 
-Location SweepConfig::locate(const std::string& key, const std::vector<std::string>& related) const {
+Location SweepConfig::locate(const std::string& key,
+                             const std::vector<std::string>& related) const {
   std::vector<std::string> candidates = {key};
   candidates.insert(candidates.end(), related.begin(), related.end());
   // Then the enclosing sections: "methods[1].sketch" → "methods[1]".
@@ -369,7 +412,8 @@ Location SweepConfig::locate(const std::string& key, const std::vector<std::stri
   return {1, 1};
 }
 
-void SweepConfig::fail(const std::string& key, const std::string& rule, std::optional<std::string> value,
+void SweepConfig::fail(const std::string& key, const std::string& rule,
+                       std::optional<std::string> value,
                        const std::vector<std::string>& related) const {
   // A value nobody wrote is a default: say so, and point at the key that made it wrong.
   const bool is_default = value && !locations.count(key);
@@ -391,7 +435,8 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
                       "malformed YAML: " + error.msg);
   }
   if (!root.IsMap())
-    throw ConfigError(path, {1, 1}, "", std::nullopt, "a sweep config is a mapping with at least 'methods' and 'step_size'");
+    throw ConfigError(path, {1, 1}, "", std::nullopt,
+                      "a sweep config is a mapping with at least 'methods' and 'step_size'");
   decoder.check_keys(root, "", kTopKeys);
   apply_quick(decoder, root, text, path, quick);
   config.quick = quick;

@@ -25,8 +25,8 @@ struct Location {
 // and the rule it breaks. what() spells them as "file:line:column: key: value 'v' rule".
 class ConfigError : public std::runtime_error {
  public:
-  ConfigError(std::string file, Location at, std::string key, std::optional<std::string> value, std::string rule,
-              bool is_default = false);
+  ConfigError(std::string file, Location at, std::string key, std::optional<std::string> value,
+              std::string rule, bool is_default = false);
   std::string file;
   Location at;
   std::string key;  // "problem.dim", "methods[1].sketch"; empty for the file as a whole
@@ -82,7 +82,8 @@ struct SweepConfig {
   // else its enclosing section, else the top of the file.
   Location locate(const std::string& key, const std::vector<std::string>& related = {}) const;
   // Throws the ConfigError for `key` (located as above).
-  [[noreturn]] void fail(const std::string& key, const std::string& rule, std::optional<std::string> value = {},
+  [[noreturn]] void fail(const std::string& key, const std::string& rule,
+                         std::optional<std::string> value = {},
                          const std::vector<std::string>& related = {}) const;
 };
 

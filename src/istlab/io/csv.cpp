@@ -38,7 +38,8 @@ std::string csv_row(const std::vector<std::string>& fields) {
 
 std::string csv_row(const std::vector<std::string>& columns, const CsvFields& fields) {
   if (fields.size() != columns.size())
-    throw std::logic_error(fmt::format("a row of {} fields for {} columns", fields.size(), columns.size()));
+    throw std::logic_error(
+        fmt::format("a row of {} fields for {} columns", fields.size(), columns.size()));
   std::vector<std::string> ordered(columns.size());
   std::vector<bool> given(columns.size(), false);
   for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -47,7 +48,8 @@ std::string csv_row(const std::vector<std::string>& columns, const CsvFields& fi
     for (std::size_t c = 0; column == columns.size() && c < columns.size(); ++c)
       if (columns[c] == fields[i].first) column = c;
     if (column == columns.size() || given[column])
-      throw std::logic_error(fmt::format("field '{}' is not a column, or is given twice", fields[i].first));
+      throw std::logic_error(
+          fmt::format("field '{}' is not a column, or is given twice", fields[i].first));
     given[column] = true;
     ordered[column] = fields[i].second;
   }

@@ -10,24 +10,28 @@
 
 namespace istlab {
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content, bool durable) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           bool durable) {
   const std::filesystem::path temporary =
       path.parent_path() / fmt::format(".{}.tmp.{}", path.filename().string(), ::getpid());
   std::FILE* file = std::fopen(temporary.c_str(), "wb");
   if (file == nullptr)
-    throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
   const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size() &&
                        std::fflush(file) == 0 && (!durable || ::fsync(::fileno(file)) == 0);
   const int write_errno = errno;
   if (std::fclose(file) != 0 || !written) {
     std::filesystem::remove(temporary);
-    throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(write_errno)));
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", temporary.string(), std::strerror(write_errno)));
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error) {
     std::filesystem::remove(temporary);
-    throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temporary.string(), path.string(), error.message()));
+    throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temporary.string(),
+                                         path.string(), error.message()));
   }
 }
 

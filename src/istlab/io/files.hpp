@@ -12,7 +12,8 @@ namespace istlab {
 // reader sees the old file or the new one, never a part, even if the process is killed.
 // `durable` also fsyncs before the rename, so the file survives a power loss; it costs
 // milliseconds per file. Throws std::runtime_error.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content, bool durable = true);
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           bool durable = true);
 
 // 64-bit FNV-1a: stable across platforms and builds, for cell keys and config hashes.
 std::uint64_t stable_hash(std::string_view text);

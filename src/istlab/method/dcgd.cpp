@@ -2,6 +2,7 @@
 // only the rows of L_i its sketch keeps.
 
 #include "istlab/method/dcgd.hpp"
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {

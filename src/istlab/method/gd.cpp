@@ -1,6 +1,7 @@
 // Distributed gradient descent (SPEC §3): g_i = ∇f_i(x) = L_i x − b_i.
 
 #include "istlab/method/gd.hpp"
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {

@@ -7,6 +7,7 @@
 // rows of the kept columns without the outer sketch).
 
 #include "istlab/method/ist.hpp"
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {

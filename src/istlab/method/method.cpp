@@ -32,7 +32,9 @@ struct MethodEntry {
 double sketch_bytes(double support, double dim, double num_workers) {
   return num_workers * support * (8 + 4) + dim * 4;
 }
-double perm_block(double dim, double num_workers) { return std::max(1.0, std::ceil(dim / num_workers)); }
+double perm_block(double dim, double num_workers) {
+  return std::max(1.0, std::ceil(dim / num_workers));
+}
 
 // A full gradient per worker.
 double gd_bytes(const MethodSpec&, double dim, double num_workers) {
@@ -75,17 +77,33 @@ const std::vector<MethodEntry>& methods() {
        [](const MethodSpec&, const Quadratic& problem, int) -> std::unique_ptr<Method> {
          return std::make_unique<GradientDescent>(problem);
        },
-       {}, false, gradient_descent_unit, no_fixed_point, check_nothing, gd_bytes},
+       {},
+       false,
+       gradient_descent_unit,
+       no_fixed_point,
+       check_nothing,
+       gd_bytes},
       {"dcgd",
        [](const MethodSpec&, const Quadratic& problem, int max_support) -> std::unique_ptr<Method> {
          return std::make_unique<CompressedGradientDescent>(problem, max_support);
        },
-       {}, true, gradient_descent_unit, no_fixed_point, check_nothing, dcgd_bytes},
+       {},
+       true,
+       gradient_descent_unit,
+       no_fixed_point,
+       check_nothing,
+       dcgd_bytes},
       {"ist",
-       [](const MethodSpec& spec, const Quadratic& problem, int max_support) -> std::unique_ptr<Method> {
+       [](const MethodSpec& spec, const Quadratic& problem,
+          int max_support) -> std::unique_ptr<Method> {
          return std::make_unique<IndependentSubnetworkTraining>(problem, spec, max_support);
        },
-       {"outer_sketch", "local_steps"}, true, ist_unit, ist_fixed_point, check_ist, ist_bytes},
+       {"outer_sketch", "local_steps"},
+       true,
+       ist_unit,
+       ist_fixed_point,
+       check_ist,
+       ist_bytes},
   };
   return registry;
 }
@@ -93,7 +111,8 @@ const std::vector<MethodEntry>& methods() {
 const MethodEntry& entry_of(std::string_view name) {
   for (const auto& entry : methods())
     if (entry.name == name) return entry;
-  throw ParameterError("method", std::string(name), one_of("a method", method_names)(std::string(name)));
+  throw ParameterError("method", std::string(name),
+                       one_of("a method", method_names)(std::string(name)));
 }
 
 }  // namespace
@@ -130,7 +149,8 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
 
 void reset_unread(MethodSpec& spec, SketchSpec& sketch) {
   const MethodEntry& entry = entry_of(spec.name);
-  reset_unread(method_parameters(), spec, [&](std::string_view option) { return entry.reads(option); });
+  reset_unread(method_parameters(), spec,
+               [&](std::string_view option) { return entry.reads(option); });
   if (!entry.sketched) sketch = SketchSpec{};
 }
 

@@ -6,7 +6,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-
 #include <vector>
 
 #include "istlab/param/parameter.hpp"

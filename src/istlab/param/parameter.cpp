@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 
-
 namespace istlab {
 
 std::string format_value(const Value& value) {
@@ -39,7 +38,8 @@ Rule at_least(double minimum, std::string_view note) {
 }
 
 Rule greater_than(double minimum) {
-  const std::string rule = minimum == 0.0 ? "must be positive" : fmt::format("must be greater than {}", minimum);
+  const std::string rule =
+      minimum == 0.0 ? "must be positive" : fmt::format("must be greater than {}", minimum);
   return [minimum, rule](const Value& value) {
     const double number = real_of(value);
     return number > minimum ? std::string() : rule;  // NaN fails

@@ -33,7 +33,8 @@ const std::string& text_of(const Value& value);
 // the user wrote when the bad value is a default.
 class ParameterError : public std::invalid_argument {
  public:
-  ParameterError(std::string name, std::string value, std::string rule, std::vector<std::string> related = {});
+  ParameterError(std::string name, std::string value, std::string rule,
+                 std::vector<std::string> related = {});
   std::string name;
   std::string value;
   std::string rule;
@@ -50,11 +51,11 @@ Rule one_of(std::string_view what, std::function<std::vector<std::string>()> nam
 
 template <class Spec>
 struct Parameter {
-  std::string name;     // key in its config section: "dim", "local_steps", "record.every"
+  std::string name;  // key in its config section: "dim", "local_steps", "record.every"
   ValueType type;
   Rule rule;
-  std::string column;   // CSV column ("" when the value is not a column)
-  std::string label;    // name in cache keys
+  std::string column;  // CSV column ("" when the value is not a column)
+  std::string label;   // name in cache keys
   bool zippable = false;
   std::function<Value(const Spec&)> get;
   std::function<void(Spec&, const Value&)> set;
@@ -65,7 +66,8 @@ struct Parameter {
   void check(const Spec& spec) const {
     const Value value = get(spec);
     std::string broken = rule(value);
-    if (broken.empty() && type == ValueType::kInt && int_of(value) > max_int) broken = "is out of range";
+    if (broken.empty() && type == ValueType::kInt && int_of(value) > max_int)
+      broken = "is out of range";
     if (!broken.empty()) throw ParameterError(name, format_value(value), broken);
   }
 };
@@ -73,8 +75,8 @@ struct Parameter {
 // A parameter stored in `member`; `T` decides its type (int, std::int64_t, double, bool,
 // std::string).
 template <class Spec, class T>
-Parameter<Spec> field(std::string name, T Spec::*member, Rule rule, std::string column, std::string label,
-                      bool zippable = false) {
+Parameter<Spec> field(std::string name, T Spec::*member, Rule rule, std::string column,
+                      std::string label, bool zippable = false) {
   Parameter<Spec> parameter;
   parameter.name = std::move(name);
   parameter.rule = std::move(rule);
@@ -82,20 +84,28 @@ Parameter<Spec> field(std::string name, T Spec::*member, Rule rule, std::string 
   parameter.label = std::move(label);
   parameter.zippable = zippable;
   parameter.get = [member](const Spec& spec) -> Value {
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double> || std::is_same_v<T, std::string>)
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double> ||
+                  std::is_same_v<T, std::string>)
       return spec.*member;
     else
       return static_cast<std::int64_t>(spec.*member);
   };
   parameter.set = [member](Spec& spec, const Value& value) {
-    if constexpr (std::is_same_v<T, bool>) spec.*member = bool_of(value);
-    else if constexpr (std::is_same_v<T, double>) spec.*member = real_of(value);
-    else if constexpr (std::is_same_v<T, std::string>) spec.*member = text_of(value);
-    else spec.*member = static_cast<T>(int_of(value));
+    if constexpr (std::is_same_v<T, bool>)
+      spec.*member = bool_of(value);
+    else if constexpr (std::is_same_v<T, double>)
+      spec.*member = real_of(value);
+    else if constexpr (std::is_same_v<T, std::string>)
+      spec.*member = text_of(value);
+    else
+      spec.*member = static_cast<T>(int_of(value));
   };
-  if constexpr (std::is_same_v<T, bool>) parameter.type = ValueType::kBool;
-  else if constexpr (std::is_same_v<T, double>) parameter.type = ValueType::kReal;
-  else if constexpr (std::is_same_v<T, std::string>) parameter.type = ValueType::kText;
+  if constexpr (std::is_same_v<T, bool>)
+    parameter.type = ValueType::kBool;
+  else if constexpr (std::is_same_v<T, double>)
+    parameter.type = ValueType::kReal;
+  else if constexpr (std::is_same_v<T, std::string>)
+    parameter.type = ValueType::kText;
   else {
     parameter.type = ValueType::kInt;
     parameter.max_int = static_cast<std::int64_t>(std::numeric_limits<T>::max());
@@ -105,7 +115,8 @@ Parameter<Spec> field(std::string name, T Spec::*member, Rule rule, std::string 
 
 // The parameter called `name` in `table`, or null.
 template <class Spec>
-const Parameter<Spec>* find_parameter(const std::vector<Parameter<Spec>>& table, std::string_view name) {
+const Parameter<Spec>* find_parameter(const std::vector<Parameter<Spec>>& table,
+                                      std::string_view name) {
   for (const auto& parameter : table)
     if (parameter.name == name) return &parameter;
   return nullptr;
@@ -123,8 +134,9 @@ template <class Spec, class Reads>
 void reset_unread(const std::vector<Parameter<Spec>>& table, Spec& spec, Reads reads) {
   for (const auto& parameter : table) {
     if (reads(parameter.name)) continue;
-    parameter.set(spec, parameter.type == ValueType::kReal ? Value(std::numeric_limits<double>::quiet_NaN())
-                                                           : parameter.default_value());
+    parameter.set(spec, parameter.type == ValueType::kReal
+                            ? Value(std::numeric_limits<double>::quiet_NaN())
+                            : parameter.default_value());
   }
 }
 

@@ -145,12 +145,14 @@ void check_nothing(const ProblemSpec&) {}
 
 void check_dense(const ProblemSpec& spec) {
   if (spec.heterogeneity > 1.0)
-    throw ParameterError("heterogeneity", format_value(spec.heterogeneity), "must be in [0, 1] for the dense generator", {"generator"});
+    throw ParameterError("heterogeneity", format_value(spec.heterogeneity),
+                         "must be in [0, 1] for the dense generator", {"generator"});
 }
 
 void check_counterexample(const ProblemSpec& spec) {
   if (spec.dim != 2)
-    throw ParameterError("dim", format_value(std::int64_t{spec.dim}), "must be 2 for the counterexample", {"generator"});
+    throw ParameterError("dim", format_value(std::int64_t{spec.dim}),
+                         "must be 2 for the counterexample", {"generator"});
 }
 
 // Bytes held at the peak: matrices (CSR: value and column index per entry, row pointers),
@@ -180,12 +182,30 @@ double dense_theory_bytes(const ProblemSpec& spec) {
 
 const std::vector<ProblemFamily>& families() {
   static const std::vector<ProblemFamily> registry = {
-      {"tridiagonal", {{"interpolation", "interp"}, {"heterogeneity", "s"}, {"mu", "mu"}}, make_tridiagonal,
-       check_nothing, Storage::kSparse, true, tridiagonal_problem_bytes, tridiagonal_theory_bytes},
-      {"dense", {{"interpolation", "interp"}, {"heterogeneity", "h"}, {"kappa", "kappa"}}, make_dense, check_dense,
-       Storage::kDense, true, dense_problem_bytes, dense_theory_bytes},
-      {"counterexample", {{"interpolation", "interp"}}, make_counterexample, check_counterexample, Storage::kDense,
-       true, dense_problem_bytes, dense_theory_bytes},
+      {"tridiagonal",
+       {{"interpolation", "interp"}, {"heterogeneity", "s"}, {"mu", "mu"}},
+       make_tridiagonal,
+       check_nothing,
+       Storage::kSparse,
+       true,
+       tridiagonal_problem_bytes,
+       tridiagonal_theory_bytes},
+      {"dense",
+       {{"interpolation", "interp"}, {"heterogeneity", "h"}, {"kappa", "kappa"}},
+       make_dense,
+       check_dense,
+       Storage::kDense,
+       true,
+       dense_problem_bytes,
+       dense_theory_bytes},
+      {"counterexample",
+       {{"interpolation", "interp"}},
+       make_counterexample,
+       check_counterexample,
+       Storage::kDense,
+       true,
+       dense_problem_bytes,
+       dense_theory_bytes},
   };
   return registry;
 }
@@ -213,12 +233,14 @@ std::vector<std::string> family_names() {
 const ProblemFamily& problem_family(std::string_view name) {
   for (const auto& family : families())
     if (family.name == name) return family;
-  throw ParameterError("generator", std::string(name), one_of("a generator", family_names)(std::string(name)));
+  throw ParameterError("generator", std::string(name),
+                       one_of("a generator", family_names)(std::string(name)));
 }
 
 const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
   static const std::vector<Parameter<ProblemSpec>> table = {
-      field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator", "", true),
+      field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator",
+            "", true),
       field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true),
       field("num_workers", &ProblemSpec::num_workers, at_least(1), "num_workers", "", true),
       field("heterogeneity", &ProblemSpec::heterogeneity, at_least(0), "heterogeneity", "", true),
@@ -241,13 +263,15 @@ std::string ProblemSpec::key() const {
   const ProblemFamily& family = problem_family(generator);
   std::string key = fmt::format("{}|dim={}|n={}|seed={}", generator, dim, num_workers, seed);
   for (const auto& [name, label] : family.parameters)
-    key += fmt::format("|{}={}", label, format_value(find_parameter(problem_parameters(), name)->get(*this)));
+    key += fmt::format("|{}={}", label,
+                       format_value(find_parameter(problem_parameters(), name)->get(*this)));
   return key;
 }
 
 void ProblemSpec::reset_unread() {
   const ProblemFamily& family = problem_family(generator);
-  istlab::reset_unread(problem_parameters(), *this, [&](std::string_view name) { return family.reads(name); });
+  istlab::reset_unread(problem_parameters(), *this,
+                       [&](std::string_view name) { return family.reads(name); });
 }
 
 void serial_for(int count, const std::function<void(int)>& body) {

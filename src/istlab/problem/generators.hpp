@@ -9,7 +9,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <vector>
 
 #include "istlab/param/parameter.hpp"
@@ -58,7 +57,7 @@ struct ProblemFamily {
   Quadratic (*make)(const ProblemSpec&, const ParallelFor&);
   void (*check)(const ProblemSpec&);  // rules across parameters; throws ParameterError
   Storage storage;
-  bool theory_applies;                        // a quadratic: SPEC §4's theory describes it
+  bool theory_applies;                          // a quadratic: SPEC §4's theory describes it
   double (*problem_bytes)(const ProblemSpec&);  // the built problem
   double (*theory_bytes)(const ProblemSpec&);   // its theory at the peak of computing it
 

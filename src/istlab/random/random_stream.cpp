@@ -31,9 +31,7 @@ std::uint64_t RandomStream::next_u64() {
   return block_[used_++];
 }
 
-double RandomStream::uniform() {
-  return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1.0p-53;
-}
+double RandomStream::uniform() { return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1.0p-53; }
 
 double RandomStream::normal() {
   if (has_spare_normal_) {

@@ -64,7 +64,8 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
                    const Vector* fixed_point) {
   using Clock = std::chrono::steady_clock;
   const Recorder recorder(problem, fixed_point);
-  const std::vector<std::int64_t> log_rounds = log_spaced_rounds(options.max_iters, options.record_log_points);
+  const std::vector<std::int64_t> log_rounds =
+      log_spaced_rounds(options.max_iters, options.record_log_points);
   auto next_log_round = log_rounds.begin();
   auto scheduled = [&](std::int64_t iter) {
     while (next_log_round != log_rounds.end() && *next_log_round < iter) ++next_log_round;
@@ -84,8 +85,10 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
 
   std::int64_t iter = 0;
   RunStatus status = RunStatus::kMaxIters;
-  // f_gap and ‖∇f‖² cost a product with L̄: evaluate them per round only when a tolerance needs them.
-  const bool needs_full_metrics = options.f_gap_tolerance > 0.0 || options.grad_norm2_tolerance > 0.0;
+  // f_gap and ‖∇f‖² cost a product with L̄: evaluate them per round only when a tolerance needs
+  // them.
+  const bool needs_full_metrics =
+      options.f_gap_tolerance > 0.0 || options.grad_norm2_tolerance > 0.0;
   while (iter < options.max_iters) {
     if (options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed)) {
       status = RunStatus::kInterrupted;
@@ -111,7 +114,8 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
     } else if (row && options.f_gap_tolerance > 0.0 && row->f_gap <= options.f_gap_tolerance) {
       status = RunStatus::kConverged;
       result.converged_on = "f_gap";
-    } else if (row && options.grad_norm2_tolerance > 0.0 && row->grad_norm2 <= options.grad_norm2_tolerance) {
+    } else if (row && options.grad_norm2_tolerance > 0.0 &&
+               row->grad_norm2 <= options.grad_norm2_tolerance) {
       status = RunStatus::kConverged;
       result.converged_on = "grad_norm2";
     } else if (options.floats_budget > 0.0 && floats_up + floats_down >= options.floats_budget) {
@@ -138,7 +142,8 @@ RunResult run_loop(const Quadratic& problem, const Sketcher& sketcher, Method& m
 const std::vector<Parameter<RunOptions>>& run_parameters() {
   const auto off = at_least(0, " (0 turns it off)");
   const Rule zero_or_two = [](const Value& value) {
-    return int_of(value) == 0 || int_of(value) >= 2 ? std::string() : std::string("must be 0 (off) or at least 2");
+    return int_of(value) == 0 || int_of(value) >= 2 ? std::string()
+                                                    : std::string("must be 0 (off) or at least 2");
   };
   static const std::vector<Parameter<RunOptions>> table = {
       field("max_iters", &RunOptions::max_iters, at_least(1), "", ""),
@@ -180,7 +185,8 @@ RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method&
                      const Vector* fixed_point) {
   options.validate();
   if (!(step_size > 0.0) || !std::isfinite(step_size))
-    throw std::invalid_argument(fmt::format("step_size = {}: must be positive and finite", step_size));
+    throw std::invalid_argument(
+        fmt::format("step_size = {}: must be positive and finite", step_size));
   return run_loop(problem, sketcher, method, step_size, seed, options, fixed_point);
 }
 

@@ -17,15 +17,15 @@ namespace istlab {
 struct RunOptions {
   std::int64_t max_iters = 1000;
   // Tolerances: converged when any metric falls to its tolerance; 0 = off.
-  double tolerance = 0.0;            // on rel_err
-  double f_gap_tolerance = 0.0;      // on f(x) − f*
-  double grad_norm2_tolerance = 0.0; // on ‖∇f(x)‖²
-  double floats_budget = 0.0;        // stop when floats_up + floats_down reach it; 0 = off
-  double max_seconds = 0.0;          // stop when a cell's compute time reaches it; 0 = off
-  double divergence_factor = 1e6;    // diverged when rel_err exceeds it (or is not finite)
-  std::int64_t record_every = 0;     // record every k-th round; 0 = off
-  int record_log_points = 0;         // record about m log-spaced rounds; 0 = off
-  bool record_iterates = false;      // keep x itself at every recorded round (small d only)
+  double tolerance = 0.0;             // on rel_err
+  double f_gap_tolerance = 0.0;       // on f(x) − f*
+  double grad_norm2_tolerance = 0.0;  // on ‖∇f(x)‖²
+  double floats_budget = 0.0;         // stop when floats_up + floats_down reach it; 0 = off
+  double max_seconds = 0.0;           // stop when a cell's compute time reaches it; 0 = off
+  double divergence_factor = 1e6;     // diverged when rel_err exceeds it (or is not finite)
+  std::int64_t record_every = 0;      // record every k-th round; 0 = off
+  int record_log_points = 0;          // record about m log-spaced rounds; 0 = off
+  bool record_iterates = false;       // keep x itself at every recorded round (small d only)
   // Set from outside (e.g. on SIGINT) to abandon the run at the next round.
   const std::atomic<bool>* interrupt = nullptr;
 
@@ -49,7 +49,7 @@ struct TraceRow {
   double dist_fixed = 0.0;  // ‖x − x^∞‖², NaN when no fixed point is given
   double floats_up = 0.0;   // cumulative, mean per worker
   double floats_down = 0.0;
-  double wall_s = 0.0;      // cumulative compute time, metric evaluation excluded
+  double wall_s = 0.0;  // cumulative compute time, metric evaluation excluded
 };
 
 struct RunResult {

@@ -128,13 +128,18 @@ namespace {
 // An enum field, written in configs and CSV by its name.
 template <class Enum>
 Parameter<SketchSpec> named_field(std::string name, Enum SketchSpec::*member, std::string_view what,
-                                  std::vector<std::string> (*names)(), Enum (*parse)(std::string_view)) {
+                                  std::vector<std::string> (*names)(),
+                                  Enum (*parse)(std::string_view)) {
   Parameter<SketchSpec> parameter;
   parameter.name = parameter.column = parameter.label = std::move(name);
   parameter.type = ValueType::kText;
   parameter.rule = one_of(what, names);
-  parameter.get = [member](const SketchSpec& spec) -> Value { return std::string(istlab::name(spec.*member)); };
-  parameter.set = [member, parse](SketchSpec& spec, const Value& value) { spec.*member = parse(text_of(value)); };
+  parameter.get = [member](const SketchSpec& spec) -> Value {
+    return std::string(istlab::name(spec.*member));
+  };
+  parameter.set = [member, parse](SketchSpec& spec, const Value& value) {
+    spec.*member = parse(text_of(value));
+  };
   return parameter;
 }
 

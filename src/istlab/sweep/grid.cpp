@@ -20,9 +20,11 @@ struct Axis {
   std::function<void(std::size_t, Cell&)> apply;
 };
 
-Axis axis(std::string key, std::vector<Value> values, std::function<void(Cell&, const Value&)> set) {
+Axis axis(std::string key, std::vector<Value> values,
+          std::function<void(Cell&, const Value&)> set) {
   const std::size_t size = values.size();
-  return {std::move(key), size, [values = std::move(values), set = std::move(set)](std::size_t i, Cell& cell) {
+  return {std::move(key), size,
+          [values = std::move(values), set = std::move(set)](std::size_t i, Cell& cell) {
             set(cell, values[i]);
           }};
 }
@@ -38,7 +40,8 @@ void for_each_combination(const std::vector<Axis>& axes, std::size_t depth, Cell
 }
 
 // Replaces the axes named in each zip group by one axis that advances them together.
-std::vector<Axis> zipped(std::vector<Axis> axes, const std::vector<std::vector<std::string>>& groups) {
+std::vector<Axis> zipped(std::vector<Axis> axes,
+                         const std::vector<std::vector<std::string>>& groups) {
   for (const auto& group : groups) {
     std::vector<Axis> members;
     std::size_t first_position = axes.size();
@@ -65,15 +68,17 @@ std::vector<Axis> zipped(std::vector<Axis> axes, const std::vector<std::vector<s
 std::vector<Axis> problem_axes(const SweepConfig& config) {
   std::vector<Axis> axes;
   for (const auto& parameter : problem_parameters())
-    axes.push_back(axis("problem." + parameter.name, SweepConfig::values_of(config.problem, parameter),
-                        [&parameter](Cell& cell, const Value& value) { parameter.set(cell.problem, value); }));
+    axes.push_back(
+        axis("problem." + parameter.name, SweepConfig::values_of(config.problem, parameter),
+             [&parameter](Cell& cell, const Value& value) { parameter.set(cell.problem, value); }));
   axes.push_back({"seeds", config.seeds.size(), [&config](std::size_t i, Cell& cell) {
                     cell.seed = config.seeds[i];
                     cell.repeat = static_cast<int>(i);
                   }});
   if (!config.problem_seed.empty())
-    axes.push_back({"problem.seed", config.problem_seed.size(),
-                    [&config](std::size_t i, Cell& cell) { cell.problem_seed = config.problem_seed[i]; }});
+    axes.push_back(
+        {"problem.seed", config.problem_seed.size(),
+         [&config](std::size_t i, Cell& cell) { cell.problem_seed = config.problem_seed[i]; }});
   return zipped(std::move(axes), config.zip);
 }
 
@@ -81,11 +86,13 @@ std::vector<Axis> problem_axes(const SweepConfig& config) {
 std::vector<Axis> method_axes(const MethodAxes& entry, const StepSizeAxis& steps) {
   std::vector<Axis> axes;
   for (const auto& parameter : method_parameters())
-    axes.push_back(axis(entry.where + "." + parameter.name, SweepConfig::values_of(entry.values, parameter),
-                        [&parameter](Cell& cell, const Value& value) { parameter.set(cell.method, value); }));
+    axes.push_back(
+        axis(entry.where + "." + parameter.name, SweepConfig::values_of(entry.values, parameter),
+             [&parameter](Cell& cell, const Value& value) { parameter.set(cell.method, value); }));
   for (const auto& parameter : sketch_parameters())
-    axes.push_back(axis(entry.where + "." + parameter.name, SweepConfig::values_of(entry.values, parameter),
-                        [&parameter](Cell& cell, const Value& value) { parameter.set(cell.sketch, value); }));
+    axes.push_back(
+        axis(entry.where + "." + parameter.name, SweepConfig::values_of(entry.values, parameter),
+             [&parameter](Cell& cell, const Value& value) { parameter.set(cell.sketch, value); }));
   axes.push_back({"step_size", steps.values.size(), [&steps](std::size_t i, Cell& cell) {
                     cell.relative_step = steps.relative;
                     cell.step_value = steps.values[i];
@@ -100,7 +107,8 @@ const StepSizeAxis& steps_of(const SweepConfig& config, const MethodAxes& entry)
 // Refuses absurd grids before building them.
 void check_grid_size(const SweepConfig& config, const std::vector<Axis>& problem) {
   double problem_combinations = 1.0;
-  for (const auto& problem_axis : problem) problem_combinations *= static_cast<double>(problem_axis.size);
+  for (const auto& problem_axis : problem)
+    problem_combinations *= static_cast<double>(problem_axis.size);
   double method_combinations = 0.0;
   for (const auto& entry : config.methods) {
     double combinations = 1.0;
@@ -139,9 +147,10 @@ void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& ent
     config.fail(key_of(error.name, entry), error.rule, error.value, related);
   }
   if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
-    config.fail("run.record_iterates", fmt::format("records x at every recorded round, for dim up to {}; "
-                                                   "problem.dim = {} is too large",
-                                                   kMaxRecordedIterateDim, cell.problem.dim));
+    config.fail("run.record_iterates",
+                fmt::format("records x at every recorded round, for dim up to {}; "
+                            "problem.dim = {} is too large",
+                            kMaxRecordedIterateDim, cell.problem.dim));
 }
 
 // Everything a cell's record depends on: its parameters, its repeat number (written into
@@ -153,8 +162,8 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
     text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.method)));
   for (const auto& parameter : sketch_parameters())
     text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.sketch)));
-  text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "", cell.step_value,
-                      cell.seed, cell.repeat);
+  text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "",
+                      cell.step_value, cell.seed, cell.repeat);
   for (const auto& parameter : run_parameters()) {
     if (&parameter != &run_parameters().front()) text += ',';
     text += format_value(parameter.get(run));
@@ -173,7 +182,8 @@ std::string Cell::theory_key() const {
 
 double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
   if (!relative_step) return step_value;
-  return step_value * (istlab::step_unit(method) == StepUnit::kIst ? ist_unit : gradient_descent_unit);
+  return step_value *
+         (istlab::step_unit(method) == StepUnit::kIst ? ist_unit : gradient_descent_unit);
 }
 
 std::vector<Cell> expand_grid(const SweepConfig& config) {
@@ -185,15 +195,16 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
   for_each_combination(problem, 0, cell, [&](Cell& problem_cell) {
     for (const auto& entry : config.methods) {
       Cell method_cell = problem_cell;
-      for_each_combination(method_axes(entry, steps_of(config, entry)), 0, method_cell, [&](Cell& full) {
-        Cell added = full;
-        reset_unread(added);
-        validate(added, config, entry);
-        added.key = hex_hash(cell_text(added, config.run));
-        if (!seen.insert(added.key).second) return;
-        added.index = static_cast<int>(cells.size());
-        cells.push_back(std::move(added));
-      });
+      for_each_combination(method_axes(entry, steps_of(config, entry)), 0, method_cell,
+                           [&](Cell& full) {
+                             Cell added = full;
+                             reset_unread(added);
+                             validate(added, config, entry);
+                             added.key = hex_hash(cell_text(added, config.run));
+                             if (!seen.insert(added.key).second) return;
+                             added.index = static_cast<int>(cells.size());
+                             cells.push_back(std::move(added));
+                           });
     }
   });
   return cells;

@@ -18,8 +18,8 @@
 namespace istlab {
 
 struct Cell {
-  int index = 0;     // position in grid order (the order of the output files)
-  std::string key;   // hash of every resolved parameter (not of the build)
+  int index = 0;    // position in grid order (the order of the output files)
+  std::string key;  // hash of every resolved parameter (not of the build)
   ProblemSpec problem;
   MethodSpec method;
   SketchSpec sketch;

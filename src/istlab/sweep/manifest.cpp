@@ -27,12 +27,15 @@ json to_json(const std::vector<Value>& values) {
   return list;
 }
 
-json steps_json(const StepSizeAxis& axis) { return json{{axis.relative ? "relative" : "absolute", axis.values}}; }
+json steps_json(const StepSizeAxis& axis) {
+  return json{{axis.relative ? "relative" : "absolute", axis.values}};
+}
 
 // `target[a][b]` for the name "a.b".
 json& nested(json& target, const std::string& name) {
   const auto dot = name.find('.');
-  return dot == std::string::npos ? target[name] : nested(target[name.substr(0, dot)], name.substr(dot + 1));
+  return dot == std::string::npos ? target[name]
+                                  : nested(target[name.substr(0, dot)], name.substr(dot + 1));
 }
 
 std::string host_cpu() {
@@ -61,10 +64,14 @@ json resolved_config(const SweepConfig& config) {
     methods.push_back(item);
   }
   json run = json::object();
-  for (const auto& parameter : run_parameters()) nested(run, parameter.name) = to_json(parameter.get(config.run));
-  json result = {{"experiment", config.experiment}, {"description", config.description},
-                 {"problem", problem},              {"methods", methods},
-                 {"seeds", config.seeds},           {"zip", config.zip},
+  for (const auto& parameter : run_parameters())
+    nested(run, parameter.name) = to_json(parameter.get(config.run));
+  json result = {{"experiment", config.experiment},
+                 {"description", config.description},
+                 {"problem", problem},
+                 {"methods", methods},
+                 {"seeds", config.seeds},
+                 {"zip", config.zip},
                  {"run", run}};
   if (config.step_size) result["step_size"] = steps_json(*config.step_size);
   return result;
@@ -79,8 +86,8 @@ std::string iso_time(std::chrono::system_clock::time_point time) {
   return text;
 }
 
-void write_manifest(const SweepConfig& config, const SweepOptions& options, const std::filesystem::path& directory,
-                    const json& counts) {
+void write_manifest(const SweepConfig& config, const SweepOptions& options,
+                    const std::filesystem::path& directory, const json& counts) {
   const BuildInfo& build = build_info();
   json manifest = {
       {"experiment", config.experiment},
@@ -102,9 +109,10 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options, cons
       {"host_cpu", host_cpu()},
       {"threads", thread_count(options)},
       {"finished_at", iso_time(std::chrono::system_clock::now())},
-      {"files", config.run.record_iterates
-                    ? std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv", "iterates.csv"}
-                    : std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv"}}};
+      {"files",
+       config.run.record_iterates
+           ? std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv", "iterates.csv"}
+           : std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv"}}};
   manifest.update(counts);
   write_file_atomically(directory / "manifest.json", manifest.dump(2) + "\n", /*durable=*/false);
 }
@@ -115,10 +123,12 @@ json read_manifest(const std::filesystem::path& path) {
     json manifest = json::parse(file);
     for (const char* key : {"config_hash", "config_text", "config_path", "experiment"})
       if (!manifest.contains(key) || !manifest[key].is_string())
-        throw ConfigError(path.string(), {}, key, std::nullopt, "missing from the manifest, or not a string");
+        throw ConfigError(path.string(), {}, key, std::nullopt,
+                          "missing from the manifest, or not a string");
     return manifest;
   } catch (const json::exception& error) {
-    throw ConfigError(path.string(), {}, "", std::nullopt, fmt::format("not a manifest: {}", error.what()));
+    throw ConfigError(path.string(), {}, "", std::nullopt,
+                      fmt::format("not a manifest: {}", error.what()));
   }
 }
 

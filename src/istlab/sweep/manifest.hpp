@@ -17,8 +17,8 @@ struct SweepOptions;
 nlohmann::json resolved_config(const SweepConfig& config);
 
 // Writes OUT/<experiment>/manifest.json with `counts` (cells, statuses, this run) merged in.
-void write_manifest(const SweepConfig& config, const SweepOptions& options, const std::filesystem::path& directory,
-                    const nlohmann::json& counts);
+void write_manifest(const SweepConfig& config, const SweepOptions& options,
+                    const std::filesystem::path& directory, const nlohmann::json& counts);
 
 // A manifest read back (by `istlab merge`); throws ConfigError naming the file when it is
 // not one.

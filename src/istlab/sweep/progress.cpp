@@ -6,7 +6,8 @@
 namespace istlab {
 
 Progress::Progress(int total, ProgressMode mode, std::ostream& log) : total_(total), log_(log) {
-  if (mode == ProgressMode::kAuto) mode = ::isatty(STDERR_FILENO) ? ProgressMode::kTerminal : ProgressMode::kLines;
+  if (mode == ProgressMode::kAuto)
+    mode = ::isatty(STDERR_FILENO) ? ProgressMode::kTerminal : ProgressMode::kLines;
   mode_ = mode;
 }
 
@@ -24,8 +25,9 @@ void Progress::cell_done(const std::string& status) {
   const double rate = elapsed > 0 ? done_ / elapsed : 0.0;
   std::string counts;
   for (const auto& [name, count] : statuses_) counts += fmt::format(" {} {}", count, name);
-  const std::string text = fmt::format("  {}/{} cells, {:.1f} cells/s, ETA {:.0f} s |{}", done_, total_, rate,
-                                       rate > 0 ? (total_ - done_) / rate : 0.0, counts);
+  const std::string text =
+      fmt::format("  {}/{} cells, {:.1f} cells/s, ETA {:.0f} s |{}", done_, total_, rate,
+                  rate > 0 ? (total_ - done_) / rate : 0.0, counts);
   if (mode_ == ProgressMode::kTerminal) {
     log_ << '\r' << text << "\033[K" << (done_ == total_ ? "\n" : "") << std::flush;
   } else {

@@ -40,7 +40,9 @@ CsvFields parameter_fields(const Cell& cell, double step_size) {
 
 CsvFields outcome_fields(const RunResult& run, const Theory* theory) {
   const TraceRow& last = run.trace.back();
-  auto theory_value = [&](double Theory::*field) { return format_number(theory ? theory->*field : kNaN); };
+  auto theory_value = [&](double Theory::*field) {
+    return format_number(theory ? theory->*field : kNaN);
+  };
   return {{"status", std::string(name(run.status))},
           {"converged_on", std::string(run.converged_on)},
           {"iterations", std::to_string(run.iterations)},
@@ -63,9 +65,12 @@ CsvFields outcome_fields(const RunResult& run, const Theory* theory) {
 }
 
 CsvFields round_fields(const TraceRow& row) {
-  return {{"iter", std::to_string(row.iter)},           {"rel_err", format_number(row.rel_err)},
-          {"f_gap", format_number(row.f_gap)},          {"grad_norm2", format_number(row.grad_norm2)},
-          {"dist_fixed", format_number(row.dist_fixed)}, {"floats_up", format_number(row.floats_up)},
+  return {{"iter", std::to_string(row.iter)},
+          {"rel_err", format_number(row.rel_err)},
+          {"f_gap", format_number(row.f_gap)},
+          {"grad_norm2", format_number(row.grad_norm2)},
+          {"dist_fixed", format_number(row.dist_fixed)},
+          {"floats_up", format_number(row.floats_up)},
           {"floats_down", format_number(row.floats_down)}};
 }
 
@@ -84,7 +89,8 @@ const std::vector<std::string>& parameter_columns() {
 }
 
 const std::vector<std::string>& trace_columns() {
-  static const std::vector<std::string> columns = with(parameter_columns(), names_of(round_fields(TraceRow{})));
+  static const std::vector<std::string> columns =
+      with(parameter_columns(), names_of(round_fields(TraceRow{})));
   return columns;
 }
 
@@ -103,18 +109,20 @@ const std::vector<std::string>& timing_columns() {
 }
 
 const std::vector<std::string>& iterate_columns() {
-  static const std::vector<std::string> columns = {"cell_key", "iter", "coordinate", "value", "x_star", "x_fixed"};
+  static const std::vector<std::string> columns = {"cell_key", "iter",   "coordinate",
+                                                   "value",    "x_star", "x_fixed"};
   return columns;
 }
 
-CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory,
-                       const Vector& solution, const Vector* fixed_point) {
+CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
+                       const Theory* theory, const Vector& solution, const Vector* fixed_point) {
   const CsvFields parameters = parameter_fields(cell, step_size);
   // Every trace row starts with the same parameter fields: format them once per cell.
   std::string parameter_prefix = csv_row(parameter_columns(), parameters);
   parameter_prefix.back() = ',';
-  const std::vector<std::string> round_columns(trace_columns().begin() + static_cast<std::ptrdiff_t>(parameters.size()),
-                                               trace_columns().end());
+  const std::vector<std::string> round_columns(
+      trace_columns().begin() + static_cast<std::ptrdiff_t>(parameters.size()),
+      trace_columns().end());
   CellRecord record;
   record.status = name(run.status);
   for (const auto& row : run.trace) {
@@ -126,12 +134,13 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
   }
   for (std::size_t r = 0; r < run.iterates.size(); ++r)
     for (Eigen::Index j = 0; j < run.iterates[r].size(); ++j)
-      record.iterate_rows += csv_row(iterate_columns(), {{"cell_key", cell.key},
-                                                         {"iter", std::to_string(run.trace[r].iter)},
-                                                         {"coordinate", std::to_string(j)},
-                                                         {"value", format_number(run.iterates[r][j])},
-                                                         {"x_star", format_number(solution[j])},
-                                                         {"x_fixed", fixed_point ? format_number((*fixed_point)[j]) : ""}});
+      record.iterate_rows += csv_row(
+          iterate_columns(), {{"cell_key", cell.key},
+                              {"iter", std::to_string(run.trace[r].iter)},
+                              {"coordinate", std::to_string(j)},
+                              {"value", format_number(run.iterates[r][j])},
+                              {"x_star", format_number(solution[j])},
+                              {"x_fixed", fixed_point ? format_number((*fixed_point)[j]) : ""}});
   CsvFields summary = parameters;
   for (auto& field : outcome_fields(run, theory)) summary.push_back(std::move(field));
   record.summary_row = csv_row(summary_columns(), summary);

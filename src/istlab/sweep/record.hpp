@@ -29,7 +29,7 @@ const std::vector<std::string>& iterate_columns();
 
 // The rows a finished cell contributes. Iterate rows carry x* and x^∞ (`fixed_point`, empty
 // when the cell has none) so plots can measure against both.
-CellRecord make_record(const Cell& cell, double step_size, const RunResult& run, const Theory* theory,
-                       const Vector& solution, const Vector* fixed_point);
+CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
+                       const Theory* theory, const Vector& solution, const Vector* fixed_point);
 
 }  // namespace istlab

@@ -13,7 +13,8 @@
 namespace istlab {
 
 bool Shard::contains(const Cell& cell) const {
-  return count == 1 || static_cast<int>(stable_hash(cell.key) % static_cast<std::uint64_t>(count)) == index - 1;
+  return count == 1 ||
+         static_cast<int>(stable_hash(cell.key) % static_cast<std::uint64_t>(count)) == index - 1;
 }
 
 Shard Shard::parse(const std::string& text) {
@@ -49,18 +50,22 @@ struct ShardSet {
     const std::string hash = manifest["config_hash"].get<std::string>();
     const std::string tag = manifest.value("build_tag", "");
     if (tag != CellStore::build_tag())
-      throw ConfigError(manifest_path.string(), {}, "build_tag", tag,
-                        fmt::format("({}) is not this build's {} ({}); merge with the build that ran the shards, "
-                                    "or rerun them with this one",
-                                    manifest.value("git_commit", "?"), CellStore::build_tag(), build_info().git_commit));
+      throw ConfigError(
+          manifest_path.string(), {}, "build_tag", tag,
+          fmt::format("({}) is not this build's {} ({}); merge with the build that ran the shards, "
+                      "or rerun them with this one",
+                      manifest.value("git_commit", "?"), CellStore::build_tag(),
+                      build_info().git_commit));
     if (!config) {
-      config = parse_config(manifest["config_text"].get<std::string>(), manifest["config_path"].get<std::string>(),
-                            manifest.value("quick", false));
+      config =
+          parse_config(manifest["config_text"].get<std::string>(),
+                       manifest["config_path"].get<std::string>(), manifest.value("quick", false));
       config_hash = hash;
     } else if (hash != config_hash || manifest["experiment"] != config->experiment) {
-      throw ConfigError(manifest_path.string(), {}, "config_hash", hash,
-                        fmt::format("(experiment {}) differs from the first shard's {} ({})",
-                                    manifest["experiment"].dump(), config_hash, config->experiment));
+      throw ConfigError(
+          manifest_path.string(), {}, "config_hash", hash,
+          fmt::format("(experiment {}) differs from the first shard's {} ({})",
+                      manifest["experiment"].dump(), config_hash, config->experiment));
     }
     experiment_dirs.push_back(manifest_path.parent_path());
   }
@@ -75,10 +80,12 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
     if (!std::filesystem::is_directory(shard_dir))
       throw ConfigError(shard_dir.string(), {}, "", std::nullopt, "not a folder of shard results");
     for (const auto& entry : std::filesystem::directory_iterator(shard_dir))
-      if (std::filesystem::exists(entry.path() / "manifest.json")) shards.add(entry.path() / "manifest.json");
+      if (std::filesystem::exists(entry.path() / "manifest.json"))
+        shards.add(entry.path() / "manifest.json");
   }
   if (!shards.config)
-    throw ConfigError("merge", {}, "", std::nullopt, "no shard folder holds an experiment with a manifest.json");
+    throw ConfigError("merge", {}, "", std::nullopt,
+                      "no shard folder holds an experiment with a manifest.json");
   const SweepConfig& config = *shards.config;
   const CellStore store(options.out_dir / config.experiment);
   int copied = 0;
@@ -91,7 +98,8 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
   merged.mode = fmt::format("merge of {} shard folders", shards.experiment_dirs.size());
   const auto missing = assemble_outputs(config, merged, SweepSummary{});
   log << fmt::format("merged {} cell records from {} folders into {}; {} cells missing\n", copied,
-                     shards.experiment_dirs.size(), (options.out_dir / config.experiment).string(), missing.size());
+                     shards.experiment_dirs.size(), (options.out_dir / config.experiment).string(),
+                     missing.size());
   for (const auto& key : missing) log << "missing " << key << '\n';
   return missing;
 }

@@ -40,7 +40,8 @@ class SharedWork {
  public:
   explicit SharedWork(const std::vector<const Cell*>& todo) {
     for (const Cell* cell : todo) {
-      if (problem_index_.emplace(cell->problem_key(), static_cast<int>(problem_owner_.size())).second)
+      if (problem_index_.emplace(cell->problem_key(), static_cast<int>(problem_owner_.size()))
+              .second)
         problem_owner_.push_back(cell);
       if (theory_index_.emplace(cell->theory_key(), static_cast<int>(theory_owner_.size())).second)
         theory_owner_.push_back(cell);
@@ -66,8 +67,8 @@ class SharedWork {
       try {
         problems_[p].emplace(make_problem(problem_owner_[p]->problem, tbb_for));
       } catch (const std::invalid_argument& error) {
-        problem_errors_[p] =
-            fmt::format("cannot build the problem '{}': {}", problem_owner_[p]->problem_key(), error.what());
+        problem_errors_[p] = fmt::format("cannot build the problem '{}': {}",
+                                         problem_owner_[p]->problem_key(), error.what());
       }
     });
   }
@@ -114,23 +115,28 @@ class SharedWork {
 
 // Runs one cell and stores its record, or its failure; returns its status, or nothing when
 // the run was interrupted (an interrupted run is discarded).
-std::optional<std::string> run_cell(const Cell& cell, const SharedWork& work, const SweepConfig& config,
-                                    const SweepOptions& options, const CellStore& store) {
+std::optional<std::string> run_cell(const Cell& cell, const SharedWork& work,
+                                    const SweepConfig& config, const SweepOptions& options,
+                                    const CellStore& store) {
   try {
     const Quadratic& problem = work.problem(cell);
     const Theory* theory = work.theory(cell);
     if (cell.relative_step && theory == nullptr)
-      throw std::runtime_error(
-          fmt::format("its relative step needs the theory, which failed: {}", work.theory_error(cell)));
-    const double step_size = theory ? cell.step_size(theory->gd_step, theory->ist_step) : cell.step_size(1.0, 1.0);
+      throw std::runtime_error(fmt::format("its relative step needs the theory, which failed: {}",
+                                           work.theory_error(cell)));
+    const double step_size =
+        theory ? cell.step_size(theory->gd_step, theory->ist_step) : cell.step_size(1.0, 1.0);
     const Sketcher sketcher(cell.sketch, problem);
     auto method = make_method(cell.method, problem, sketcher);
     RunOptions run_options = config.run;
     run_options.interrupt = options.interrupt;
-    const Vector* fixed_point = has_fixed_point(cell.method) && theory ? &theory->fixed_point : nullptr;
-    const RunResult run = run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
+    const Vector* fixed_point =
+        has_fixed_point(cell.method) && theory ? &theory->fixed_point : nullptr;
+    const RunResult run =
+        run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
     if (run.status == RunStatus::kInterrupted) return std::nullopt;
-    const CellRecord record = make_record(cell, step_size, run, theory, problem.solution(), fixed_point);
+    const CellRecord record =
+        make_record(cell, step_size, run, theory, problem.solution(), fixed_point);
     store.save(cell, record);
     return record.status;
   } catch (const std::exception& error) {
@@ -142,7 +148,8 @@ std::optional<std::string> run_cell(const Cell& cell, const SharedWork& work, co
 }  // namespace
 
 int thread_count(const SweepOptions& options) {
-  return std::max(1, options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()));
+  return std::max(1, options.threads > 0 ? options.threads
+                                         : static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, std::ostream& log) {
@@ -223,16 +230,20 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   write_file_atomically(directory / "trace.csv", trace, /*durable=*/false);
   write_file_atomically(directory / "cells.csv", summary_csv, /*durable=*/false);
   write_file_atomically(directory / "timing.csv", timing, /*durable=*/false);
-  if (config.run.record_iterates) write_file_atomically(directory / "iterates.csv", iterates, /*durable=*/false);
+  if (config.run.record_iterates)
+    write_file_atomically(directory / "iterates.csv", iterates, /*durable=*/false);
 
   std::set<std::string> problems;
   for (const auto& cell : cells) problems.insert(cell.problem_key());
-  write_manifest(config, options, directory,
-                 {{"cells", cells.size()},
-                  {"distinct_problems", problems.size()},
-                  {"cells_by_status", by_status},
-                  {"started_at", summary.started_at.empty() ? iso_time(std::chrono::system_clock::now()) : summary.started_at},
-                  {"this_run", {{"ran", summary.ran}, {"skipped", summary.skipped}, {"seconds", summary.seconds}}}});
+  write_manifest(
+      config, options, directory,
+      {{"cells", cells.size()},
+       {"distinct_problems", problems.size()},
+       {"cells_by_status", by_status},
+       {"started_at", summary.started_at.empty() ? iso_time(std::chrono::system_clock::now())
+                                                 : summary.started_at},
+       {"this_run",
+        {{"ran", summary.ran}, {"skipped", summary.skipped}, {"seconds", summary.seconds}}}});
   return missing;
 }
 
@@ -254,7 +265,8 @@ std::string joined(const std::vector<Value>& values) {
 void describe_axes(const SweepConfig& config, std::ostream& out) {
   auto zipped = [&](const std::string& key) {
     for (const auto& group : config.zip)
-      if (std::find(group.begin(), group.end(), key) != group.end()) return std::string("  (zipped)");
+      if (std::find(group.begin(), group.end(), key) != group.end())
+        return std::string("  (zipped)");
     return std::string();
   };
   auto line = [&](const std::string& key, const std::string& values) {
@@ -273,12 +285,16 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
   for (const auto& entry : config.methods) {
     std::string text;
     for (const auto& parameter : method_parameters())
-      text += fmt::format("{} {} | ", parameter.name, joined(SweepConfig::values_of(entry.values, parameter)));
+      text += fmt::format("{} {} | ", parameter.name,
+                          joined(SweepConfig::values_of(entry.values, parameter)));
     for (const auto& parameter : sketch_parameters())
-      text += fmt::format("{} {} | ", parameter.name, joined(SweepConfig::values_of(entry.values, parameter)));
+      text += fmt::format("{} {} | ", parameter.name,
+                          joined(SweepConfig::values_of(entry.values, parameter)));
     const StepSizeAxis& steps = entry.step_size ? *entry.step_size : *config.step_size;
     std::vector<Value> step_values(steps.values.begin(), steps.values.end());
-    line(entry.where, text + fmt::format("step_size {} {}", steps.relative ? "relative" : "absolute", joined(step_values)));
+    line(entry.where,
+         text + fmt::format("step_size {} {}", steps.relative ? "relative" : "absolute",
+                            joined(step_values)));
   }
 }
 
@@ -297,8 +313,11 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
     largest = std::max(largest, estimate_cell_bytes(cell));
     done += store.has(cell) ? 1 : 0;
   }
-  out << fmt::format("{}: {} cells{}, {} distinct problems, {} distinct theories\n", config.experiment, cells.size(),
-                     options.shard.count > 1 ? fmt::format(" in shard {}/{}", options.shard.index, options.shard.count) : "",
+  out << fmt::format("{}: {} cells{}, {} distinct problems, {} distinct theories\n",
+                     config.experiment, cells.size(),
+                     options.shard.count > 1
+                         ? fmt::format(" in shard {}/{}", options.shard.index, options.shard.count)
+                         : "",
                      problems.size(), theories.size());
   describe_axes(config, out);
   out << fmt::format("memory: the largest cell needs about {}; {} available\n", gib(largest),
@@ -323,13 +342,16 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
       missing.push_back(&cell);
     }
   }
-  out << fmt::format("{}: {} cells: {} done, {} missing, {} failed ({})\n", config.experiment, cells.size(), done,
-                     missing.size(), failed.size(), (options.out_dir / config.experiment).string());
+  out << fmt::format("{}: {} cells: {} done, {} missing, {} failed ({})\n", config.experiment,
+                     cells.size(), done, missing.size(), failed.size(),
+                     (options.out_dir / config.experiment).string());
   auto describe = [](const Cell& cell) {
-    return fmt::format("{} {} {} {} step {}{} seed {}", cell.key, cell.problem_key(), cell.method.name,
-                       name(cell.sketch.type), cell.relative_step ? "x" : "", cell.step_value, cell.seed);
+    return fmt::format("{} {} {} {} step {}{} seed {}", cell.key, cell.problem_key(),
+                       cell.method.name, name(cell.sketch.type), cell.relative_step ? "x" : "",
+                       cell.step_value, cell.seed);
   };
-  for (const auto& [cell, message] : failed) out << "failed  " << describe(*cell) << ": " << message << '\n';
+  for (const auto& [cell, message] : failed)
+    out << "failed  " << describe(*cell) << ": " << message << '\n';
   for (const Cell* cell : missing) out << "missing " << describe(*cell) << '\n';
   return static_cast<int>(missing.size() + failed.size());
 }
