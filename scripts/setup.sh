@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev libgtest-dev librandom123-dev libspectra-dev
   libcli11-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
+  slurm-wlm munge
   python3-matplotlib python3-pandas python3-numpy
   libopenblas0-pthread python3-scipy time
   clang-format

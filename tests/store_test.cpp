@@ -1,6 +1,7 @@
 // The cell store: finished cells on disk, one file per cell named by its key and the build.
-// A record reads back exactly as saved; anything unreadable counts as missing (the cell is
-// rerun), never as a result. One rule per test.
+// A record reads back exactly as saved; a file that fails its checksum or cannot be read is
+// corrupt: never a result (the cell is rerun), and reported by its file name. One rule per
+// test.
 
 #include "istlab/sweep/store.hpp"
 
@@ -11,7 +12,10 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "istlab/io/files.hpp"
 
 namespace istlab {
 namespace {
@@ -102,6 +106,7 @@ TEST(Store, RecordFileIsNamedByCellKeyAndBuildTag) {
   const Cell cell = cell_with_key("feed");
   store.save(cell, full_record());
   EXPECT_TRUE(fs::exists(record_file(store, cell)));
+  EXPECT_EQ(store.record_path(cell), record_file(store, cell));
 }
 
 TEST(Store, RecordOfAnotherBuildIsNotLoaded) {
@@ -126,7 +131,7 @@ TEST(Store, MissingRecordIsNullopt) {
   EXPECT_FALSE(store.load(cell_with_key("absent")).has_value());
 }
 
-TEST(Store, GarbledRecordLoadsAsMissing) {
+TEST(Store, GarbledRecordIsCorruptAndNotLoaded) {
   const TempDir dir("garbled");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
@@ -154,6 +159,7 @@ TEST(Store, GarbledRecordLoadsAsMissing) {
     SCOPED_TRACE(label);
     write_text(file, text);
     EXPECT_FALSE(store.load(cell).has_value());
+    EXPECT_EQ(store.lookup(cell).state, RecordState::kCorrupt);
   }
   write_text(file, good);  // the check above is not vacuous: the intact file loads
   EXPECT_TRUE(store.load(cell).has_value());
@@ -227,16 +233,196 @@ TEST(Store, ImportCopiesRecordsAndFailures) {
 }
 
 TEST(Store, ImportSkipsLeftoverTemporaryFiles) {
-  // A write killed before its rename leaves ".<name>.tmp.<pid>": not a record.
+  // A write killed before its rename leaves ".<name>.tmp.<machine>.<pid>": not a record.
   const TempDir shard_dir("tmp_shard");
   const TempDir main_dir("tmp_main");
   const CellStore shard(shard_dir.path());
   const CellStore store(main_dir.path());
   shard.save(cell_with_key("done"), full_record());
-  write_text(shard.directory() / (".half." + CellStore::build_tag() + ".cell.tmp.12345"),
-             "#status conv");
+  write_text(temporary_path(shard.record_path(cell_with_key("half")), 12345), "#status conv");
   EXPECT_EQ(store.import_from(shard_dir.path()), 1);
   EXPECT_FALSE(store.load(cell_with_key("half")).has_value());
+}
+
+// The record of full_record() as store.hpp describes it, before its "#end" line.
+std::string full_record_body() {
+  return "#status converged\n"
+         "tridiagonal,16,4,ist,0.5,converged\n"
+         "#trace\n0,1,2\n10,0.5,0.25\n"
+         "#timing\nist,1e-05\n"
+         "#iterates\n0,1.5,-2\n10,0.75,-1\n";
+}
+
+// `cell`'s record must be rejected as corrupt, with a reason that can go into JSON.
+void expect_corrupt(const CellStore& store, const Cell& cell) {
+  EXPECT_FALSE(store.load(cell).has_value());
+  EXPECT_FALSE(store.has(cell));
+  const RecordLookup found = store.lookup(cell);
+  EXPECT_EQ(found.state, RecordState::kCorrupt);
+  EXPECT_FALSE(found.record.has_value());
+  EXPECT_FALSE(found.corruption.empty());
+  EXPECT_EQ(invalid_utf8_offset(found.corruption), std::string::npos) << found.corruption;
+}
+
+TEST(Store, RecordFileEndsWithTheChecksumOfItsContent) {
+  // The format of store.hpp, byte for byte; a valid record loads back byte for byte.
+  const TempDir dir("format");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  store.save(cell, full_record());
+  const std::string body = full_record_body();
+  const std::string text = read_text(store.record_path(cell));
+  EXPECT_EQ(text, body + "#end " + hex_hash(body) + "\n");
+  const RecordLookup found = store.lookup(cell);
+  EXPECT_EQ(found.state, RecordState::kStored);
+  EXPECT_EQ(found.corruption, "");
+  ASSERT_TRUE(found.record.has_value());
+  expect_same_record(*found.record, full_record());
+  store.save(cell, *found.record);  // saving what was loaded writes the same bytes
+  EXPECT_EQ(read_text(store.record_path(cell)), text);
+  EXPECT_FALSE(store.corrupt(cell));
+}
+
+TEST(Store, EditedStatusIsReportedAsCorruptWithItsFileName) {
+  // An edited status used to go into cells.csv silently.
+  const TempDir dir("edited_status");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  store.save(cell, full_record());
+  const fs::path file = store.record_path(cell);
+  std::string text = read_text(file);
+  text.replace(text.find("converged"), 9, "diverged");
+  write_text(file, text);
+  expect_corrupt(store, cell);
+  std::string reason;
+  EXPECT_TRUE(store.corrupt(cell, &reason));
+  EXPECT_NE(reason.find("checksum mismatch"), std::string::npos) << reason;
+  EXPECT_EQ(file, record_file(store, cell));  // the file a report names
+}
+
+TEST(Store, ByteFFAnywhereIsDetected) {
+  // One 0xFF byte used to reach manifest.json and break every later run.
+  const TempDir dir("byte_ff");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  store.save(cell, full_record());
+  const fs::path file = store.record_path(cell);
+  const std::string good = read_text(file);
+  for (std::size_t at = 0; at <= good.size(); ++at) {
+    SCOPED_TRACE(at);
+    write_text(file, good.substr(0, at) + '\xff' + good.substr(at));  // inserted
+    expect_corrupt(store, cell);
+    if (at == good.size()) continue;
+    std::string replaced = good;
+    replaced[at] = '\xff';
+    write_text(file, replaced);
+    expect_corrupt(store, cell);
+  }
+}
+
+TEST(Store, SectionMissingARowIsDetected) {
+  // Every marker and the end line are still there; only the checksum can tell that rows
+  // went missing (the timing rows used to vanish from timing.csv silently).
+  const TempDir dir("missing_row");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  store.save(cell, full_record());
+  const fs::path file = store.record_path(cell);
+  const std::string good = read_text(file);
+  for (const std::string row : {"ist,1e-05\n", "10,0.5,0.25\n", "0,1.5,-2\n", "10,0.75,-1\n",
+                                "tridiagonal,16,4,ist,0.5,converged\n"}) {
+    SCOPED_TRACE(row);
+    std::string text = good;
+    text.erase(text.find(row), row.size());
+    write_text(file, text);
+    expect_corrupt(store, cell);
+  }
+}
+
+TEST(Store, RecordCutAtAnyLengthIsCorrupt) {
+  const TempDir dir("cut_anywhere");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  store.save(cell, full_record());
+  const fs::path file = store.record_path(cell);
+  const std::string good = read_text(file);
+  for (std::size_t length = 0; length < good.size(); ++length) {
+    SCOPED_TRACE(length);
+    write_text(file, good.substr(0, length));
+    expect_corrupt(store, cell);
+  }
+}
+
+TEST(Store, RecordWithoutChecksumIsCorrupt) {
+  // The format before checksums ended with a bare "#end": such a record is rerun, not trusted.
+  const TempDir dir("old_format");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  fs::create_directories(store.directory());
+  write_text(store.record_path(cell), full_record_body() + "#end\n");
+  expect_corrupt(store, cell);
+  EXPECT_NE(store.lookup(cell).corruption.find("#end <checksum>"), std::string::npos);
+}
+
+TEST(Store, MissingRecordIsNotCorrupt) {
+  const TempDir dir("not_corrupt");
+  const CellStore store(dir.path());  // no cells/ folder yet
+  const Cell cell = cell_with_key("absent");
+  const RecordLookup found = store.lookup(cell);
+  EXPECT_EQ(found.state, RecordState::kMissing);
+  EXPECT_EQ(found.corruption, "");
+  std::string reason = "unchanged?";
+  EXPECT_FALSE(store.corrupt(cell, &reason));
+  EXPECT_EQ(reason, "");
+}
+
+TEST(Store, UnreadableRecordIsCorruptWithoutThrowing) {
+  const TempDir dir("unreadable");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  fs::create_directories(store.record_path(cell));  // a folder where the file should be
+  expect_corrupt(store, cell);
+}
+
+TEST(Store, FailureWithInvalidUtf8ReadsBackEscaped) {
+  // A message with bytes that are not UTF-8 (an error naming a file with such a name) goes
+  // to terminals and JSON: those bytes come back as "\xNN".
+  const TempDir dir("failure_bytes");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  store.save_failure(cell, "cannot read /data/\xff\xfe.csv\n\xce\xbb too \xc3");
+  EXPECT_EQ(store.failure(cell), "cannot read /data/\\xff\\xfe.csv\n\xce\xbb too \\xc3");
+  std::string every_byte;
+  for (int byte = 255; byte >= 0; --byte) every_byte += static_cast<char>(byte);
+  store.save_failure(cell, every_byte);
+  const auto message = store.failure(cell);
+  ASSERT_TRUE(message.has_value());
+  EXPECT_EQ(invalid_utf8_offset(*message), std::string::npos);
+  EXPECT_FALSE(store.load(cell).has_value());
+}
+
+TEST(Store, ImportSkipsCorruptRecordsAndNamesThem) {
+  // A damaged copy in a shard must not replace a good record of the same cell.
+  const TempDir shard_dir("corrupt_shard");
+  const TempDir main_dir("corrupt_main");
+  const CellStore shard(shard_dir.path());
+  const CellStore store(main_dir.path());
+  const Cell done = cell_with_key("done");
+  const Cell damaged = cell_with_key("damaged");
+  shard.save(done, full_record());
+  shard.save(damaged, full_record());
+  store.save(damaged, full_record());
+  const std::string text = read_text(shard.record_path(damaged));
+  const auto at = text.find("#timing");
+  write_text(shard.record_path(damaged), text.substr(0, at) + '\xff' + text.substr(at));
+  std::vector<std::string> rejected;
+  EXPECT_EQ(store.import_from(shard_dir.path(), &rejected), 1);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_TRUE(rejected[0].starts_with(shard.record_path(damaged).string() + ": checksum mismatch"))
+      << rejected[0];
+  EXPECT_TRUE(store.has(done));
+  EXPECT_TRUE(store.has(damaged));                    // still the good record
+  EXPECT_EQ(store.import_from(shard_dir.path()), 1);  // the list is optional
 }
 
 TEST(Store, ImportFromAFolderWithoutCellsCopiesNothing) {

@@ -161,7 +161,7 @@ TEST(Grid, AbsurdGridsAreRefusedBeforeExpansion) {
   EXPECT_NE(
       config_error("problem: {dim: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nmethods: [{method: gd}]\n"
                    "step_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nrepeats: 200000\n")
-          .find("the grid has 2e+07 cells; a sweep takes at most 10000000"),
+          .find("the grid has 2e+07 cells; a sweep takes at most 200000"),
       std::string::npos);
 }
 
@@ -358,8 +358,11 @@ TEST(Sweep, RecordIteratesWritesEveryCoordinateOfEveryRecordedRound) {
 TEST(Sweep, StatusListsMissingCells) {
   const auto out = fresh_dir("status");
   std::ostringstream status;
-  EXPECT_EQ(report_status(parse_config(kSmall, "small.yaml"), quiet_options(out), status), 8);
+  // 8 missing cells, and the outputs are not assembled.
+  EXPECT_EQ(report_status(parse_config(kSmall, "small.yaml"), quiet_options(out), status), 9);
   EXPECT_NE(status.str().find("0 done, 8 missing"), std::string::npos) << status.str();
+  EXPECT_NE(status.str().find("not assembled: trace.csv, cells.csv"), std::string::npos)
+      << status.str();
 }
 
 TEST(Sweep, DryRunCountsCellsProblemsAndDoneCells) {
@@ -397,7 +400,7 @@ TEST(Sweep, RefusesAGridWhoseLargestCellCannotFit) {
     describe_sweep(config, quiet_options(out), text);
     FAIL() << "the dry run accepted a cell of tens of terabytes";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("huge.yaml:1:10: problem: the largest cell"),
+    EXPECT_NE(std::string(error.what()).find("huge.yaml:1:10: problem: the sweep needs about"),
               std::string::npos)
         << error.what();
     EXPECT_NE(std::string(error.what()).find("needs about"), std::string::npos);

@@ -2,6 +2,7 @@
 // missing after a merge), 2 bad usage or config.
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -25,10 +26,42 @@ constexpr int kBadInput = 2;
 
 // Set by SIGINT/SIGTERM; runs stop after their current round, finished cells stay stored.
 std::atomic<bool> interrupt_requested{false};
+// True while cells run: a signal then lets running cells stop after their round, so the
+// finished ones are stored. At any other stage (reading the config, expanding the grid,
+// building problems, assembling outputs) the process ends at once; nothing it leaves is
+// half-written (files are renamed into place) and stale temporary files are removed by
+// the next run.
+std::atomic<bool> cells_running{false};
 
 extern "C" void on_interrupt(int signal) {
-  interrupt_requested.store(true);
-  std::signal(signal, SIG_DFL);  // a second signal ends the process at once
+  if (cells_running.load()) {
+    interrupt_requested.store(true);
+    std::signal(signal, SIG_DFL);  // a second signal ends the process at once
+    return;
+  }
+  constexpr char kMessage[] = "istlab: interrupted; rerun the same command to resume\n";
+  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  ::_exit(128 + signal);
+}
+
+constexpr int kMaxThreads = 1024;
+
+// --threads: a whole number in [1, kMaxThreads], with a one-line message otherwise.
+CLI::Validator thread_count_rule() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::size_t used = 0;
+        long long value = 0;
+        try {
+          value = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || used == 0 || value < 1 || value > kMaxThreads)
+          return fmt::format("must be a whole number from 1 to {}, got '{}'", kMaxThreads, text);
+        return "";
+      },
+      fmt::format("1..{}", kMaxThreads));
 }
 
 std::string joined(int argc, char** argv) {
@@ -82,6 +115,7 @@ int sweep_command(const std::string& config_path, istlab::SweepOptions options, 
   options.shard = istlab::Shard{rank + 1, ranks};
   options.mode = fmt::format("mpi, {} ranks", ranks);
   if (rank != 0) options.progress = istlab::ProgressMode::kQuiet;
+  options.lock = rank == 0;  // the ranks share one folder, under rank 0's lock
   const istlab::SweepSummary summary = istlab::run_cells(config, options, std::cerr);
   int local[2] = {summary.interrupted ? 1 : 0, summary.failed};
   int total[2] = {0, 0};
@@ -127,7 +161,7 @@ void define_commands(CLI::App& app, Command& command) {
   sweep
       ->add_option("--threads", command.options.threads,
                    "threads for cells and workers (default: all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(thread_count_rule());
   sweep
       ->add_option("--shard", command.shard,
                    "run the K-th of N disjoint slices of the grid, e.g. 2/4")
@@ -200,13 +234,23 @@ int main(int argc, char** argv) {
   command.options.command_line = joined(argc, argv);
   command.options.interrupt = &interrupt_requested;
   define_commands(app, command);
+  // One line per usage error (CLI11 adds a "Run with --help" line by default).
+  app.failure_message([](const CLI::App*, const CLI::Error& error) {
+    return fmt::format("istlab: {}\n", error.what());
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? 0 : kBadInput;
   }
+  if (command.out_dir.empty()) {
+    std::cerr
+        << "istlab: --out: give a folder (an empty path would write into the current folder)\n";
+    return kBadInput;
+  }
   command.options.out_dir = command.out_dir;
+  command.options.cells_running = &cells_running;
   if (command.quiet) command.options.progress = istlab::ProgressMode::kQuiet;
 
 #ifdef ISTLAB_WITH_MPI
@@ -223,5 +267,8 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG, reported as an I/O
+  // error naming the file, instead of killing the process without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   return run_command(command);
 }

@@ -1,6 +1,8 @@
 #include "istlab/io/config.hpp"
 
 #include <fmt/core.h>
+#include <sys/stat.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "istlab/io/files.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
 
@@ -40,6 +43,29 @@ std::string joined(const std::vector<std::string>& names) {
 
 std::string path_of(const std::string& where, const std::string& key) {
   return where.empty() ? key : where + "." + key;
+}
+
+constexpr long long kMaxConfigBytes = 1 << 20;
+
+// Refuses a config, or a file name, that is not UTF-8 before any work: both go into
+// manifest.json, which is UTF-8.
+void check_utf8(const std::string& path, const std::string& text) {
+  if (const std::size_t at = invalid_utf8_offset(path); at != std::string::npos)
+    throw ConfigError(path, {}, "", std::nullopt,
+                      fmt::format("the file name is not UTF-8 (byte 0x{:02X} at position {}); "
+                                  "rename the file",
+                                  static_cast<unsigned char>(path[at]), at + 1));
+  const std::size_t at = invalid_utf8_offset(text);
+  if (at == std::string::npos) return;
+  const std::size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+  const Location where{
+      static_cast<int>(
+          std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) +
+          1,
+      static_cast<int>(line_start == std::string::npos || at == 0 ? at + 1 : at - line_start)};
+  throw ConfigError(path, where, "", std::nullopt,
+                    fmt::format("byte 0x{:02X} is not UTF-8; a sweep config is UTF-8 text",
+                                static_cast<unsigned char>(text[at])));
 }
 
 // Decodes one file; every failure carries the file, line, column and key path.
@@ -328,19 +354,25 @@ void apply_quick(Decoder& decoder, YAML::Node& root, const std::string& text,
   root.remove("quick");
 }
 
+// The experiment names a folder under --out: nothing that could leave it.
+bool safe_folder_name(const std::string& name) {
+  return !name.empty() && name.size() <= 200 && name[0] != '.' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+constexpr const char* kFolderRule =
+    "must be a folder name of letters, digits, '_', '-' and '.', not starting with '.'";
+
 void decode_experiment(Decoder& decoder, const YAML::Node& root, SweepConfig& config) {
   if (auto v = decoder.child(root, "", "experiment")) {
     config.experiment = text_of(decoder.scalar(v, "experiment", ValueType::kText));
-    const bool safe = !config.experiment.empty() &&
-                      std::all_of(config.experiment.begin(), config.experiment.end(),
-                                  [](char c) {
-                                    return std::isalnum(static_cast<unsigned char>(c)) ||
-                                           c == '_' || c == '-' || c == '.';
-                                  }) &&
-                      config.experiment[0] != '.';
-    if (!safe)
-      decoder.fail(v, "experiment", "must be a folder name of letters, digits, '_', '-' and '.'",
-                   config.experiment);
+    if (!safe_folder_name(config.experiment))
+      decoder.fail(v, "experiment", kFolderRule, config.experiment);
+  } else if (!safe_folder_name(config.experiment)) {
+    throw ConfigError(config.path, {1, 1}, "experiment", config.experiment,
+                      std::string(kFolderRule) +
+                          " (it comes from the file name when 'experiment:' is absent: add one)");
   }
   if (auto v = decoder.child(root, "", "description"))
     config.description = text_of(decoder.scalar(v, "description", ValueType::kText));
@@ -372,8 +404,9 @@ void decode_seeds(Decoder& decoder, const YAML::Node& root, SweepConfig& config)
   if (auto v = decoder.child(root, "", "repeats")) {
     if (root["seeds"]) decoder.fail(v, "repeats", "give either 'seeds' or 'repeats', not both");
     const std::int64_t repeats = int_of(decoder.scalar(v, "repeats", ValueType::kInt));
-    if (repeats < 1 || repeats > 10'000'000)
-      decoder.fail(v, "repeats", "must be at least 1 and at most 10000000", v.Scalar());
+    if (repeats < 1 || repeats > kMaxGridCells)
+      decoder.fail(v, "repeats", fmt::format("must be at least 1 and at most {}", kMaxGridCells),
+                   v.Scalar());
     config.seeds.clear();
     for (std::int64_t seed = 0; seed < repeats; ++seed)
       config.seeds.push_back(static_cast<std::uint64_t>(seed));
@@ -382,13 +415,31 @@ void decode_seeds(Decoder& decoder, const YAML::Node& root, SweepConfig& config)
 
 }  // namespace
 
+namespace {
+
+// Control characters from a config would act on the terminal, and bytes that are not
+// UTF-8 print as garbage: show both as \xNN.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (const char c : escape_invalid_utf8(text)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F)
+      out += fmt::format("\\x{:02X}", byte);
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 ConfigError::ConfigError(std::string file_, Location at_, std::string key_,
                          std::optional<std::string> value_, std::string rule_, bool is_default_)
-    : std::runtime_error(fmt::format(
+    : std::runtime_error(escaped(fmt::format(
           "{}{}{}: {}{}", file_, at_.line > 0 ? fmt::format(":{}:{}", at_.line, at_.column) : "",
           key_.empty() ? "" : ": " + key_,
           value_ ? fmt::format("value '{}' {}", *value_, is_default_ ? "(the default) " : "") : "",
-          rule_)),
+          rule_))),
       file(std::move(file_)),
       at(at_),
       key(std::move(key_)),
@@ -427,9 +478,18 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   config.experiment = std::filesystem::path(path).stem().string();
   Decoder decoder(config);
 
+  check_utf8(path, text);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1)
+      throw ConfigError(
+          path, {1, 1}, "", std::nullopt,
+          fmt::format("holds {} YAML documents; a sweep config is one", documents.size()));
+    if (!documents.empty()) root = documents.front();
+  } catch (const YAML::DeepRecursion& error) {
+    throw ConfigError(path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
+                      fmt::format("malformed YAML: nested deeper than {} levels", error.depth()));
   } catch (const YAML::ParserException& error) {
     throw ConfigError(path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
                       "malformed YAML: " + error.msg);
@@ -447,15 +507,35 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   decode_seeds(decoder, root, config);
   if (auto v = decoder.child(root, "", "zip")) decode_zip(decoder, v, config);
   if (auto v = decoder.child(root, "", "run")) decode_run(decoder, v, config.run);
+  try {
+    config.run.validate();  // rules across run options
+  } catch (const ParameterError& error) {
+    std::vector<std::string> related;
+    for (const auto& name : error.related) related.push_back("run." + name);
+    config.fail("run." + error.name, error.rule, error.value, related);
+  }
   return config;
 }
 
 SweepConfig load_config(const std::string& path, bool quick) {
+  // Only a regular file of bounded size: a FIFO would block, /dev/zero never ends.
+  auto refuse = [&](const std::string& why) { throw ConfigError(path, {}, "", std::nullopt, why); };
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0)
+    refuse("cannot open the config file: no such file, or unreadable");
+  if (S_ISDIR(info.st_mode)) refuse("is a folder, not a config file");
+  if (!S_ISREG(info.st_mode)) refuse("is not a regular file");
+  if (info.st_size > kMaxConfigBytes)
+    refuse(fmt::format("is {} bytes; a sweep config is at most {} bytes", info.st_size,
+                       kMaxConfigBytes));
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw ConfigError(path, {}, "", std::nullopt, "cannot open the config file");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_config(text.str(), path, quick);
+  if (!file) refuse("cannot open the config file");
+  std::string text(static_cast<std::size_t>(kMaxConfigBytes) + 1, '\0');
+  file.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(file.gcount()));
+  if (text.size() > static_cast<std::size_t>(kMaxConfigBytes))
+    refuse(fmt::format("grew past {} bytes while being read", kMaxConfigBytes));
+  return parse_config(text, path, quick);
 }
 
 }  // namespace istlab

@@ -15,6 +15,10 @@
 
 namespace istlab {
 
+// A sweep has at most this many cells (and `repeats` at most this many seeds): each cell
+// costs memory for its key and a file in the store, and a grid is expanded in full.
+inline constexpr std::int64_t kMaxGridCells = 200'000;
+
 // Where a key stands in its file.
 struct Location {
   int line = 0;  // 1-based; 0 when unknown

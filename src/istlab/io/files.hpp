@@ -1,6 +1,8 @@
 #pragma once
-// File helpers: atomic writes (never a half-written result) and stable hashes.
+// File helpers: atomic writes (never a half-written result), cleanup of the temporary files
+// of killed writers, stable hashes, and UTF-8 checks for text read back from files.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -11,12 +13,36 @@ namespace istlab {
 // Writes `content` to a temporary file beside `path`, then renames it over `path`: a
 // reader sees the old file or the new one, never a part, even if the process is killed.
 // `durable` also fsyncs before the rename, so the file survives a power loss; it costs
-// milliseconds per file. Throws std::runtime_error.
+// milliseconds per file. Throws std::runtime_error naming `path` and the reason, e.g.
+// "file size limit reached (ulimit -f)" (EFBIG, once SIGXFSZ is ignored; by default that
+// signal kills the process) or "no space left on device"; it removes its temporary file
+// whenever it throws.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content,
                            bool durable = true);
+
+// The temporary file write_file_atomically uses for `path` in process `pid`:
+// ".<file name>.tmp.<machine>.<pid>" beside `path`. <machine> is 16 hex digits naming this
+// host and pid namespace, so a folder shared by several machines (MPI ranks, a cluster's
+// shared disk) never mistakes another machine's pid for one of ours.
+std::filesystem::path temporary_path(const std::filesystem::path& path, int pid);
+
+// Removes the temporary files in `folder` (not its subfolders) that processes of this
+// machine left when they died mid-write (SIGKILL, power loss). Only names of exactly the
+// temporary_path() form with this machine's tag are considered, and only when no process
+// with that pid exists: a live writer's file, another machine's, and every other file are
+// left alone. Returns how many were removed; a missing folder removes none. Never throws.
+int remove_stale_temporaries(const std::filesystem::path& folder);
 
 // 64-bit FNV-1a: stable across platforms and builds, for cell keys and config hashes.
 std::uint64_t stable_hash(std::string_view text);
 std::string hex_hash(std::string_view text);
+
+// The offset of the first byte of `text` that is not part of well-formed UTF-8 (Unicode
+// Table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+std::size_t invalid_utf8_offset(std::string_view text);
+// `text` with each byte that is not well-formed UTF-8 written as the four characters
+// "\xNN" (lower-case hex): the result is valid UTF-8 (JSON writers reject anything else)
+// and still shows which bytes were there.
+std::string escape_invalid_utf8(std::string_view text);
 
 }  // namespace istlab

@@ -160,7 +160,13 @@ const std::vector<Parameter<RunOptions>>& run_parameters() {
   return table;
 }
 
-void RunOptions::validate() const { check_all(run_parameters(), *this); }
+void RunOptions::validate() const {
+  check_all(run_parameters(), *this);
+  // Each point is a record kept in memory: more points than rounds would only repeat them.
+  if (record_log_points > max_iters)
+    throw ParameterError("record.log_points", std::to_string(record_log_points),
+                         fmt::format("must be at most max_iters ({})", max_iters), {"max_iters"});
+}
 
 std::string_view name(RunStatus status) {
   switch (status) {

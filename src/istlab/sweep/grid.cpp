@@ -11,7 +11,7 @@
 namespace istlab {
 namespace {
 
-constexpr double kMaxCells = 1e7;
+constexpr double kMaxCells = kMaxGridCells;
 
 // One swept key: `size` values, `apply(i, cell)` sets the i-th.
 struct Axis {

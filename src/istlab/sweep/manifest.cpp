@@ -114,7 +114,10 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options,
            ? std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv", "iterates.csv"}
            : std::vector<std::string>{"trace.csv", "cells.csv", "timing.csv"}}};
   manifest.update(counts);
-  write_file_atomically(directory / "manifest.json", manifest.dump(2) + "\n", /*durable=*/false);
+  // Invalid UTF-8 (say, in a command-line path) is replaced, never an error after the work.
+  write_file_atomically(directory / "manifest.json",
+                        manifest.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                        /*durable=*/false);
 }
 
 json read_manifest(const std::filesystem::path& path) {

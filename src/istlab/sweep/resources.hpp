@@ -1,6 +1,7 @@
 #pragma once
-// What a sweep needs before it starts: memory for its largest cell, and a theory wherever
-// a relative step needs one. Refusals are config errors (exit 2), raised before any work.
+// What a sweep needs before it starts: memory for everything it holds at once, and a
+// theory wherever a relative step needs one. Refusals are config errors (exit 2), raised
+// before any work.
 
 #include <cstdint>
 #include <string>
@@ -11,16 +12,30 @@
 
 namespace istlab {
 
-// Bytes a cell needs at its peak (problem, theory, method buffers), as the problem
-// family's and the method's registry entries estimate them.
-std::uint64_t estimate_cell_bytes(const Cell& cell);
+// Bytes one cell needs while it runs: the method's buffers and its recorded rows.
+std::uint64_t estimate_cell_bytes(const Cell& cell, const RunOptions& run);
+
+// The peak of a sweep on `threads` threads. Running, it holds the grid, one problem per
+// thread (a problem is built when its first cell runs and released after its last), and
+// per thread a theory being computed and a running cell; assembling, it holds the text of
+// every record.
+struct MemoryEstimate {
+  std::uint64_t peak = 0;
+  std::uint64_t running = 0;
+  std::uint64_t assembling = 0;
+  int problems_at_once = 0;
+  std::string largest_problem;  // its key
+};
+MemoryEstimate estimate_sweep_bytes(const std::vector<Cell>& cells, const RunOptions& run,
+                                    int threads);
+
 // MemAvailable, or 0 when unknown.
 std::uint64_t available_memory_bytes();
 // "12.3 MiB" or "1.25 GiB".
 std::string gib(std::uint64_t bytes);
 
-// Throws ConfigError when the largest cell cannot fit in memory, or a relative step needs
-// a theory its problem does not have.
-void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells);
+// Throws ConfigError when the sweep cannot fit in memory on `threads` threads, or a
+// relative step needs a theory its problem does not have.
+void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, int threads);
 
 }  // namespace istlab

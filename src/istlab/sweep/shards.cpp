@@ -6,6 +6,7 @@
 
 #include "istlab/io/build_info.hpp"
 #include "istlab/io/files.hpp"
+#include "istlab/sweep/lock.hpp"
 #include "istlab/sweep/manifest.hpp"
 #include "istlab/sweep/store.hpp"
 #include "istlab/sweep/sweep.hpp"
@@ -77,6 +78,12 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
                                       const SweepOptions& options, std::ostream& log) {
   ShardSet shards;
   for (const auto& shard_dir : shard_dirs) {
+    // A glob such as results/shards/* also takes in files beside the folders (a job's
+    // log): they hold no shard. A path that does not exist is still a mistake.
+    if (std::filesystem::is_regular_file(shard_dir)) {
+      log << fmt::format("merge: skipping {}: not a folder\n", shard_dir.string());
+      continue;
+    }
     if (!std::filesystem::is_directory(shard_dir))
       throw ConfigError(shard_dir.string(), {}, "", std::nullopt, "not a folder of shard results");
     for (const auto& entry : std::filesystem::directory_iterator(shard_dir))
@@ -87,12 +94,17 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
     throw ConfigError("merge", {}, "", std::nullopt,
                       "no shard folder holds an experiment with a manifest.json");
   const SweepConfig& config = *shards.config;
+  const FolderLock lock(options.out_dir / config.experiment, ".lock");  // as a sweep of it would
   const CellStore store(options.out_dir / config.experiment);
+  remove_stale_temporaries(options.out_dir / config.experiment);
+  remove_stale_temporaries(options.out_dir / config.experiment / "cells");
   int copied = 0;
+  std::vector<std::string> rejected;
   for (const auto& dir : shards.experiment_dirs) {
     if (std::filesystem::equivalent(dir, options.out_dir / config.experiment)) continue;
-    copied += store.import_from(dir);
+    copied += store.import_from(dir, &rejected);
   }
+  for (const auto& line : rejected) log << "corrupt record " << line << "; not copied\n";
   SweepOptions merged = options;
   merged.shard = Shard{};
   merged.mode = fmt::format("merge of {} shard folders", shards.experiment_dirs.size());

@@ -2,9 +2,12 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
-#include <sstream>
-#include <stdexcept>
+#include <iterator>
+#include <string_view>
+#include <system_error>
 
 #include "istlab/io/build_info.hpp"
 #include "istlab/io/files.hpp"
@@ -12,18 +15,95 @@
 namespace istlab {
 namespace {
 
+namespace fs = std::filesystem;
+
 constexpr std::string_view kStatusMarker = "#status ";
 constexpr std::string_view kTraceMarker = "#trace\n";
 constexpr std::string_view kTimingMarker = "#timing\n";
 constexpr std::string_view kIteratesMarker = "#iterates\n";
-constexpr std::string_view kEndMarker = "#end\n";  // a record cut anywhere lacks it
+// The last line, "#end <checksum>\n": a record cut anywhere lacks it. The checksum is
+// hex_hash (64-bit FNV-1a) of every byte before it. It guards against accidents (an editor,
+// a bad disk, a half copy), not against forgery: FNV-1a always changes when one byte
+// changes (each step maps the state one to one), and misses other damage with odds of
+// about 2^-64. A CRC-64 or a cryptographic hash would add code and buy nothing here.
+constexpr std::string_view kEndMarker = "#end ";
+constexpr std::size_t kChecksumDigits = 16;
 
-std::string read_file(const std::filesystem::path& path) {
+// A whole file, or nullopt with why it could not be read in `error`.
+std::optional<std::string> read_file(const fs::path& path, std::string* error) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw std::runtime_error(fmt::format("cannot read {}", path.string()));
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
+  if (!file) {
+    *error = fmt::format("cannot be read: {}", std::strerror(errno));
+    return std::nullopt;
+  }
+  std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  if (file.bad()) {
+    *error = "cannot be read: input/output error";
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string record_text(const CellRecord& record) {
+  std::string text = fmt::format("{}{}\n{}{}{}{}{}{}{}", kStatusMarker, record.status,
+                                 record.summary_row, kTraceMarker, record.trace_rows, kTimingMarker,
+                                 record.timing_rows, kIteratesMarker, record.iterate_rows);
+  text += fmt::format("{}{}\n", kEndMarker, hex_hash(text));
+  return text;
+}
+
+// Empty when `text` ends with an "#end <checksum>" line that matches the bytes before it
+// (which go into `body`); else why not.
+std::string check_checksum(std::string_view text, std::string_view& body) {
+  if (text.empty()) return "empty file (its content was lost, e.g. in a power cut)";
+  const auto end_line = text.rfind(kEndMarker);
+  if (end_line == std::string_view::npos || (end_line > 0 && text[end_line - 1] != '\n') ||
+      text.size() != end_line + kEndMarker.size() + kChecksumDigits + 1 || text.back() != '\n')
+    return "no \"#end <checksum>\" line at its end (cut short, or written by an istlab "
+           "without record checksums)";
+  body = text.substr(0, end_line);
+  const auto stored = text.substr(end_line + kEndMarker.size(), kChecksumDigits);
+  const std::string actual = hex_hash(body);
+  if (stored == actual) return {};
+  return fmt::format(
+      "checksum mismatch: the content hashes to {}, the record says {} (edited "
+      "or damaged after it was written)",
+      actual, escape_invalid_utf8(stored));
+}
+
+// Splits a checked record's body into its fields; empty, or what is malformed.
+std::string split_sections(std::string_view body, CellRecord& record) {
+  if (!body.starts_with(kStatusMarker)) return "no \"#status\" line at its start";
+  const auto status_end = body.find('\n');
+  const auto trace_at = body.find(kTraceMarker);
+  const auto timing_at = body.find(kTimingMarker);
+  const auto iterates_at = body.find(kIteratesMarker);
+  // npos (a marker missing) is larger than any position, so it breaks the order too.
+  if (!(status_end < trace_at && trace_at < timing_at && timing_at < iterates_at &&
+        iterates_at != std::string_view::npos))
+    return "its sections are missing or out of order";
+  const auto trace_start = trace_at + kTraceMarker.size();
+  const auto timing_start = timing_at + kTimingMarker.size();
+  record =
+      CellRecord{std::string(body.substr(kStatusMarker.size(), status_end - kStatusMarker.size())),
+                 std::string(body.substr(status_end + 1, trace_at - status_end - 1)),
+                 std::string(body.substr(trace_start, timing_at - trace_start)),
+                 std::string(body.substr(timing_start, iterates_at - timing_start)),
+                 std::string(body.substr(iterates_at + kIteratesMarker.size()))};
+  return {};
+}
+
+// Checks and parses a record file's bytes: empty with the record in `record`, or why the
+// file is corrupt.
+std::string parse_record(std::string_view text, CellRecord& record) {
+  std::string_view body;
+  if (std::string reason = check_checksum(text, body); !reason.empty()) return reason;
+  // Only a forged checksum gets here with bad bytes; they would break the JSON manifest.
+  if (const auto at = invalid_utf8_offset(body); at != std::string_view::npos)
+    return fmt::format("not UTF-8 text at byte {}", at);
+  if (std::string reason = split_sections(body, record); !reason.empty())
+    return "malformed despite a valid checksum: " + reason;
+  return {};
 }
 
 }  // namespace
@@ -37,79 +117,89 @@ std::string CellStore::build_tag() {
                               build.git_dirty ? "dirty" : "clean"));
 }
 
-std::filesystem::path CellStore::record_path(const Cell& cell) const {
+fs::path CellStore::record_path(const Cell& cell) const {
   return directory_ / fmt::format("{}.{}.cell", cell.key, build_tag());
 }
 
-std::filesystem::path CellStore::failure_path(const Cell& cell) const {
+fs::path CellStore::failure_path(const Cell& cell) const {
   return directory_ / fmt::format("{}.{}.failed", cell.key, build_tag());
 }
 
 void CellStore::save(const Cell& cell, const CellRecord& record) const {
-  std::filesystem::create_directories(directory_);
+  fs::create_directories(directory_);
   // Not fsynced: a killed process leaves the old state or the whole file (the rename is
   // atomic); only a power loss could lose recent cells, which a rerun recomputes.
-  write_file_atomically(record_path(cell),
-                        std::string(kStatusMarker) + record.status + "\n" + record.summary_row +
-                            std::string(kTraceMarker) + record.trace_rows +
-                            std::string(kTimingMarker) + record.timing_rows +
-                            std::string(kIteratesMarker) + record.iterate_rows +
-                            std::string(kEndMarker),
-                        /*durable=*/false);
-  std::filesystem::remove(failure_path(cell));
+  write_file_atomically(record_path(cell), record_text(record), /*durable=*/false);
+  fs::remove(failure_path(cell));
 }
 
-std::optional<CellRecord> CellStore::load(const Cell& cell) const {
+RecordLookup CellStore::lookup(const Cell& cell) const {
+  RecordLookup found;
+  auto corrupt_because = [&found](std::string reason) {
+    found.state = RecordState::kCorrupt;
+    found.corruption = std::move(reason);
+    return found;
+  };
   const auto path = record_path(cell);
-  std::string text;
-  try {
-    if (!std::filesystem::exists(path)) return std::nullopt;
-    text = read_file(path);
-  } catch (const std::runtime_error&) {
-    return std::nullopt;
-  }
-  // "#status S\n", the cells.csv row, then the marked sections.
-  if (text.rfind(kStatusMarker, 0) != 0 || !text.ends_with(kEndMarker)) return std::nullopt;
-  text.resize(text.size() - kEndMarker.size());
-  const auto status_end = text.find('\n');
-  const auto trace_at = text.find(kTraceMarker);
-  const auto timing_at = text.find(kTimingMarker);
-  const auto iterates_at = text.find(kIteratesMarker);
-  if (trace_at == std::string::npos || timing_at == std::string::npos ||
-      iterates_at == std::string::npos || !(trace_at < timing_at && timing_at < iterates_at))
-    return std::nullopt;
-  const auto trace_start = trace_at + kTraceMarker.size();
-  const auto timing_start = timing_at + kTimingMarker.size();
-  if (status_end == std::string::npos || status_end > trace_at) return std::nullopt;
-  return CellRecord{text.substr(kStatusMarker.size(), status_end - kStatusMarker.size()),
-                    text.substr(status_end + 1, trace_at - status_end - 1),
-                    text.substr(trace_start, timing_at - trace_start),
-                    text.substr(timing_start, iterates_at - timing_start),
-                    text.substr(iterates_at + kIteratesMarker.size())};
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (status.type() == fs::file_type::not_found) return found;
+  if (error) return corrupt_because("cannot be read: " + error.message());
+  if (status.type() != fs::file_type::regular) return corrupt_because("not a regular file");
+  std::string reason;
+  const auto text = read_file(path, &reason);
+  if (!text) return corrupt_because(reason);
+  CellRecord record;
+  reason = parse_record(*text, record);
+  if (!reason.empty()) return corrupt_because(reason);
+  found.state = RecordState::kStored;
+  found.record = std::move(record);
+  return found;
+}
+
+bool CellStore::corrupt(const Cell& cell, std::string* reason) const {
+  RecordLookup found = lookup(cell);
+  if (reason != nullptr) *reason = std::move(found.corruption);
+  return found.state == RecordState::kCorrupt;
 }
 
 void CellStore::save_failure(const Cell& cell, const std::string& message) const {
-  std::filesystem::create_directories(directory_);
+  fs::create_directories(directory_);
   write_file_atomically(failure_path(cell), message + "\n");
 }
 
 std::optional<std::string> CellStore::failure(const Cell& cell) const {
   const auto path = failure_path(cell);
-  if (!std::filesystem::exists(path)) return std::nullopt;
-  std::string message = read_file(path);
+  std::error_code error;
+  if (!fs::exists(path, error)) return std::nullopt;
+  std::string reason;
+  auto text = read_file(path, &reason);
+  std::string message =
+      text ? std::move(*text) : fmt::format("(its file {} {})", path.string(), reason);
   while (!message.empty() && message.back() == '\n') message.pop_back();
-  return message;
+  // Escaped rather than replaced by '?': the bytes that were there stay visible.
+  return escape_invalid_utf8(message);
 }
 
-int CellStore::import_from(const std::filesystem::path& other_experiment_dir) const {
+int CellStore::import_from(const fs::path& other_experiment_dir,
+                           std::vector<std::string>* rejected) const {
   const auto source = other_experiment_dir / "cells";
-  if (!std::filesystem::is_directory(source)) return 0;
-  std::filesystem::create_directories(directory_);
+  if (!fs::is_directory(source)) return 0;
+  fs::create_directories(directory_);
   int copied = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(source)) {
+  for (const auto& entry : fs::directory_iterator(source)) {
     const auto extension = entry.path().extension();
     if (extension != ".cell" && extension != ".failed") continue;
-    write_file_atomically(directory_ / entry.path().filename(), read_file(entry.path()));
+    std::string reason;
+    const auto text = read_file(entry.path(), &reason);
+    CellRecord checked;
+    if (text && extension == ".cell") reason = parse_record(*text, checked);
+    if (!text || !reason.empty()) {
+      if (rejected != nullptr)
+        rejected->push_back(escape_invalid_utf8(entry.path().string() + ": " + reason));
+      continue;
+    }
+    write_file_atomically(directory_ / entry.path().filename(), *text);
     ++copied;
   }
   return copied;

@@ -1,6 +1,7 @@
 #include "istlab/sweep/sweep.hpp"
 
 #include <fmt/core.h>
+#include <sched.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -33,65 +34,56 @@ std::vector<Cell> shard_cells(const SweepConfig& config, const Shard& shard) {
   return cells;
 }
 
-// Work done once per sweep and shared read-only by its cells: each distinct problem, then
-// each distinct (problem, sketch) theory. A problem or theory that fails fails only its
-// own cells.
-class SharedWork {
- public:
-  explicit SharedWork(const std::vector<const Cell*>& todo) {
-    for (const Cell* cell : todo) {
-      if (problem_index_.emplace(cell->problem_key(), static_cast<int>(problem_owner_.size()))
-              .second)
-        problem_owner_.push_back(cell);
-      if (theory_index_.emplace(cell->theory_key(), static_cast<int>(theory_owner_.size())).second)
-        theory_owner_.push_back(cell);
-    }
-    problems_.resize(problem_owner_.size());
-    problem_errors_.resize(problem_owner_.size());
-    theories_.resize(theory_owner_.size());
-    theory_errors_.resize(theory_owner_.size());
+// The cells that share one problem, in grid order.
+std::vector<std::vector<const Cell*>> group_by_problem(const std::vector<const Cell*>& todo) {
+  std::unordered_map<std::string, std::size_t> index;
+  std::vector<std::vector<const Cell*>> groups;
+  for (const Cell* cell : todo) {
+    const auto [found, added] = index.emplace(cell->problem_key(), groups.size());
+    if (added) groups.emplace_back();
+    groups[found->second].push_back(cell);
   }
+  return groups;
+}
 
-  int problem_count() const { return static_cast<int>(problems_.size()); }
-
-  // Large problems are built in parallel across their workers too.
-  template <class Stop>
-  void build_problems(const Stop& stop) {
+// One problem and each of its distinct (problem, sketch) theories, built when the first of
+// its cells needs them and shared read-only by its cells. A problem or theory that fails
+// fails only its own cells.
+class ProblemWork {
+ public:
+  explicit ProblemWork(const std::vector<const Cell*>& cells) {
+    // Large problems are built in parallel across their workers too.
     const ParallelFor tbb_for = [](int count, const std::function<void(int)>& body) {
       tbb::parallel_for(0, count, [&](int i) { body(i); });
     };
-    tbb::parallel_for(0, static_cast<int>(problems_.size()), [&](int p) {
-      if (stop()) return;
-      // A problem that fails SPEC §1's checks (e.g. a tridiagonal draw with a negative
-      // diagonal at large s) fails its own cells; the rest of the grid still runs.
+    // A problem that fails SPEC §1's checks (e.g. a tridiagonal draw with a negative
+    // diagonal at large s) fails its own cells; the rest of the grid still runs.
+    try {
+      problem_.emplace(make_problem(cells.front()->problem, tbb_for));
+    } catch (const std::invalid_argument& error) {
+      problem_error_ = fmt::format("cannot build the problem '{}': {}",
+                                   cells.front()->problem_key(), error.what());
+      return;
+    }
+    std::vector<const Cell*> owners;
+    for (const Cell* cell : cells)
+      if (theory_index_.emplace(cell->theory_key(), owners.size()).second) owners.push_back(cell);
+    theories_.resize(owners.size());
+    theory_errors_.resize(owners.size());
+    if (!theory_unavailable_reason(cells.front()->problem).empty()) return;
+    tbb::parallel_for(0, static_cast<int>(owners.size()), [&](int t) {
       try {
-        problems_[p].emplace(make_problem(problem_owner_[p]->problem, tbb_for));
-      } catch (const std::invalid_argument& error) {
-        problem_errors_[p] = fmt::format("cannot build the problem '{}': {}",
-                                         problem_owner_[p]->problem_key(), error.what());
-      }
-    });
-  }
-
-  template <class Stop>
-  void build_theories(const Stop& stop) {
-    tbb::parallel_for(0, static_cast<int>(theories_.size()), [&](int t) {
-      const Cell& owner = *theory_owner_[t];
-      const auto& problem = problems_[problem_index_.at(owner.problem_key())];
-      if (stop() || !problem || !theory_unavailable_reason(owner.problem).empty()) return;
-      try {
-        theories_[t].emplace(compute_theory(*problem, owner.sketch));
+        theories_[t].emplace(compute_theory(*problem_, owners[t]->sketch));
       } catch (const std::exception& error) {
         theory_errors_[t] = error.what();
       }
     });
   }
 
-  // The cell's problem; throws the reason it could not be built.
-  const Quadratic& problem(const Cell& cell) const {
-    const int p = problem_index_.at(cell.problem_key());
-    if (!problems_[p]) throw std::runtime_error(problem_errors_[p]);
-    return *problems_[p];
+  // The problem; throws the reason it could not be built.
+  const Quadratic& problem() const {
+    if (!problem_) throw std::runtime_error(problem_error_);
+    return *problem_;
   }
   // The cell's theory, or null where it is not computed or failed.
   const Theory* theory(const Cell& cell) const {
@@ -103,23 +95,23 @@ class SharedWork {
   }
 
  private:
-  std::unordered_map<std::string, int> problem_index_;
-  std::vector<const Cell*> problem_owner_;
-  std::vector<std::optional<Quadratic>> problems_;
-  std::vector<std::string> problem_errors_;
-  std::unordered_map<std::string, int> theory_index_;
-  std::vector<const Cell*> theory_owner_;
+  std::optional<Quadratic> problem_;
+  std::string problem_error_;
+  std::unordered_map<std::string, std::size_t> theory_index_;
   std::vector<std::optional<Theory>> theories_;
   std::vector<std::string> theory_errors_;
 };
 
 // Runs one cell and stores its record, or its failure; returns its status, or nothing when
-// the run was interrupted (an interrupted run is discarded).
-std::optional<std::string> run_cell(const Cell& cell, const SharedWork& work,
+// the run was interrupted (an interrupted run is discarded). A cell that throws is a failed
+// cell; a store that cannot be written (disk full, file-size limit) ends the sweep.
+std::optional<std::string> run_cell(const Cell& cell, const ProblemWork& work,
                                     const SweepConfig& config, const SweepOptions& options,
                                     const CellStore& store) {
+  std::optional<CellRecord> record;
+  std::string failure;
   try {
-    const Quadratic& problem = work.problem(cell);
+    const Quadratic& problem = work.problem();
     const Theory* theory = work.theory(cell);
     if (cell.relative_step && theory == nullptr)
       throw std::runtime_error(fmt::format("its relative step needs the theory, which failed: {}",
@@ -135,64 +127,108 @@ std::optional<std::string> run_cell(const Cell& cell, const SharedWork& work,
     const RunResult run =
         run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
     if (run.status == RunStatus::kInterrupted) return std::nullopt;
-    const CellRecord record =
-        make_record(cell, step_size, run, theory, problem.solution(), fixed_point);
-    store.save(cell, record);
-    return record.status;
+    record = make_record(cell, step_size, run, theory, problem.solution(), fixed_point);
   } catch (const std::exception& error) {
-    store.save_failure(cell, error.what());
+    failure = error.what();
+  }
+  if (!record) {
+    store.save_failure(cell, failure);
     return "failed";
   }
+  store.save(cell, *record);
+  return record->status;
+}
+
+}  // namespace
+
+namespace {
+
+// A whole sweep (or MPI's ranks together) locks the folder; a --shard K/N process locks its
+// slice, so shards may share a folder.
+std::shared_ptr<FolderLock> lock_folder(const SweepConfig& config, const SweepOptions& options) {
+  const bool whole = options.shard.count == 1 || options.mode.rfind("mpi", 0) == 0;
+  return std::make_shared<FolderLock>(
+      options.out_dir / config.experiment,
+      whole ? ".lock" : fmt::format(".lock.{}-of-{}", options.shard.index, options.shard.count));
+}
+
+// The cells without an intact stored record (all of them with --force); a corrupt record
+// is named on `log` and its cell rerun.
+std::vector<const Cell*> cells_to_run(const std::vector<Cell>& cells, const CellStore& store,
+                                      bool force, std::ostream& log) {
+  std::vector<const Cell*> todo;
+  for (const auto& cell : cells) {
+    const RecordLookup found = force ? RecordLookup{} : store.lookup(cell);
+    if (found.state == RecordState::kStored) continue;
+    if (found.state == RecordState::kCorrupt)
+      log << fmt::format("istlab: corrupt record {}: {}; it will be rerun\n",
+                         store.record_path(cell).string(), found.corruption);
+    todo.push_back(&cell);
+  }
+  return todo;
 }
 
 }  // namespace
 
 int thread_count(const SweepOptions& options) {
-  return std::max(1, options.threads > 0 ? options.threads
-                                         : static_cast<int>(std::thread::hardware_concurrency()));
+  if (options.threads > 0) return options.threads;
+  // The cores this process may run on: under mpirun or taskset that is fewer than the
+  // machine's, and more threads than cores only contend.
+  cpu_set_t cores;
+  if (::sched_getaffinity(0, sizeof cores, &cores) == 0) return std::max(1, CPU_COUNT(&cores));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, std::ostream& log) {
   const auto start = Clock::now();
   const std::vector<Cell> cells = shard_cells(config, options.shard);
-  check_feasible(config, cells);
+  check_feasible(config, cells, thread_count(options));
   SweepSummary summary;
+  if (options.lock) summary.lock = lock_folder(config, options);
   summary.started_at = iso_time(std::chrono::system_clock::now());
   summary.directory = options.out_dir / config.experiment;
   summary.cells = static_cast<int>(cells.size());
   const CellStore store(summary.directory);
+  // Files a killed or failed process was writing: it will never rename them into place.
+  remove_stale_temporaries(summary.directory);
+  remove_stale_temporaries(summary.directory / "cells");
 
-  std::vector<const Cell*> todo;
-  for (const auto& cell : cells) {
-    if (!options.force && store.has(cell)) {
-      ++summary.skipped;
-    } else {
-      todo.push_back(&cell);
-    }
-  }
-  SharedWork work(todo);
-  summary.problems = work.problem_count();
+  const std::vector<const Cell*> todo = cells_to_run(cells, store, options.force, log);
+  summary.skipped = static_cast<int>(cells.size() - todo.size());
+  const auto groups = group_by_problem(todo);
+  summary.problems = static_cast<int>(groups.size());
   Progress progress(static_cast<int>(todo.size()), options.progress, log);
   std::mutex summary_mutex;
   auto interrupted = [&] { return options.interrupt != nullptr && options.interrupt->load(); };
+  auto count = [&](const std::string& status) {
+    {
+      std::lock_guard lock(summary_mutex);
+      ++summary.ran;
+      ++summary.by_status[status];
+      if (status == "failed") ++summary.failed;
+    }
+    progress.cell_done(status);
+  };
 
+  // Problems are built when their first cell runs and released after their last, one
+  // group per thread at a time: isolation keeps a thread waiting inside its group from
+  // starting another group, so at most `threads` problems are held at once.
+  if (options.cells_running) options.cells_running->store(true);
   tbb::task_arena arena(thread_count(options));
   arena.execute([&] {
-    work.build_problems(interrupted);
-    work.build_theories(interrupted);
-    tbb::parallel_for(0, static_cast<int>(todo.size()), [&](int c) {
+    tbb::parallel_for(std::size_t{0}, groups.size(), [&](std::size_t g) {
       if (interrupted()) return;
-      const std::optional<std::string> status = run_cell(*todo[c], work, config, options, store);
-      if (!status) return;
-      {
-        std::lock_guard lock(summary_mutex);
-        ++summary.ran;
-        ++summary.by_status[*status];
-        if (*status == "failed") ++summary.failed;
-      }
-      progress.cell_done(*status);
+      tbb::this_task_arena::isolate([&] {
+        const ProblemWork work(groups[g]);
+        tbb::parallel_for(std::size_t{0}, groups[g].size(), [&](std::size_t c) {
+          if (interrupted()) return;
+          if (const auto status = run_cell(*groups[g][c], work, config, options, store))
+            count(*status);
+        });
+      });
     });
   });
+  if (options.cells_running) options.cells_running->store(false);
   summary.interrupted = interrupted();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
@@ -211,10 +247,13 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   std::vector<std::string> missing;
   std::map<std::string, int> by_status;
   for (const auto& cell : cells) {
-    const auto record = store.load(cell);
+    const RecordLookup found = store.lookup(cell);
+    const auto& record = found.record;
     if (!record) {
       missing.push_back(cell.key);
-      ++by_status[store.failure(cell) ? "failed" : "missing"];
+      ++by_status[found.state == RecordState::kCorrupt ? "corrupt"
+                  : store.failure(cell)                ? "failed"
+                                                       : "missing"];
       continue;
     }
     trace += record->trace_rows;
@@ -250,6 +289,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
 SweepSummary run_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& log) {
   SweepSummary summary = run_cells(config, options, log);
   if (!summary.interrupted) assemble_outputs(config, options, summary);
+  summary.lock.reset();  // the folder is another process's to write now
   return summary;
 }
 
@@ -304,14 +344,12 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
   const std::vector<Cell> cells = shard_cells(config, options.shard);
   std::set<std::string> problems;
   std::set<std::string> theories;
-  std::uint64_t largest = 0;
   int done = 0;
   const CellStore store(options.out_dir / config.experiment);
   for (const auto& cell : cells) {
     problems.insert(cell.problem_key());
     theories.insert(cell.theory_key());
-    largest = std::max(largest, estimate_cell_bytes(cell));
-    done += store.has(cell) ? 1 : 0;
+    done += store.has(cell) ? 1 : 0;  // a corrupt record is not done
   }
   out << fmt::format("{}: {} cells{}, {} distinct problems, {} distinct theories\n",
                      config.experiment, cells.size(),
@@ -320,11 +358,16 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
                          : "",
                      problems.size(), theories.size());
   describe_axes(config, out);
-  out << fmt::format("memory: the largest cell needs about {}; {} available\n", gib(largest),
-                     gib(available_memory_bytes()));
+  const int threads = thread_count(options);
+  const MemoryEstimate memory = estimate_sweep_bytes(cells, config.run, threads);
+  out << fmt::format(
+      "memory: about {} at the peak ({} bytes; {} problems at once on {} threads, {} while "
+      "assembling); {} available\n",
+      gib(memory.peak), memory.peak, memory.problems_at_once, threads, gib(memory.assembling),
+      gib(available_memory_bytes()));
   out << fmt::format("done: {} of {} cells already stored in {}\n", done, cells.size(),
                      (options.out_dir / config.experiment).string());
-  check_feasible(config, cells);
+  check_feasible(config, cells, threads);
 }
 
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
@@ -332,19 +375,24 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   const CellStore store(options.out_dir / config.experiment);
   std::vector<const Cell*> missing;
   std::vector<std::pair<const Cell*, std::string>> failed;
+  std::vector<std::string> corrupt;
   int done = 0;
   for (const auto& cell : cells) {
-    if (store.has(cell)) {
+    const RecordLookup found = store.lookup(cell);
+    if (found.state == RecordState::kStored) {
       ++done;
+    } else if (found.state == RecordState::kCorrupt) {
+      corrupt.push_back(fmt::format("{}: {}", store.record_path(cell).string(), found.corruption));
     } else if (auto message = store.failure(cell)) {
       failed.emplace_back(&cell, *message);
     } else {
       missing.push_back(&cell);
     }
   }
-  out << fmt::format("{}: {} cells: {} done, {} missing, {} failed ({})\n", config.experiment,
-                     cells.size(), done, missing.size(), failed.size(),
-                     (options.out_dir / config.experiment).string());
+  out << fmt::format("{}: {} cells: {} done, {} missing, {} failed, {} corrupt ({})\n",
+                     config.experiment, cells.size(), done, missing.size(), failed.size(),
+                     corrupt.size(), (options.out_dir / config.experiment).string());
+  for (const auto& line : corrupt) out << "corrupt " << line << "; the next run reruns it\n";
   auto describe = [](const Cell& cell) {
     return fmt::format("{} {} {} {} step {}{} seed {}", cell.key, cell.problem_key(),
                        cell.method.name, name(cell.sketch.type), cell.relative_step ? "x" : "",
@@ -353,7 +401,19 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   for (const auto& [cell, message] : failed)
     out << "failed  " << describe(*cell) << ": " << message << '\n';
   for (const Cell* cell : missing) out << "missing " << describe(*cell) << '\n';
-  return static_cast<int>(missing.size() + failed.size());
+  // The assembled files too: every cell can be stored while an interrupted assembly left
+  // no trace.csv.
+  std::string unassembled;
+  for (const std::string file :
+       {"trace.csv", "cells.csv", "timing.csv", "manifest.json", "iterates.csv"}) {
+    if (file == "iterates.csv" && !config.run.record_iterates) continue;
+    if (!std::filesystem::exists(options.out_dir / config.experiment / file))
+      unassembled += (unassembled.empty() ? "" : ", ") + file;
+  }
+  if (!unassembled.empty())
+    out << fmt::format("not assembled: {} missing; rerun the sweep to write them\n", unassembled);
+  return static_cast<int>(missing.size() + failed.size() + corrupt.size() +
+                          (unassembled.empty() ? 0 : 1));
 }
 
 }  // namespace istlab

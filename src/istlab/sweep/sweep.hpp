@@ -8,17 +8,21 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "istlab/io/config.hpp"
 #include "istlab/sweep/grid.hpp"
+#include "istlab/sweep/lock.hpp"
 #include "istlab/sweep/progress.hpp"
 #include "istlab/sweep/resources.hpp"
 #include "istlab/sweep/shards.hpp"
 
 namespace istlab {
+
+class FolderLock;
 
 struct SweepOptions {
   std::filesystem::path out_dir = "results";
@@ -29,6 +33,10 @@ struct SweepOptions {
   Shard shard;
   std::string mode = "local";  // recorded in the manifest: local, shard K/N, mpi rank R/P
   const std::atomic<bool>* interrupt = nullptr;  // set on SIGINT/SIGTERM: stop after a round
+  // Set while cells run (when given), so a signal handler knows that cells stop by
+  // themselves then, and can end the process at once at any other stage.
+  std::atomic<bool>* cells_running = nullptr;
+  bool lock = true;  // hold OUT/<experiment>'s lock (MPI ranks other than 0 do not)
 };
 
 struct SweepSummary {
@@ -42,6 +50,7 @@ struct SweepSummary {
   double seconds = 0.0;
   std::string started_at;  // UTC, ISO 8601
   bool interrupted = false;
+  std::shared_ptr<FolderLock> lock;  // held until the outputs are assembled
 };
 
 // Runs the shard's missing cells and stores them; no CSV is assembled. Throws ConfigError

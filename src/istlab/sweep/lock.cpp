@@ -1,0 +1,47 @@
+#include "istlab/sweep/lock.hpp"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "istlab/io/config.hpp"
+
+namespace istlab {
+
+FolderLock::FolderLock(const std::filesystem::path& folder, const std::string& name) {
+  std::filesystem::create_directories(folder);
+  const std::filesystem::path path = folder / name;
+  descriptor_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (descriptor_ < 0)
+    throw std::runtime_error(
+        fmt::format("{}: cannot open the lock file: {}", path.string(), std::strerror(errno)));
+  if (::flock(descriptor_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char holder[32] = {};
+    [[maybe_unused]] const auto read = ::pread(descriptor_, holder, sizeof holder - 1, 0);
+    ::close(descriptor_);
+    if (error != EWOULDBLOCK)
+      throw std::runtime_error(
+          fmt::format("{}: cannot lock: {}", path.string(), std::strerror(error)));
+    const std::string pid(holder, std::strcspn(holder, "\n"));
+    throw ConfigError(folder.string(), {}, "", std::nullopt,
+                      fmt::format("another istlab process{} is writing this folder; wait for it to "
+                                  "finish, or give another --out",
+                                  pid.empty() ? "" : " (pid " + pid + ")"));
+  }
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(descriptor_, 0) == 0) {
+    [[maybe_unused]] const auto written = ::pwrite(descriptor_, pid.data(), pid.size(), 0);
+  }
+}
+
+FolderLock::~FolderLock() {
+  if (descriptor_ >= 0) ::close(descriptor_);  // closing drops the lock
+}
+
+}  // namespace istlab

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Hostile inputs and faults (issue 12): each case checks the exit code and the message,
+# and that nothing is computed or written when the input is refused.
+# Usage: hardening.sh ISTLAB WORKDIR
+set -uo pipefail
+istlab=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+# expect NAME CODE FRAGMENT -- ARGS...: runs istlab ARGS, checks the exit code, that stderr
+# holds FRAGMENT and is one line.
+expect() {
+  local name=$1 code=$2 fragment=$3
+  shift 4
+  local stderr actual
+  stderr=$("$istlab" "$@" 2>&1 >/dev/null)
+  actual=$?
+  if [[ $actual -ne $code ]]; then
+    fail "$name: exit code $actual, expected $code ($stderr)"
+  elif [[ "$stderr" != *"$fragment"* ]]; then
+    fail "$name: message '$stderr' lacks '$fragment'"
+  elif [[ $code -ne 0 && $(printf '%s\n' "$stderr" | wc -l) -ne 1 ]]; then
+    fail "$name: message is not one line: $stderr"
+  else
+    echo "ok   $name: ${stderr:-(no message)}"
+  fi
+}
+
+valid='methods: [{method: gd}]
+step_size: 0.1
+run: {max_iters: 3}'
+printf '%s\n' "$valid" > "$work/valid.yaml"
+
+# 1. Non-UTF-8 bytes: refused before any work, with the byte's position.
+printf '# caf\xe9\n%s\n' "$valid" > "$work/latin1.yaml"
+expect latin1_config 2 "latin1.yaml:1:6: byte 0xE9 is not UTF-8" -- sweep "$work/latin1.yaml" --out "$work/out1"
+[[ -e "$work/out1" ]] && fail "latin1_config: output written"
+cp "$work/valid.yaml" "$work/caf$(printf '\xe9').yaml"
+expect latin1_file_name 2 "the file name is not UTF-8 (byte 0xE9" -- sweep "$work/caf$(printf '\xe9').yaml" --out "$work/out1"
+# A non-UTF-8 --out path is fine: the manifest stores the command line with a replacement.
+printf 'experiment: utf\n%s\n' "$valid" > "$work/utf.yaml"
+expect latin1_out_path 0 "" -- sweep "$work/utf.yaml" --out "$work/out$(printf '\xe9')" --quiet
+[[ -s "$work/out$(printf '\xe9')/utf/manifest.json" ]] || fail "latin1_out_path: no manifest"
+
+# 2. Output folders come only from safe names.
+cp "$work/valid.yaml" "$work/...yaml"
+cp "$work/valid.yaml" "$work/..yaml"
+expect dots_file_name 2 "experiment: value '..' must be a folder name" -- sweep "$work/...yaml" --out "$work/out2/inner"
+expect two_dots_file_name 2 "experiment: value '.' must be a folder name" -- sweep "$work/..yaml" --out "$work/out2/inner"
+[[ -e "$work/out2" ]] && fail "dots_file_name: output written"
+# merge: a shard manifest naming such a config path is refused too.
+"$istlab" sweep "$work/utf.yaml" --out "$work/shard" --quiet
+python3 - "$work/shard/utf/manifest.json" "$valid" <<'PY'
+import json, sys
+manifest = json.load(open(sys.argv[1]))
+manifest.update(config_path="/tmp/...yaml", config_text=sys.argv[2])  # no experiment: key
+json.dump(manifest, open(sys.argv[1], "w"))
+PY
+expect merge_config_path 2 "experiment: value '..' must be a folder name" -- merge "$work/shard" --out "$work/out2m"
+[[ -e "$work/out2m" ]] && fail "merge_config_path: output written"
+printf '{"experiment": "x"}' > "$work/shard/utf/manifest.json"
+expect merge_manifest_without_hash 2 "manifest.json: config_hash: missing from the manifest" -- merge "$work/shard" --out "$work/out2m"
+printf '{"experiment": "x", "config_hash": "ÿ' > "$work/shard/utf/manifest.json"
+expect merge_manifest_not_json 2 "manifest.json: not a manifest" -- merge "$work/shard" --out "$work/out2m"
+
+# 4. log_points cannot exceed max_iters.
+printf 'methods: [{method: gd}]\nstep_size: 0.1\nrun: {max_iters: 100, record: {log_points: 2147483647}}\n' > "$work/log_points.yaml"
+expect log_points 2 "run.record.log_points: value '2147483647' must be at most max_iters (100)" -- sweep "$work/log_points.yaml" --out "$work/out4"
+
+# 5. Thread counts.
+expect threads_huge 2 "istlab: --threads: must be a whole number from 1 to 1024, got '10000000'" -- sweep "$work/valid.yaml" --threads 10000000 --out "$work/out5"
+expect threads_zero 2 "istlab: --threads: must be a whole number from 1 to 1024, got '0'" -- sweep "$work/valid.yaml" --threads 0 --out "$work/out5"
+if command -v taskset >/dev/null; then
+  threads=$(taskset -c 0 "$istlab" sweep "$work/valid.yaml" --out "$work/out5" --dry-run | sed -n 's/.* on \([0-9]*\) threads.*/\1/p')
+  [[ "$threads" == 1 ]] && echo "ok   threads_from_affinity: 1 thread under taskset -c 0" ||
+    fail "threads_from_affinity: $threads threads under taskset -c 0"
+fi
+
+# 6. Huge grids are refused at once; signals end every stage promptly; special files.
+printf 'methods: [{method: gd}]\nstep_size: 0.1\nrepeats: 10000000\n' > "$work/huge.yaml"
+start=$(date +%s%N)
+expect huge_repeats 2 "repeats: value '10000000' must be at least 1 and at most 200000" -- sweep "$work/huge.yaml" --dry-run --out "$work/out6"
+(( ($(date +%s%N) - start) / 1000000 < 2000 )) || fail "huge_repeats: took more than 2 s"
+printf 'methods: [{method: gd, step_size: [0.1, 0.2, 0.3, 0.4]}]\nrepeats: 50000\nrun: {max_iters: 1}\n' > "$work/slow.yaml"
+"$istlab" sweep "$work/slow.yaml" --dry-run --out "$work/out6" >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+start=$(date +%s%N)
+kill -INT $pid
+wait $pid
+code=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+[[ $code -ne 0 && $elapsed -lt 1000 ]] && echo "ok   sigint_during_grid_expansion: exit $code after $elapsed ms" ||
+  fail "sigint_during_grid_expansion: exit $code after $elapsed ms"
+expect dev_zero 2 "/dev/zero: is not a regular file" -- sweep /dev/zero --out "$work/out6"
+mkfifo "$work/fifo.yaml"
+expect fifo 2 "fifo.yaml: is not a regular file" -- sweep "$work/fifo.yaml" --out "$work/out6"
+
+# 7. A record that fails its checksum is named, counted by status and rerun.
+printf 'experiment: records\nmethods: [{method: gd}]\nstep_size: [0.1, 0.2]\nrun: {max_iters: 3}\n' > "$work/records.yaml"
+"$istlab" sweep "$work/records.yaml" --out "$work/out7" --quiet 2>/dev/null
+cp -r "$work/out7/records" "$work/records_reference"
+record=$(find "$work/out7/records/cells" -name '*.cell' | sort | head -1)
+sed -i '1s/#status max_iters/#status converged/' "$record"
+stdout=$("$istlab" status "$work/records.yaml" --out "$work/out7")
+code=$?
+[[ $code -eq 1 && "$stdout" == *"1 corrupt"* && "$stdout" == *"corrupt $record"* ]] &&
+  echo "ok   corrupt_record_status: $(printf '%s' "$stdout" | grep '^corrupt')" || fail "corrupt_record_status: exit $code: $stdout"
+stderr=$("$istlab" sweep "$work/records.yaml" --out "$work/out7" --quiet 2>&1 >/dev/null)
+[[ "$stderr" == *"corrupt record $record"*"it will be rerun"* && "$stderr" == *"ran 1"* ]] &&
+  cmp -s "$work/out7/records/cells.csv" "$work/records_reference/cells.csv" &&
+  echo "ok   corrupt_record_rerun: $(printf '%s' "$stderr" | head -1)" || fail "corrupt_record_rerun: $stderr"
+
+# 8. A file-size limit is an I/O error with a message, not a silent death.
+printf 'experiment: big\nmethods: [{method: gd}]\nstep_size: 0.1\nrun: {max_iters: 2000, record: {every: 1}}\n' > "$work/big.yaml"
+stderr=$( (ulimit -f 64; "$istlab" sweep "$work/big.yaml" --out "$work/out8" --quiet) 2>&1 >/dev/null)
+code=$?
+[[ $code -eq 1 && "$stderr" == *"file size limit"* ]] && echo "ok   file_size_limit: $(printf '%s' "$stderr" | tail -1)" ||
+  fail "file_size_limit: exit $code: $stderr"
+leftovers=$(find "$work/out8" -name '*.tmp*' | wc -l)
+[[ $leftovers -eq 0 ]] || fail "file_size_limit: $leftovers temporary files left"
+# status checks the assembled outputs, not only the cell records.
+"$istlab" sweep "$work/utf.yaml" --out "$work/out8s" --quiet && rm "$work/out8s/utf/trace.csv"
+stdout=$("$istlab" status "$work/utf.yaml" --out "$work/out8s")
+code=$?
+[[ $code -eq 1 && "$stdout" == *"not assembled: trace.csv missing"* ]] && echo "ok   status_missing_output: $(printf '%s' "$stdout" | tail -1)" ||
+  fail "status_missing_output: exit $code: $stdout"
+
+# 9. Messages.
+python3 -c "print('methods: ' + '[' * 3000 + ']' * 3000 + '\nstep_size: 0.1')" > "$work/deep.yaml"
+expect deep_nesting 2 "malformed YAML: nested deeper than" -- sweep "$work/deep.yaml" --out "$work/out9"
+expect directory 2 "is a folder, not a config file" -- sweep "$work" --out "$work/out9"
+printf '%s\n---\nfoo: 1\n' "$valid" > "$work/two.yaml"
+expect two_documents 2 "holds 2 YAML documents" -- sweep "$work/two.yaml" --out "$work/out9"
+printf '%s\nbad\x1b[31mkey: 1\n' "$valid" > "$work/control.yaml"
+expect control_characters 2 'bad\x1B[31mkey' -- sweep "$work/control.yaml" --out "$work/out9"
+expect empty_out 2 "--out: give a folder" -- sweep "$work/valid.yaml" --out ""
+
+# 10. One writer per folder.
+printf 'experiment: locked\n%s\n' "$valid" > "$work/locked.yaml"
+mkdir -p "$work/out10/locked"
+flock "$work/out10/locked/.lock" sleep 3 &
+holder=$!
+sleep 0.3
+expect second_writer 2 "is writing this folder" -- sweep "$work/locked.yaml" --out "$work/out10"
+wait $holder
+expect after_release 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
+
+[[ $failures -eq 0 ]] && echo "all hardening cases hold"
+exit $((failures > 0))
