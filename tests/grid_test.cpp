@@ -333,18 +333,18 @@ TEST(Grid, CrossParameterErrorOnAWrittenValuePointsAtThatValue) {
 }
 
 TEST(Grid, MoreCellsThanTheLimitAreRefused) {
-  // 2000 seeds × (50 + 51 steps) = 202000 > 200000. Each entry alone would be 1e5 cells:
+  // 1000 seeds × (50 + 51 steps) = 101000 > 100000. Each entry alone would be about 5e4 cells:
   // the limit is on the union. Refused before any cell is built (this test stays fast).
   std::string steps_50 = "[";
   for (int i = 1; i <= 50; ++i) steps_50 += std::to_string(i) + (i < 50 ? ", " : "]");
   const std::string steps_51 = steps_50.substr(0, steps_50.size() - 1) + ", 51]";
   const ConfigError error =
       expansion_error("methods:\n  - method: gd\n    step_size: " + steps_50 +
-                      "\n  - method: gd\n    step_size: " + steps_51 + "\nrepeats: 2000\n");
+                      "\n  - method: gd\n    step_size: " + steps_51 + "\nrepeats: 1000\n");
   EXPECT_EQ(error.key, "methods");
   EXPECT_FALSE(error.value.has_value());
   // The rule states the count and the limit.
-  EXPECT_NE(error.rule.find("2.02e+05"), std::string::npos) << error.rule;
+  EXPECT_NE(error.rule.find("1.01e+05"), std::string::npos) << error.rule;
   EXPECT_NE(error.rule.find(std::to_string(kMaxGridCells)), std::string::npos) << error.rule;
   // Where the `methods:` list stands: its first entry, line 2, column 3.
   EXPECT_EQ(error.at.line, 2);

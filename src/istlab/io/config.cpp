@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -66,6 +67,34 @@ void check_utf8(const std::string& path, const std::string& text) {
   throw ConfigError(path, where, "", std::nullopt,
                     fmt::format("byte 0x{:02X} is not UTF-8; a sweep config is UTF-8 text",
                                 static_cast<unsigned char>(text[at])));
+}
+
+// Parser events, ignored: documents are counted without building them.
+class IgnoreEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The documents in `text`, counting at most 2. Not YAML::LoadAll: yaml-cpp 0.7's LoadAll
+// allocates without end on a stray ',' (jbeder/yaml-cpp#1040).
+int document_count(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  IgnoreEvents ignore;
+  int documents = 0;
+  while (documents < 2 && parser.HandleNextDocument(ignore)) ++documents;
+  return documents;
 }
 
 // Decodes one file; every failure carries the file, line, column and key path.
@@ -481,12 +510,10 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   check_utf8(path, text);
   YAML::Node root;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1)
-      throw ConfigError(
-          path, {1, 1}, "", std::nullopt,
-          fmt::format("holds {} YAML documents; a sweep config is one", documents.size()));
-    if (!documents.empty()) root = documents.front();
+    root = YAML::Load(text);
+    if (root.IsMap() && document_count(text) > 1)
+      throw ConfigError(path, {1, 1}, "", std::nullopt,
+                        "holds more than one YAML document; a sweep config is one");
   } catch (const YAML::DeepRecursion& error) {
     throw ConfigError(path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
                       fmt::format("malformed YAML: nested deeper than {} levels", error.depth()));

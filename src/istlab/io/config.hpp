@@ -17,7 +17,7 @@ namespace istlab {
 
 // A sweep has at most this many cells (and `repeats` at most this many seeds): each cell
 // costs memory for its key and a file in the store, and a grid is expanded in full.
-inline constexpr std::int64_t kMaxGridCells = 200'000;
+inline constexpr std::int64_t kMaxGridCells = 100'000;
 
 // Where a key stands in its file.
 struct Location {

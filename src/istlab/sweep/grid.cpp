@@ -3,8 +3,8 @@
 #include <fmt/core.h>
 
 #include <functional>
-#include <set>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "istlab/io/files.hpp"
 
@@ -189,22 +189,26 @@ double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
 std::vector<Cell> expand_grid(const SweepConfig& config) {
   const std::vector<Axis> problem = problem_axes(config);
   check_grid_size(config, problem);
+  // Each entry's axes once: they do not depend on the problem.
+  std::vector<std::vector<Axis>> entry_axes;
+  for (const auto& entry : config.methods)
+    entry_axes.push_back(method_axes(entry, steps_of(config, entry)));
   std::vector<Cell> cells;
-  std::set<std::string> seen;
+  std::unordered_set<std::string> seen;
   Cell cell;
   for_each_combination(problem, 0, cell, [&](Cell& problem_cell) {
-    for (const auto& entry : config.methods) {
+    for (std::size_t e = 0; e < config.methods.size(); ++e) {
+      const MethodAxes& entry = config.methods[e];
       Cell method_cell = problem_cell;
-      for_each_combination(method_axes(entry, steps_of(config, entry)), 0, method_cell,
-                           [&](Cell& full) {
-                             Cell added = full;
-                             reset_unread(added);
-                             validate(added, config, entry);
-                             added.key = hex_hash(cell_text(added, config.run));
-                             if (!seen.insert(added.key).second) return;
-                             added.index = static_cast<int>(cells.size());
-                             cells.push_back(std::move(added));
-                           });
+      for_each_combination(entry_axes[e], 0, method_cell, [&](Cell& full) {
+        Cell added = full;
+        reset_unread(added);
+        validate(added, config, entry);
+        added.key = hex_hash(cell_text(added, config.run));
+        if (!seen.insert(added.key).second) return;
+        added.index = static_cast<int>(cells.size());
+        cells.push_back(std::move(added));
+      });
     }
   });
   return cells;
