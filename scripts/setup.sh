@@ -13,6 +13,7 @@ packages=(
   python3-matplotlib python3-pandas python3-numpy
   libopenblas0-pthread python3-scipy time
   clang-format
+  zlib1g-dev dataset-fashion-mnist liblinear-tools
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include <mpi.h>
 #endif
 
+#include "istlab/data/dataset.hpp"
 #include "istlab/io/build_info.hpp"
 #include "istlab/io/config.hpp"
 #include "istlab/sweep/grid.hpp"
@@ -209,6 +210,9 @@ int run_command(Command& command) {
       return istlab::merge_shards(folders, command.options, std::cerr).empty() ? 0 : kRunFailure;
     }
   } catch (const istlab::ConfigError& error) {
+    std::cerr << "istlab: " << error.what() << '\n';
+    return kBadInput;
+  } catch (const istlab::DataError& error) {  // a data file that is not what its format promises
     std::cerr << "istlab: " << error.what() << '\n';
     return kBadInput;
   } catch (const std::invalid_argument& error) {

@@ -135,7 +135,7 @@ expect directory 2 "is a folder, not a config file" -- sweep "$work" --out "$wor
 printf '%s\n---\nfoo: 1\n' "$valid" > "$work/two.yaml"
 expect two_documents 2 "holds more than one YAML document" -- sweep "$work/two.yaml" --out "$work/out9"
 printf '%s\nbad\x1b[31mkey: 1\n' "$valid" > "$work/control.yaml"
-expect control_characters 2 'bad\x1B[31mkey' -- sweep "$work/control.yaml" --out "$work/out9"
+expect control_characters 2 'bad\x1b[31mkey' -- sweep "$work/control.yaml" --out "$work/out9"
 expect empty_out 2 "--out: give a folder" -- sweep "$work/valid.yaml" --out ""
 
 # 10. One writer per folder.

@@ -444,27 +444,9 @@ void decode_seeds(Decoder& decoder, const YAML::Node& root, SweepConfig& config)
 
 }  // namespace
 
-namespace {
-
-// Control characters from a config would act on the terminal, and bytes that are not
-// UTF-8 print as garbage: show both as \xNN.
-std::string escaped(const std::string& text) {
-  std::string out;
-  for (const char c : escape_invalid_utf8(text)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F)
-      out += fmt::format("\\x{:02X}", byte);
-    else
-      out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 ConfigError::ConfigError(std::string file_, Location at_, std::string key_,
                          std::optional<std::string> value_, std::string rule_, bool is_default_)
-    : std::runtime_error(escaped(fmt::format(
+    : std::runtime_error(printable(fmt::format(
           "{}{}{}: {}{}", file_, at_.line > 0 ? fmt::format(":{}:{}", at_.line, at_.column) : "",
           key_.empty() ? "" : ": " + key_,
           value_ ? fmt::format("value '{}' {}", *value_, is_default_ ? "(the default) " : "") : "",

@@ -187,4 +187,16 @@ std::string escape_invalid_utf8(std::string_view text) {
   return escaped;
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : escape_invalid_utf8(text)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += c;
+  }
+  return out;
+}
+
 }  // namespace istlab

@@ -44,5 +44,9 @@ std::size_t invalid_utf8_offset(std::string_view text);
 // "\xNN" (lower-case hex): the result is valid UTF-8 (JSON writers reject anything else)
 // and still shows which bytes were there.
 std::string escape_invalid_utf8(std::string_view text);
+// `text` safe to print on one line of a terminal: bytes that are not UTF-8 as above, and
+// control characters as "\xNN" too, so a hostile file name, key or token can
+// neither move the cursor nor break a log line.
+std::string printable(std::string_view text);
 
 }  // namespace istlab

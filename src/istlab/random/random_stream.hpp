@@ -13,6 +13,7 @@ enum class StreamPurpose : std::uint64_t {
   kProblem = 1,      // problem generation: (seed, "problem")
   kRoundShared = 2,  // draws shared by all workers in a round: (seed, round)
   kWorker = 3,       // a worker's private draws: (seed, round, worker)
+  kSplit = 4,        // splits of samples among workers: (seed, stage·attempt, class or worker)
 };
 
 class RandomStream {
