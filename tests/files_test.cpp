@@ -19,30 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace istlab {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A folder of its own under the system's temp dir, emptied now and removed afterwards
-// (ctest may run test processes side by side, hence the pid).
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(fs::temp_directory_path() /
-              ("istlab_files_test_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -21,28 +21,27 @@
 #include <iostream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "data_files.hpp"
+#include "temp_dir.hpp"
 
 namespace istlab {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A folder of its own under the system's temp dir, removed afterwards.
+// Each test writes its files into a folder of its own.
 class ReadersTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("istlab_readers_test_" + std::string(test->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    temp_.emplace("readers_" + std::string(test->name()));
+    dir_ = temp_->path();
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
+  void TearDown() override { temp_.reset(); }
 
   std::string write(const std::string& name, const std::string& bytes) {
     const std::string path = (dir_ / name).string();
@@ -64,6 +63,7 @@ class ReadersTest : public ::testing::Test {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
+  std::optional<TempDir> temp_;
   fs::path dir_;
 };
 
@@ -85,17 +85,6 @@ DataError error_of(const std::function<void()>& read) {
     EXPECT_EQ(data_error.where, where_);                  \
     EXPECT_EQ(data_error.expected, expected_);            \
   } while (0)
-
-std::string big_endian32(std::uint32_t value) {
-  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
-          static_cast<char>(value >> 8), static_cast<char>(value)};
-}
-
-std::string idx(char type, const std::vector<std::uint32_t>& shape, const std::string& data) {
-  std::string out{'\0', '\0', type, static_cast<char>(shape.size())};
-  for (const std::uint32_t size : shape) out += big_endian32(size);
-  return out + data;
-}
 
 template <typename T>
 std::string raw_bytes(const std::vector<T>& values) {  // host order: little-endian
@@ -459,20 +448,6 @@ TEST_F(ReadersTest, CsvEmptyFiles) {
 
 // ---------------------------------------------------------------------------------------
 // .npy
-
-// A .npy file as numpy writes it: the header padded with spaces to a multiple of 64 bytes.
-std::string npy(const std::string& descr, const std::string& shape, const std::string& data,
-                int major = 1, const std::string& fortran = "False") {
-  std::string header =
-      "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
-  const std::size_t prefix = major == 1 ? 10 : 12;
-  header.append(63 - (prefix + header.size()) % 64, ' ') += '\n';
-  std::string out = "\x93NUMPY";
-  out += static_cast<char>(major);
-  out += '\0';
-  for (std::size_t k = 0; k < prefix - 8; ++k) out += static_cast<char>(header.size() >> (8 * k));
-  return out + header + data;
-}
 
 const std::vector<float> kFloats = {1.5f, -2, 0, 3e38f, 1e-40f, 7};
 const std::string kFeatures = npy("<f4", "(3, 2)", raw_bytes(kFloats));

@@ -16,30 +16,12 @@
 #include <vector>
 
 #include "istlab/io/files.hpp"
+#include "temp_dir.hpp"
 
 namespace istlab {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A folder of its own under the system's temp dir, emptied now and removed afterwards
-// (ctest may run test processes side by side, hence the pid).
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(fs::temp_directory_path() /
-              ("istlab_store_test_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 Cell cell_with_key(const std::string& key) {
   Cell cell;

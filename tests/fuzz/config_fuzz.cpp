@@ -56,6 +56,7 @@
 
 #include "istlab/io/config.hpp"
 #include "istlab/sweep/grid.hpp"
+#include "sanitizer.hpp"
 
 namespace {
 
@@ -558,20 +559,6 @@ struct Limits {
   double seconds = 2.0;
   std::size_t memory_mb = 1024;
 };
-
-bool under_address_sanitizer() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#else
-  return false;
-#endif
-#else
-  return false;
-#endif
-}
 
 struct Child {
   pid_t pid = -1;

@@ -38,36 +38,19 @@
 #include <string>
 #include <vector>
 
+#include "../data_files.hpp"
 #include "istlab/data/readers.hpp"
+#include "sanitizer.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using istlab::idx;
+using istlab::npy;
 
 // ---------------------------------------------------------------------------------------
 // Seeds: small valid files of every shape each reader accepts.
 
-std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
-}
-std::string idx(char type, const std::vector<std::uint32_t>& shape, const std::string& data) {
-  std::string out{'\0', '\0', type, static_cast<char>(shape.size())};
-  for (const std::uint32_t size : shape) out += be32(size);
-  return out + data;
-}
-std::string npy(const std::string& descr, const std::string& shape, const std::string& data,
-                int major) {
-  std::string header =
-      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-  const std::size_t prefix = major == 1 ? 10 : 12;
-  header.append(63 - (prefix + header.size()) % 64, ' ') += '\n';
-  std::string out = "\x93NUMPY";
-  out += static_cast<char>(major);
-  out += '\0';
-  for (std::size_t k = 0; k < prefix - 8; ++k) out += static_cast<char>(header.size() >> (8 * k));
-  return out + header + data;
-}
 std::string gzip(const std::string& bytes) {
   uLongf size = compressBound(static_cast<uLong>(bytes.size())) + 32;
   std::string out(size, '\0');
@@ -97,7 +80,9 @@ std::vector<Target> targets() {
   const std::string pixels("\x00\x01\x7f\x80\xff\x10\x20\x30\x40\x50\x60\x70", 12);
   const std::string images = idx('\x08', {3, 2, 2}, pixels);
   const std::string labels = idx('\x08', {3}, std::string("\x07\x00\x09", 3));
-  const std::string floats = idx('\x0D', {3, 1}, be32(0x3F800000) + be32(0xC0000000) + be32(0));
+  const std::string floats = idx('\x0D', {3, 1},
+                                 istlab::big_endian32(0x3F800000) +
+                                     istlab::big_endian32(0xC0000000) + istlab::big_endian32(0));
   const std::string shorts = idx('\x0B', {3, 2}, std::string(12, '\x01'));
   const std::string f4 =
       npy("<f4", "(3, 2)", std::string("\0\0\xc0\x3f\0\0\0\xc0", 8) + std::string(16, '\0'), 1);
@@ -117,7 +102,9 @@ std::vector<Target> targets() {
        labels,
        [](auto& m, auto& p, int) { return read_idx(m, p); }},
       {"idx-labels",
-       {labels, idx('\x0C', {3}, be32(1) + be32(0xFFFFFFFF) + be32(5))},
+       {labels,
+        idx('\x0C', {3},
+            istlab::big_endian32(1) + istlab::big_endian32(0xFFFFFFFF) + istlab::big_endian32(5))},
        false,
        images,
        [](auto& m, auto& p, int) { return read_idx(p, m); }},
@@ -212,7 +199,7 @@ std::string mutate(std::string bytes, std::uint64_t seed, std::size_t target, in
         break;
       case 2:  // a 32-bit size or float, big- or little-endian
         if (at + 4 <= bytes.size()) {
-          std::string word = be32(kWords[below(kWords.size())]);
+          std::string word = istlab::big_endian32(kWords[below(kWords.size())]);
           if (rng() % 2) word = std::string(word.rbegin(), word.rend());
           bytes.replace(at, 4, word);
         }
@@ -312,17 +299,6 @@ struct Options {
   std::size_t memory_mb = 1024;
   std::string only;
 };
-
-bool under_address_sanitizer() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
 
 // A rejection's kind: its message up to the first quote or digit ("an index greater than").
 std::string kind_of(const std::string& expected) {
