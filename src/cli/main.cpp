@@ -116,7 +116,8 @@ int sweep_command(const std::string& config_path, istlab::SweepOptions options, 
   options.shard = istlab::Shard{rank + 1, ranks};
   options.mode = fmt::format("mpi, {} ranks", ranks);
   if (rank != 0) options.progress = istlab::ProgressMode::kQuiet;
-  options.lock = rank == 0;  // the ranks share one folder, under rank 0's lock
+  options.lock =
+      rank == 0 ? istlab::SweepOptions::Lock::kFolder : istlab::SweepOptions::Lock::kNone;
   const istlab::SweepSummary summary = istlab::run_cells(config, options, std::cerr);
   int local[2] = {summary.interrupted ? 1 : 0, summary.failed};
   int total[2] = {0, 0};

@@ -143,13 +143,14 @@ std::optional<std::string> run_cell(const Cell& cell, const ProblemWork& work,
 
 namespace {
 
-// A whole sweep (or MPI's ranks together) locks the folder; a --shard K/N process locks its
-// slice, so shards may share a folder.
+// The lock SweepOptions::lock asks for, or none.
 std::shared_ptr<FolderLock> lock_folder(const SweepConfig& config, const SweepOptions& options) {
-  const bool whole = options.shard.count == 1 || options.mode.rfind("mpi", 0) == 0;
+  using Lock = SweepOptions::Lock;
+  if (options.lock == Lock::kNone) return nullptr;
+  const bool slice = options.lock == Lock::kShardOrFolder && options.shard.count > 1;
   return std::make_shared<FolderLock>(
       options.out_dir / config.experiment,
-      whole ? ".lock" : fmt::format(".lock.{}-of-{}", options.shard.index, options.shard.count));
+      slice ? fmt::format(".lock.{}-of-{}", options.shard.index, options.shard.count) : ".lock");
 }
 
 // The cells without an intact stored record (all of them with --force); a corrupt record
@@ -184,7 +185,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   const std::vector<Cell> cells = shard_cells(config, options.shard);
   check_feasible(config, cells, thread_count(options));
   SweepSummary summary;
-  if (options.lock) summary.lock = lock_folder(config, options);
+  summary.lock = lock_folder(config, options);
   summary.started_at = iso_time(std::chrono::system_clock::now());
   summary.directory = options.out_dir / config.experiment;
   summary.cells = static_cast<int>(cells.size());

@@ -36,7 +36,11 @@ struct SweepOptions {
   // Set while cells run (when given), so a signal handler knows that cells stop by
   // themselves then, and can end the process at once at any other stage.
   std::atomic<bool>* cells_running = nullptr;
-  bool lock = true;  // hold OUT/<experiment>'s lock (MPI ranks other than 0 do not)
+  // Which lock of OUT/<experiment> the run holds: a --shard K/N process its slice's (so
+  // shards may share a folder), anything else the folder's; MPI rank 0 holds the folder's
+  // for all ranks and the other ranks none.
+  enum class Lock { kShardOrFolder, kFolder, kNone };
+  Lock lock = Lock::kShardOrFolder;
 };
 
 struct SweepSummary {
