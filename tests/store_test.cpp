@@ -31,8 +31,12 @@ Cell cell_with_key(const std::string& key) {
 
 // A record with every field set and distinct, so a field read from the wrong place shows.
 CellRecord full_record() {
-  return {"converged", "tridiagonal,16,4,ist,0.5,converged\n", "0,1,2\n10,0.5,0.25\n",
-          "ist,1e-05\n", "0,1.5,-2\n10,0.75,-1\n"};
+  return {"converged",
+          "tridiagonal,16,4,ist,0.5,converged\n",
+          "0,1,2\n10,0.5,0.25\n",
+          "ist,1e-05\n",
+          "0,1.5,-2\n10,0.75,-1\n",
+          "p1,0,600,0:600,0.5\n"};
 }
 
 std::string read_text(const fs::path& path) {
@@ -55,6 +59,7 @@ void expect_same_record(const CellRecord& actual, const CellRecord& expected) {
   EXPECT_EQ(actual.trace_rows, expected.trace_rows);
   EXPECT_EQ(actual.timing_rows, expected.timing_rows);
   EXPECT_EQ(actual.iterate_rows, expected.iterate_rows);
+  EXPECT_EQ(actual.problem_rows, expected.problem_rows);
 }
 
 TEST(Store, SavedRecordLoadsBackFieldByField) {
@@ -72,7 +77,7 @@ TEST(Store, RecordWithEmptySectionsLoadsBackEmpty) {
   const TempDir dir("empty_sections");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  const CellRecord sparse{"diverged", "row\n", "", "", ""};
+  const CellRecord sparse{"diverged", "row\n", "", "", "", ""};
   store.save(cell, sparse);
   const auto loaded = store.load(cell);
   ASSERT_TRUE(loaded.has_value());
@@ -232,7 +237,8 @@ std::string full_record_body() {
          "tridiagonal,16,4,ist,0.5,converged\n"
          "#trace\n0,1,2\n10,0.5,0.25\n"
          "#timing\nist,1e-05\n"
-         "#iterates\n0,1.5,-2\n10,0.75,-1\n";
+         "#iterates\n0,1.5,-2\n10,0.75,-1\n"
+         "#problem\np1,0,600,0:600,0.5\n";
 }
 
 // `cell`'s record must be rejected as corrupt, with a reason that can go into JSON.

@@ -10,13 +10,15 @@ from pathlib import Path
 import pandas as pd
 
 PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "interpolation",
-              "kappa", "mu", "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "sketch",
+              "kappa", "mu", "dataset", "dataset_path", "feature_scale", "pooling", "bias_feature", "split",
+              "concentration", "classes_per_worker", "min_samples", "target", "positive_classes",
+              "regularization", "relative_regularization", "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "sketch",
               "scale", "rand_q", "step_size", "relative_step"]
 TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down"]
 CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
                       "floats_up", "floats_down", "lambda_min", "lambda_max", "gd_step", "ist_step",
                       "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd",
-                      "w_bar_min_eigenvalue", "w_bar_max_eigenvalue"]
+                      "w_bar_min_eigenvalue", "w_bar_max_eigenvalue", "zeta2", "problem_id"]
 
 failures = []
 

@@ -226,12 +226,50 @@ class Decoder {
   SweepConfig& config_;
 };
 
+// The keys of a section whose parameter names nest by their dots ("record.every" is
+// `record: {every: ...}`); calls found(parameter, value node, key path) for each one given.
+// A value where a group is expected sets the group's first key: `tolerance: 1e-8` is
+// `tolerance: {rel_err: 1e-8}`, `dataset: fashion_mnist` is `dataset: {name: fashion_mnist}`.
+template <class Spec, class Found>
+void nested_keys(Decoder& decoder, const YAML::Node& node, const std::string& where,
+                 const std::vector<Parameter<Spec>>& table, const std::vector<std::string>& extra,
+                 Found found) {
+  std::vector<std::string> top;
+  std::map<std::string, std::vector<std::string>> groups;  // "record" → {"every", "log_points"}
+  for (const auto& parameter : table) {
+    const auto dot = parameter.name.find('.');
+    const std::string head = parameter.name.substr(0, dot);
+    if (std::find(top.begin(), top.end(), head) == top.end()) top.push_back(head);
+    if (dot != std::string::npos) groups[head].push_back(parameter.name.substr(dot + 1));
+  }
+  top.insert(top.end(), extra.begin(), extra.end());
+  decoder.check_keys(node, where, top);
+  for (const auto& [group, keys] : groups)
+    if (const YAML::Node v = decoder.child(node, where, group); v && v.IsMap())
+      decoder.check_keys(v, path_of(where, group), keys);
+  for (const auto& parameter : table) {
+    const auto dot = parameter.name.find('.');
+    const std::string head = parameter.name.substr(0, dot);
+    const std::string tail = dot == std::string::npos ? "" : parameter.name.substr(dot + 1);
+    const YAML::Node group = decoder.child(node, where, head);
+    if (!group) continue;
+    // (YAML::Node's assignment writes into the tree, so each node gets its own variable.)
+    if (!tail.empty() && group.IsMap()) {
+      if (const YAML::Node value = decoder.child(group, path_of(where, head), tail))
+        found(parameter, value, path_of(where, parameter.name));
+    } else if (tail.empty() || tail == groups[head].front()) {
+      found(parameter, group, path_of(where, head));
+    }
+  }
+}
+
 void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
-  std::vector<std::string> allowed;
-  for (const auto& parameter : problem_parameters()) allowed.push_back(parameter.name);
-  allowed.push_back("seed");
-  decoder.check_keys(node, "problem", allowed);
-  decoder.axes(node, "problem", problem_parameters(), config.problem);
+  nested_keys(decoder, node, "problem", problem_parameters(), {"seed"},
+              [&](const Parameter<ProblemSpec>& parameter, const YAML::Node& value,
+                  const std::string& key) {
+                config.problem[parameter.name] =
+                    decoder.axis(value, key, parameter.type, parameter.rule, parameter.max_int);
+              });
   if (auto v = decoder.child(node, "problem", "seed"))
     config.problem_seed = decoder.seeds(v, "problem.seed");
 }
@@ -254,35 +292,13 @@ MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::st
   return axes;
 }
 
-// `run:` keys, nested by the dots in their names ("record.every"). A number where a group
-// is expected sets the group's first key: `tolerance: 1e-8` is `tolerance: {rel_err: 1e-8}`.
+// `run:` keys, one value each.
 void decode_run(Decoder& decoder, const YAML::Node& node, RunOptions& run) {
-  std::map<std::string, std::vector<std::string>> groups;  // "record" → {"every", "log_points"}
-  std::vector<std::string> top;
-  for (const auto& parameter : run_parameters()) {
-    const auto dot = parameter.name.find('.');
-    const std::string head = parameter.name.substr(0, dot);
-    if (std::find(top.begin(), top.end(), head) == top.end()) top.push_back(head);
-    if (dot != std::string::npos) groups[head].push_back(parameter.name.substr(dot + 1));
-  }
-  decoder.check_keys(node, "run", top);
-  for (const auto& [group, keys] : groups)
-    if (const YAML::Node v = decoder.child(node, "run", group); v && v.IsMap())
-      decoder.check_keys(v, "run." + group, keys);
-  for (const auto& parameter : run_parameters()) {
-    const auto dot = parameter.name.find('.');
-    const std::string head = parameter.name.substr(0, dot);
-    const std::string tail = dot == std::string::npos ? "" : parameter.name.substr(dot + 1);
-    const YAML::Node group = decoder.child(node, "run", head);
-    if (!group) continue;
-    // (YAML::Node's assignment writes into the tree, so each node gets its own variable.)
-    if (!tail.empty() && group.IsMap()) {
-      if (const YAML::Node value = decoder.child(group, "run." + head, tail))
-        parameter.set(run, decoder.run_option(value, "run." + parameter.name, parameter));
-    } else if (tail.empty() || tail == groups[head].front()) {
-      parameter.set(run, decoder.run_option(group, "run." + head, parameter));
-    }
-  }
+  nested_keys(
+      decoder, node, "run", run_parameters(), {},
+      [&](const Parameter<RunOptions>& parameter, const YAML::Node& value, const std::string& key) {
+        parameter.set(run, decoder.run_option(value, key, parameter));
+      });
 }
 
 std::vector<std::string> zippable_keys() {

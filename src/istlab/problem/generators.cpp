@@ -8,6 +8,7 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "istlab/problem/least_squares.hpp"
 #include "istlab/random/random_stream.hpp"
 
 namespace istlab {
@@ -29,7 +30,7 @@ RandomStream part_stream(const ProblemSpec& spec, ProblemPart part, int worker =
 
 // Szlendak, Tyurin, Richtárik (ICLR 2022): L_i = (ν_s/4)·tridiag(−1, 2, −1),
 // b_i = (ν_s/4)(−1 + ν_b)e_1, then a common shift so that λ_min(L̄) = mu.
-Quadratic make_tridiagonal(const ProblemSpec& spec, const ParallelFor& /*parallel_for*/) {
+Quadratic make_tridiagonal(const ProblemSpec& spec, const ProblemInputs& /*inputs*/) {
   const int dim = spec.dim;
   const int workers = spec.num_workers;
   std::vector<double> nu_s(workers);
@@ -94,7 +95,7 @@ DenseMatrix random_spd(RandomStream& stream, int dim, double kappa) {
 }
 
 // L_i = (1−h)·S + h·P_i, b_i = (1−h)·c + h·ξ_i.
-Quadratic make_dense(const ProblemSpec& spec, const ParallelFor& parallel_for) {
+Quadratic make_dense(const ProblemSpec& spec, const ProblemInputs& inputs) {
   const int dim = spec.dim;
   const double h = spec.heterogeneity;
   const double vector_std = 1.0 / std::sqrt(static_cast<double>(dim));
@@ -105,7 +106,7 @@ Quadratic make_dense(const ProblemSpec& spec, const ParallelFor& parallel_for) {
 
   std::vector<DenseMatrix> matrices(spec.num_workers);
   std::vector<Vector> vectors(spec.num_workers);
-  parallel_for(spec.num_workers, [&](int worker) {
+  inputs.parallel_for(spec.num_workers, [&](int worker) {
     if (h == 0.0) {
       matrices[worker] = shared;
     } else {
@@ -127,7 +128,7 @@ Quadratic make_dense(const ProblemSpec& spec, const ParallelFor& parallel_for) {
 // The paper's 2×2 example: L = [[1, 5], [5, 100]] on every worker, b = 0. The start point
 // is the unit eigenvector of W̄'s negative eigenvalue for Perm-1 (where E[B̄] = 2·Diag(L)),
 // so f grows along IST's mean step from the first round.
-Quadratic make_counterexample(const ProblemSpec& spec, const ParallelFor& /*parallel_for*/) {
+Quadratic make_counterexample(const ProblemSpec& spec, const ProblemInputs& /*inputs*/) {
   DenseMatrix matrix(2, 2);
   matrix << 1.0, 5.0, 5.0, 100.0;
   const DenseMatrix expected_b = 2.0 * DenseMatrix(matrix.diagonal().asDiagonal());
@@ -180,6 +181,13 @@ double dense_theory_bytes(const ProblemSpec& spec) {
   return 2 * 3 * d * 8 + 5 * d * d * 8;  // one worker's moments; E[B̄], L̄E[B̄], W̄, eigensolver
 }
 
+Quadratic make_from_data(const ProblemSpec& spec, const ProblemInputs& inputs) {
+  if (inputs.dataset) return make_least_squares(spec, *inputs.dataset, inputs.parallel_for);
+  const DatasetRequest request = dataset_request(spec);
+  return make_least_squares(spec, preprocess(read_raw_dataset(request), request),
+                            inputs.parallel_for);
+}
+
 const std::vector<ProblemFamily>& families() {
   static const std::vector<ProblemFamily> registry = {
       {"tridiagonal",
@@ -206,6 +214,32 @@ const std::vector<ProblemFamily>& families() {
        true,
        dense_problem_bytes,
        dense_theory_bytes},
+      {"least_squares",
+       {{"dataset.name", "data"},
+        {"dataset.path", "path"},
+        {"dataset.format", "format"},
+        {"dataset.labels", "labels"},
+        {"dataset.label_column", "label_column"},
+        {"dataset.header", "header"},
+        {"preprocess.scale", "fscale"},
+        {"preprocess.pooling", "pool"},
+        {"preprocess.bias", "bias"},
+        {"split", "split"},
+        {"concentration", "alpha"},
+        {"classes_per_worker", "k"},
+        {"min_samples", "min"},
+        {"target", "target"},
+        {"positive_classes", "pos"},
+        {"regularization", "lambda"},
+        {"relative_regularization", "rlambda"}},
+       make_from_data,
+       check_least_squares,
+       Storage::kDense,
+       true,
+       least_squares_problem_bytes,
+       least_squares_theory_bytes,
+       dataset_request,
+       least_squares_reads},
   };
   return registry;
 }
@@ -224,6 +258,10 @@ bool ProblemFamily::reads(std::string_view parameter) const {
   return false;
 }
 
+bool ProblemFamily::reads(const ProblemSpec& spec, std::string_view parameter) const {
+  return reads(parameter) && (reads_given == nullptr || reads_given(spec, parameter));
+}
+
 std::vector<std::string> family_names() {
   std::vector<std::string> names;
   for (const auto& family : families()) names.emplace_back(family.name);
@@ -237,6 +275,13 @@ const ProblemFamily& problem_family(std::string_view name) {
                        one_of("a generator", family_names)(std::string(name)));
 }
 
+// one_of, or "" (the value of a text parameter its family does not read).
+Rule empty_or_one_of(std::string_view what, std::function<std::vector<std::string>()> names) {
+  return [rule = one_of(what, std::move(names))](const Value& value) {
+    return text_of(value).empty() ? std::string() : rule(value);
+  };
+}
+
 const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
   static const std::vector<Parameter<ProblemSpec>> table = {
       field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator",
@@ -247,6 +292,33 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
       field("interpolation", &ProblemSpec::interpolation, any_value(), "interpolation", "", true),
       field("kappa", &ProblemSpec::kappa, at_least(1), "kappa", "", true),
       field("mu", &ProblemSpec::mu, greater_than(0), "mu", "", true),
+      field("dataset.name", &ProblemSpec::dataset, empty_or_one_of("a dataset", dataset_names),
+            "dataset", "", true),
+      field("dataset.path", &ProblemSpec::dataset_path, any_value(), "dataset_path", "", true),
+      field("dataset.format", &ProblemSpec::dataset_format,
+            empty_or_one_of("a format", dataset_formats), "", "", true),
+      field("dataset.labels", &ProblemSpec::dataset_labels, any_value(), "", "", true),
+      field("dataset.label_column", &ProblemSpec::label_column, any_value(), "", "", true),
+      field("dataset.header", &ProblemSpec::header, any_value(), "", "", true),
+      field("preprocess.scale", &ProblemSpec::feature_scale,
+            empty_or_one_of("a scaling", feature_scale_names), "feature_scale", "", true),
+      field("preprocess.pooling", &ProblemSpec::pooling, at_least(1), "pooling", "", true),
+      field("preprocess.bias", &ProblemSpec::bias_feature, any_value(), "bias_feature", "", true),
+      field("split", &ProblemSpec::split, empty_or_one_of("a split", split_kind_names), "split", "",
+            true),
+      field("concentration", &ProblemSpec::concentration, at_least(1e-300), "concentration", "",
+            true),
+      field("classes_per_worker", &ProblemSpec::classes_per_worker, at_least(1),
+            "classes_per_worker", "", true),
+      field("min_samples", &ProblemSpec::min_samples, at_least(1), "min_samples", "", true),
+      field("target", &ProblemSpec::target, empty_or_one_of("a target", target_names), "target", "",
+            true),
+      field("positive_classes", &ProblemSpec::positive_classes, any_value(), "positive_classes", "",
+            true),
+      field("regularization", &ProblemSpec::regularization, at_least(0), "regularization", "",
+            true),
+      field("relative_regularization", &ProblemSpec::relative_regularization, at_least(0),
+            "relative_regularization", "", true),
   };
   return table;
 }
@@ -254,7 +326,7 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
 void ProblemSpec::validate() const {
   const ProblemFamily& family = problem_family(generator);
   for (const auto& parameter : problem_parameters())
-    if (family.reads(parameter.name)) parameter.check(*this);
+    if (family.reads(*this, parameter.name)) parameter.check(*this);
   family.check(*this);
 }
 
@@ -270,17 +342,24 @@ std::string ProblemSpec::key() const {
 
 void ProblemSpec::reset_unread() {
   const ProblemFamily& family = problem_family(generator);
+  // Decided on a copy: whether a parameter is read may depend on another one being reset.
+  const ProblemSpec given = *this;
   istlab::reset_unread(problem_parameters(), *this,
-                       [&](std::string_view name) { return family.reads(name); });
+                       [&](std::string_view name) { return family.reads(given, name); });
+  // An unread text is empty (an empty CSV field), not its default.
+  for (const auto& parameter : problem_parameters())
+    if (parameter.type == ValueType::kText && !family.reads(given, parameter.name))
+      parameter.set(*this, std::string());
 }
 
 void serial_for(int count, const std::function<void(int)>& body) {
   for (int i = 0; i < count; ++i) body(i);
 }
 
-Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for) {
+Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for,
+                       const Dataset* dataset) {
   spec.validate();
-  return problem_family(spec.generator).make(spec, parallel_for);
+  return problem_family(spec.generator).make(spec, {parallel_for, dataset});
 }
 
 }  // namespace istlab

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "istlab/data/catalog.hpp"
 #include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 
@@ -26,6 +27,32 @@ struct ProblemSpec {
   double mu = 1e-6;            // tridiagonal: λ_min(L̄) after the shift
   double kappa = 100.0;        // dense: eigenvalues log-uniform in [1, kappa]
   std::uint64_t seed = 0;
+
+  // least_squares (least_squares.hpp): the dataset, as `dataset: NAME` or
+  // `dataset: {path, format, labels, label_column, header}` ...
+  std::string dataset{};
+  std::string dataset_path{};
+  std::string dataset_format{};
+  std::string dataset_labels{};
+  int label_column = -1;
+  bool header = false;
+  // ... `preprocess: {scale, pooling, bias}` ...
+  std::string feature_scale = "none";
+  int pooling = 1;
+  bool bias_feature = false;
+  // ... how its samples are split among the workers (data/split.hpp) ...
+  std::string split = "iid";
+  double concentration = 1.0;  // dirichlet α
+  int classes_per_worker = 1;
+  int min_samples = 10;
+  // ... the targets and λ.
+  std::string target = "label";    // label, classes or planted
+  std::string positive_classes{};  // target classes: "0-4" is +1, the rest −1
+  double regularization = 0.0;
+  double relative_regularization = 0.0;
+  // Set from the dataset when the grid is expanded (not parameters): for least_squares,
+  // `dim` is the number of features after preprocessing and this the number of samples.
+  std::int64_t num_samples = 0;
 
   // Throws ParameterError for a value its family does not accept.
   void validate() const;
@@ -43,25 +70,38 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters();
 using ParallelFor = std::function<void(int count, const std::function<void(int)>& body)>;
 void serial_for(int count, const std::function<void(int)>& body);
 
-// Builds the problem; per-worker matrices are generated through `parallel_for`, which
-// cannot change the result (every worker draws from its own stream).
-Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for = serial_for);
-
 enum class Storage { kDense, kSparse };
+
+// What building a problem may use besides its spec.
+struct ProblemInputs {
+  ParallelFor parallel_for = serial_for;
+  const Dataset* dataset = nullptr;  // a data family's dataset, preprocessed
+};
+
+// Builds the problem; per-worker matrices are generated through `parallel_for`, which
+// cannot change the result (every worker draws from its own stream). A family built from
+// data reads `dataset` when given (a sweep's shared copy), else reads the file itself.
+Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for = serial_for,
+                       const Dataset* dataset = nullptr);
 
 struct ProblemFamily {
   std::string_view name;
   // Parameters read besides generator, dim, num_workers and seed, with their labels in
   // the cache key.
   std::vector<std::pair<std::string_view, std::string_view>> parameters;
-  Quadratic (*make)(const ProblemSpec&, const ParallelFor&);
+  Quadratic (*make)(const ProblemSpec&, const ProblemInputs&);
   void (*check)(const ProblemSpec&);  // rules across parameters; throws ParameterError
   Storage storage;
   bool theory_applies;                          // a quadratic: SPEC §4's theory describes it
   double (*problem_bytes)(const ProblemSpec&);  // the built problem
   double (*theory_bytes)(const ProblemSpec&);   // its theory at the peak of computing it
+  // Families built from a dataset: which one (null for generators).
+  DatasetRequest (*dataset)(const ProblemSpec&) = nullptr;
+  // Of `parameters`, those the spec's other choices leave unread (null: all are read).
+  bool (*reads_given)(const ProblemSpec&, std::string_view) = nullptr;
 
   bool reads(std::string_view parameter) const;
+  bool reads(const ProblemSpec& spec, std::string_view parameter) const;
 };
 
 // The family called `name`; throws ParameterError listing the valid names.

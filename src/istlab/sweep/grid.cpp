@@ -2,11 +2,14 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <unordered_set>
 
 #include "istlab/io/files.hpp"
+#include "istlab/problem/least_squares.hpp"
 
 namespace istlab {
 namespace {
@@ -133,25 +136,81 @@ void reset_unread(Cell& cell) {
   cell.problem.reset_unread();
   cell.problem.seed = cell.problem_seed.value_or(cell.seed);
   reset_unread(cell.method, cell.sketch);
-  cell.sketch.resolve(cell.problem.dim, cell.problem.num_workers);
 }
 
-void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
+// Throws the ConfigError for a ParameterError of the cell's `entry`.
+template <class Check>
+void checked(const SweepConfig& config, const MethodAxes& entry, Check check) {
   try {
-    cell.problem.validate();
-    cell.sketch.validate(cell.problem.dim);
-    cell.method.validate();
+    check();
   } catch (const ParameterError& error) {
     std::vector<std::string> related;
     for (const auto& name : error.related) related.push_back(key_of(name, entry));
     config.fail(key_of(error.name, entry), error.rule, error.value, related);
   }
+}
+
+void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
+  checked(config, entry, [&] {
+    cell.sketch.validate(cell.problem.dim);
+    cell.method.validate();
+  });
   if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
     config.fail("run.record_iterates",
                 fmt::format("records x at every recorded round, for dim up to {}; "
                             "problem.dim = {} is too large",
                             kMaxRecordedIterateDim, cell.problem.dim));
 }
+
+// Families built from data: dim and num_samples from the dataset (read once, through the
+// cache), and the split checked against its samples and classes.
+class DataResolver {
+ public:
+  DataResolver(const SweepConfig& config, DatasetCache* datasets)
+      : config_(config), datasets_(datasets ? *datasets : own_) {}
+
+  void resolve(Cell& cell) {
+    const ProblemFamily& family = problem_family(cell.problem.generator);
+    if (family.dataset == nullptr) return;
+    if (config_.problem.count("dim"))
+      config_.fail("problem.dim",
+                   fmt::format("is set by the dataset for generator '{}' (the number of features "
+                               "after preprocessing); remove it",
+                               family.name));
+    const DatasetRequest request = family.dataset(cell.problem);
+    std::shared_ptr<const Dataset> data;
+    try {
+      data = datasets_.get(request);
+    } catch (const DataError& error) {
+      config_.fail(cell.problem.dataset.empty() ? "problem.dataset.path" : "problem.dataset.name",
+                   error.what());
+    }
+    cell.problem.dim = static_cast<int>(data->num_features());
+    cell.problem.num_samples = data->num_samples();
+    auto [found, added] = num_classes_.emplace(request.key(), 0);
+    try {
+      if (added) found->second = static_cast<int>(label_classes(*data, kMaxClasses).values.size());
+    } catch (const DataError& error) {
+      if (cell.problem.split != "iid")
+        config_.fail("problem.split", error.what(), cell.problem.split);
+    }
+    try {
+      split_spec(cell.problem)
+          .validate(cell.problem.num_workers, data->num_samples(), std::max(1, found->second));
+    } catch (const ParameterError& error) {
+      config_.fail("problem." + error.name,
+                   fmt::format("{} (the dataset has {} samples in {} classes)", error.rule,
+                               data->num_samples(), found->second),
+                   error.value, {"problem.split"});
+    }
+  }
+
+ private:
+  const SweepConfig& config_;
+  DatasetCache own_;
+  DatasetCache& datasets_;
+  std::map<std::string, int> num_classes_;  // by dataset key
+};
 
 // Everything a cell's record depends on: its parameters, its repeat number (written into
 // the record) and the run options (stop rules, record schedule), so a stored cell is reused
@@ -186,8 +245,9 @@ double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
          (istlab::step_unit(method) == StepUnit::kIst ? ist_unit : gradient_descent_unit);
 }
 
-std::vector<Cell> expand_grid(const SweepConfig& config) {
+std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets) {
   const std::vector<Axis> problem = problem_axes(config);
+  DataResolver data(config, datasets);
   check_grid_size(config, problem);
   // Each entry's axes once: they do not depend on the problem.
   std::vector<std::vector<Axis>> entry_axes;
@@ -203,6 +263,9 @@ std::vector<Cell> expand_grid(const SweepConfig& config) {
       for_each_combination(entry_axes[e], 0, method_cell, [&](Cell& full) {
         Cell added = full;
         reset_unread(added);
+        checked(config, entry, [&] { added.problem.validate(); });
+        data.resolve(added);
+        added.sketch.resolve(added.problem.dim, added.problem.num_workers);
         validate(added, config, entry);
         added.key = hex_hash(cell_text(added, config.run));
         if (!seen.insert(added.key).second) return;

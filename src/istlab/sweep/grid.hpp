@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "istlab/data/catalog.hpp"
 #include "istlab/io/config.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
@@ -40,7 +41,9 @@ struct Cell {
 inline constexpr int kMaxRecordedIterateDim = 1024;
 
 // Throws ConfigError (with file and line) for combinations that are invalid together,
-// e.g. the dense generator with heterogeneity above 1.
-std::vector<Cell> expand_grid(const SweepConfig& config);
+// e.g. the dense generator with heterogeneity above 1. Families built from data read their
+// datasets through `datasets` (a fresh cache when null): a cell's dim is the number of
+// features, and its split must fit the samples.
+std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets = nullptr);
 
 }  // namespace istlab

@@ -51,7 +51,7 @@ std::string host_cpu() {
 json resolved_config(const SweepConfig& config) {
   json problem = json::object();
   for (const auto& parameter : problem_parameters())
-    problem[parameter.name] = to_json(SweepConfig::values_of(config.problem, parameter));
+    nested(problem, parameter.name) = to_json(SweepConfig::values_of(config.problem, parameter));
   problem["seed"] = config.problem_seed;
   json methods = json::array();
   for (const auto& entry : config.methods) {

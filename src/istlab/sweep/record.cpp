@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "istlab/io/csv.hpp"
+#include "istlab/io/files.hpp"
 
 namespace istlab {
 namespace {
@@ -22,10 +23,16 @@ std::vector<std::string> with(std::vector<std::string> head, const std::vector<s
   return head;
 }
 
+// The problem's parameters that are columns (the file-reading details of a dataset are not).
+void add_problem_fields(const ProblemSpec& problem, CsvFields& fields) {
+  for (const auto& parameter : problem_parameters())
+    if (!parameter.column.empty())
+      fields.emplace_back(parameter.column, field_text(parameter.get(problem)));
+}
+
 CsvFields parameter_fields(const Cell& cell, double step_size) {
   CsvFields fields = {{"cell_key", cell.key}};
-  for (const auto& parameter : problem_parameters())
-    fields.emplace_back(parameter.column, field_text(parameter.get(cell.problem)));
+  add_problem_fields(cell.problem, fields);
   fields.emplace_back("seed", std::to_string(cell.seed));
   fields.emplace_back("problem_seed", std::to_string(cell.problem.seed));
   fields.emplace_back("repeat", std::to_string(cell.repeat));
@@ -38,7 +45,19 @@ CsvFields parameter_fields(const Cell& cell, double step_size) {
   return fields;
 }
 
-CsvFields outcome_fields(const RunResult& run, const Theory* theory) {
+CsvFields problem_row_fields(const Cell& cell, int worker, const WorkerFacts& facts) {
+  CsvFields fields = {{"problem_id", hex_hash(cell.problem_key())}};
+  add_problem_fields(cell.problem, fields);
+  fields.emplace_back("problem_seed", std::to_string(cell.problem.seed));
+  fields.emplace_back("worker", std::to_string(worker));
+  fields.emplace_back("samples", facts.samples < 0 ? "" : std::to_string(facts.samples));
+  fields.emplace_back("label_counts", facts.label_counts);
+  fields.emplace_back("grad_norm2_at_optimum", format_number(facts.grad_norm2_at_optimum));
+  return fields;
+}
+
+CsvFields outcome_fields(const Cell& cell, const RunResult& run, const Theory* theory,
+                         const ProblemFacts& facts) {
   const TraceRow& last = run.trace.back();
   auto theory_value = [&](double Theory::*field) {
     return format_number(theory ? theory->*field : kNaN);
@@ -61,7 +80,9 @@ CsvFields outcome_fields(const RunResult& run, const Theory* theory) {
           {"ist_relative_bias", theory_value(&Theory::relative_bias)},
           {"w_bar_psd", theory ? flag(theory->w_bar_psd) : ""},
           {"w_bar_min_eigenvalue", theory_value(&Theory::w_bar_min_eigenvalue)},
-          {"w_bar_max_eigenvalue", theory_value(&Theory::w_bar_max_eigenvalue)}};
+          {"w_bar_max_eigenvalue", theory_value(&Theory::w_bar_max_eigenvalue)},
+          {"zeta2", format_number(facts.zeta2)},
+          {"problem_id", hex_hash(cell.problem_key())}};
 }
 
 CsvFields round_fields(const TraceRow& row) {
@@ -98,13 +119,18 @@ const std::vector<std::string>& summary_columns() {
   static const std::vector<std::string> columns = [] {
     RunResult run;
     run.trace.emplace_back();
-    return with(parameter_columns(), names_of(outcome_fields(run, nullptr)));
+    return with(parameter_columns(), names_of(outcome_fields(Cell{}, run, nullptr, {})));
   }();
   return columns;
 }
 
 const std::vector<std::string>& timing_columns() {
   static const std::vector<std::string> columns = {"cell_key", "iter", "wall_s"};
+  return columns;
+}
+
+const std::vector<std::string>& problem_columns() {
+  static const std::vector<std::string> columns = names_of(problem_row_fields(Cell{}, 0, {}));
   return columns;
 }
 
@@ -115,7 +141,8 @@ const std::vector<std::string>& iterate_columns() {
 }
 
 CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
-                       const Theory* theory, const Vector& solution, const Vector* fixed_point) {
+                       const Theory* theory, const Vector& solution, const Vector* fixed_point,
+                       const ProblemFacts& facts) {
   const CsvFields parameters = parameter_fields(cell, step_size);
   // Every trace row starts with the same parameter fields: format them once per cell.
   std::string parameter_prefix = csv_row(parameter_columns(), parameters);
@@ -142,7 +169,11 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
                               {"x_star", format_number(solution[j])},
                               {"x_fixed", fixed_point ? format_number((*fixed_point)[j]) : ""}});
   CsvFields summary = parameters;
-  for (auto& field : outcome_fields(run, theory)) summary.push_back(std::move(field));
+  for (auto& field : outcome_fields(cell, run, theory, facts)) summary.push_back(std::move(field));
+  for (std::size_t worker = 0; worker < facts.workers.size(); ++worker)
+    record.problem_rows +=
+        csv_row(problem_columns(),
+                problem_row_fields(cell, static_cast<int>(worker), facts.workers[worker]));
   record.summary_row = csv_row(summary_columns(), summary);
   return record;
 }

@@ -19,6 +19,19 @@ struct CellRecord {
   std::string trace_rows;
   std::string timing_rows;
   std::string iterate_rows;  // iterates.csv rows, when the run records iterates
+  std::string problem_rows;  // problems.csv rows of the cell's problem
+};
+
+// What a sweep reports of a problem, computed once when it is built: per worker
+// ‖∇f_i(x*)‖², and for a family built from data the worker's samples and label counts.
+struct WorkerFacts {
+  double grad_norm2_at_optimum = 0.0;
+  std::int64_t samples = -1;  // -1: not from data
+  std::string label_counts;   // "label:count ..." over the labels the worker holds
+};
+struct ProblemFacts {
+  double zeta2 = 0.0;  // ζ² = (1/n) Σ_i ‖∇f_i(x*)‖², the heterogeneity at the optimum
+  std::vector<WorkerFacts> workers;
 };
 
 const std::vector<std::string>& parameter_columns();
@@ -26,10 +39,12 @@ const std::vector<std::string>& trace_columns();    // parameters, then one reco
 const std::vector<std::string>& summary_columns();  // parameters, then the outcome and theory
 const std::vector<std::string>& timing_columns();
 const std::vector<std::string>& iterate_columns();
+const std::vector<std::string>& problem_columns();  // problems.csv: one row per worker
 
 // The rows a finished cell contributes. Iterate rows carry x* and x^∞ (`fixed_point`, empty
 // when the cell has none) so plots can measure against both.
 CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
-                       const Theory* theory, const Vector& solution, const Vector* fixed_point);
+                       const Theory* theory, const Vector& solution, const Vector* fixed_point,
+                       const ProblemFacts& facts);
 
 }  // namespace istlab

@@ -60,7 +60,7 @@ std::uint64_t estimate_cell_bytes(const Cell& cell, const RunOptions& run) {
 }
 
 MemoryEstimate estimate_sweep_bytes(const std::vector<Cell>& cells, const RunOptions& run,
-                                    int threads) {
+                                    int threads, std::uint64_t data_bytes) {
   std::set<std::string> problems;
   double largest_problem = 0.0;
   double largest_theory = 0.0;
@@ -80,7 +80,9 @@ MemoryEstimate estimate_sweep_bytes(const std::vector<Cell>& cells, const RunOpt
   }
   estimate.problems_at_once =
       static_cast<int>(std::min<std::size_t>(problems.size(), static_cast<std::size_t>(threads)));
-  const double grid = kBaseBytes + kBytesPerCell * static_cast<double>(cells.size());
+  estimate.datasets = data_bytes;
+  const double grid = kBaseBytes + kBytesPerCell * static_cast<double>(cells.size()) +
+                      static_cast<double>(data_bytes);
   estimate.running = bytes(grid + estimate.problems_at_once * largest_problem +
                            threads * (largest_theory + largest_cell));
   estimate.assembling = bytes(grid + records);
@@ -108,7 +110,8 @@ std::string gib(std::uint64_t bytes) {
   return fmt::format("{:.2f} GiB", size / (1ull << 30));
 }
 
-void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, int threads) {
+void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, int threads,
+                    std::uint64_t data_bytes) {
   for (const auto& cell : cells) {
     if (!cell.relative_step) continue;
     const std::string reason = theory_unavailable_reason(cell.problem);
@@ -118,7 +121,7 @@ void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, i
                               "give absolute step sizes for it",
                               cell.problem_key(), reason));
   }
-  const MemoryEstimate estimate = estimate_sweep_bytes(cells, config.run, threads);
+  const MemoryEstimate estimate = estimate_sweep_bytes(cells, config.run, threads, data_bytes);
   const std::uint64_t available = available_memory_bytes();
   if (available > 0 && estimate.peak > available)
     config.fail(

@@ -24,10 +24,12 @@ struct MemoryEstimate {
   std::uint64_t running = 0;
   std::uint64_t assembling = 0;
   int problems_at_once = 0;
+  std::uint64_t datasets = 0;   // of the peak: datasets held for the whole sweep
   std::string largest_problem;  // its key
 };
+// `data_bytes`: the datasets the sweep holds (read once, shared by every problem).
 MemoryEstimate estimate_sweep_bytes(const std::vector<Cell>& cells, const RunOptions& run,
-                                    int threads);
+                                    int threads, std::uint64_t data_bytes = 0);
 
 // MemAvailable, or 0 when unknown.
 std::uint64_t available_memory_bytes();
@@ -36,6 +38,7 @@ std::string gib(std::uint64_t bytes);
 
 // Throws ConfigError when the sweep cannot fit in memory on `threads` threads, or a
 // relative step needs a theory its problem does not have.
-void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, int threads);
+void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, int threads,
+                    std::uint64_t data_bytes = 0);
 
 }  // namespace istlab

@@ -21,6 +21,7 @@ constexpr std::string_view kStatusMarker = "#status ";
 constexpr std::string_view kTraceMarker = "#trace\n";
 constexpr std::string_view kTimingMarker = "#timing\n";
 constexpr std::string_view kIteratesMarker = "#iterates\n";
+constexpr std::string_view kProblemMarker = "#problem\n";
 // The last line, "#end <checksum>\n": a record cut anywhere lacks it. The checksum is
 // hex_hash (64-bit FNV-1a) of every byte before it. It guards against accidents (an editor,
 // a bad disk, a half copy), not against forgery: FNV-1a always changes when one byte
@@ -45,9 +46,10 @@ std::optional<std::string> read_file(const fs::path& path, std::string* error) {
 }
 
 std::string record_text(const CellRecord& record) {
-  std::string text = fmt::format("{}{}\n{}{}{}{}{}{}{}", kStatusMarker, record.status,
-                                 record.summary_row, kTraceMarker, record.trace_rows, kTimingMarker,
-                                 record.timing_rows, kIteratesMarker, record.iterate_rows);
+  std::string text =
+      fmt::format("{}{}\n{}{}{}{}{}{}{}{}{}", kStatusMarker, record.status, record.summary_row,
+                  kTraceMarker, record.trace_rows, kTimingMarker, record.timing_rows,
+                  kIteratesMarker, record.iterate_rows, kProblemMarker, record.problem_rows);
   text += fmt::format("{}{}\n", kEndMarker, hex_hash(text));
   return text;
 }
@@ -78,9 +80,10 @@ std::string split_sections(std::string_view body, CellRecord& record) {
   const auto trace_at = body.find(kTraceMarker);
   const auto timing_at = body.find(kTimingMarker);
   const auto iterates_at = body.find(kIteratesMarker);
+  const auto problem_at = body.find(kProblemMarker);
   // npos (a marker missing) is larger than any position, so it breaks the order too.
   if (!(status_end < trace_at && trace_at < timing_at && timing_at < iterates_at &&
-        iterates_at != std::string_view::npos))
+        iterates_at < problem_at && problem_at != std::string_view::npos))
     return "its sections are missing or out of order";
   const auto trace_start = trace_at + kTraceMarker.size();
   const auto timing_start = timing_at + kTimingMarker.size();
@@ -89,7 +92,9 @@ std::string split_sections(std::string_view body, CellRecord& record) {
                  std::string(body.substr(status_end + 1, trace_at - status_end - 1)),
                  std::string(body.substr(trace_start, timing_at - trace_start)),
                  std::string(body.substr(timing_start, iterates_at - timing_start)),
-                 std::string(body.substr(iterates_at + kIteratesMarker.size()))};
+                 std::string(body.substr(iterates_at + kIteratesMarker.size(),
+                                         problem_at - iterates_at - kIteratesMarker.size())),
+                 std::string(body.substr(problem_at + kProblemMarker.size()))};
   return {};
 }
 

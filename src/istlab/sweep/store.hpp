@@ -12,6 +12,7 @@
 //   #trace\n      <trace.csv rows>
 //   #timing\n     <timing.csv rows>
 //   #iterates\n   <iterates.csv rows>
+//   #problem\n    <problems.csv rows of the cell's problem>
 //   #end <checksum>\n
 //
 // (each marker on a line of its own, its rows on the lines after it). <checksum> is

@@ -16,6 +16,7 @@
 
 #include "istlab/io/csv.hpp"
 #include "istlab/io/files.hpp"
+#include "istlab/problem/least_squares.hpp"
 #include "istlab/run/run.hpp"
 #include "istlab/sweep/manifest.hpp"
 #include "istlab/sweep/record.hpp"
@@ -27,9 +28,37 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<Cell> shard_cells(const SweepConfig& config, const Shard& shard) {
+// ‖∇f_i(x*)‖² of every worker, their mean ζ², and a data family's samples and labels.
+ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, const Dataset* data) {
+  ProblemFacts facts;
+  facts.workers.resize(problem.num_workers());
+  tbb::parallel_for(0, problem.num_workers(), [&](int worker) {
+    Vector gradient(problem.dim());
+    problem.worker_gradient(worker, problem.solution(), gradient);
+    facts.workers[worker].grad_norm2_at_optimum = gradient.squaredNorm();
+  });
+  for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
+  facts.zeta2 /= problem.num_workers();
+  if (data == nullptr) return facts;
+  const LabelClasses classes = label_classes(*data, kMaxClasses);
+  const auto samples = worker_samples(spec, classes);
+  const auto histograms =
+      label_histograms(classes.class_of_sample, static_cast<int>(classes.values.size()), samples);
+  for (std::size_t worker = 0; worker < samples.size(); ++worker) {
+    facts.workers[worker].samples = static_cast<std::int64_t>(samples[worker].size());
+    std::string& text = facts.workers[worker].label_counts;
+    for (std::size_t c = 0; c < classes.values.size(); ++c)
+      if (histograms[worker][c] > 0)
+        text += fmt::format("{}{}:{}", text.empty() ? "" : " ", format_number(classes.values[c]),
+                            histograms[worker][c]);
+  }
+  return facts;
+}
+
+std::vector<Cell> shard_cells(const SweepConfig& config, const SweepOptions& options) {
+  const Shard& shard = options.shard;
   std::vector<Cell> cells;
-  for (auto& cell : expand_grid(config))
+  for (auto& cell : expand_grid(config, options.datasets.get()))
     if (shard.contains(cell)) cells.push_back(std::move(cell));
   return cells;
 }
@@ -51,15 +80,19 @@ std::vector<std::vector<const Cell*>> group_by_problem(const std::vector<const C
 // fails only its own cells.
 class ProblemWork {
  public:
-  explicit ProblemWork(const std::vector<const Cell*>& cells) {
+  ProblemWork(const std::vector<const Cell*>& cells, DatasetCache& datasets) {
     // Large problems are built in parallel across their workers too.
     const ParallelFor tbb_for = [](int count, const std::function<void(int)>& body) {
       tbb::parallel_for(0, count, [&](int i) { body(i); });
     };
+    const ProblemSpec& spec = cells.front()->problem;
+    const ProblemFamily& family = problem_family(spec.generator);
     // A problem that fails SPEC §1's checks (e.g. a tridiagonal draw with a negative
     // diagonal at large s) fails its own cells; the rest of the grid still runs.
     try {
-      problem_.emplace(make_problem(cells.front()->problem, tbb_for));
+      const auto data = family.dataset ? datasets.get(family.dataset(spec)) : nullptr;
+      problem_.emplace(make_problem(spec, tbb_for, data.get()));
+      facts_ = problem_facts(spec, *problem_, data.get());
     } catch (const std::invalid_argument& error) {
       problem_error_ = fmt::format("cannot build the problem '{}': {}",
                                    cells.front()->problem_key(), error.what());
@@ -93,9 +126,11 @@ class ProblemWork {
   const std::string& theory_error(const Cell& cell) const {
     return theory_errors_[theory_index_.at(cell.theory_key())];
   }
+  const ProblemFacts& facts() const { return facts_; }
 
  private:
   std::optional<Quadratic> problem_;
+  ProblemFacts facts_;
   std::string problem_error_;
   std::unordered_map<std::string, std::size_t> theory_index_;
   std::vector<std::optional<Theory>> theories_;
@@ -127,7 +162,8 @@ std::optional<std::string> run_cell(const Cell& cell, const ProblemWork& work,
     const RunResult run =
         run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
     if (run.status == RunStatus::kInterrupted) return std::nullopt;
-    record = make_record(cell, step_size, run, theory, problem.solution(), fixed_point);
+    record =
+        make_record(cell, step_size, run, theory, problem.solution(), fixed_point, work.facts());
   } catch (const std::exception& error) {
     failure = error.what();
   }
@@ -182,8 +218,8 @@ int thread_count(const SweepOptions& options) {
 
 SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, std::ostream& log) {
   const auto start = Clock::now();
-  const std::vector<Cell> cells = shard_cells(config, options.shard);
-  check_feasible(config, cells, thread_count(options));
+  const std::vector<Cell> cells = shard_cells(config, options);
+  check_feasible(config, cells, thread_count(options), options.datasets->bytes());
   SweepSummary summary;
   summary.lock = lock_folder(config, options);
   summary.started_at = iso_time(std::chrono::system_clock::now());
@@ -220,7 +256,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
     tbb::parallel_for(std::size_t{0}, groups.size(), [&](std::size_t g) {
       if (interrupted()) return;
       tbb::this_task_arena::isolate([&] {
-        const ProblemWork work(groups[g]);
+        const ProblemWork work(groups[g], *options.datasets);
         tbb::parallel_for(std::size_t{0}, groups[g].size(), [&](std::size_t c) {
           if (interrupted()) return;
           if (const auto status = run_cell(*groups[g][c], work, config, options, store))
@@ -237,7 +273,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
 
 std::vector<std::string> assemble_outputs(const SweepConfig& config, const SweepOptions& options,
                                           const SweepSummary& summary) {
-  std::vector<Cell> cells = shard_cells(config, options.shard);
+  std::vector<Cell> cells = shard_cells(config, options);
   std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) { return a.key < b.key; });
   const std::filesystem::path directory = options.out_dir / config.experiment;
   const CellStore store(directory);
@@ -245,6 +281,8 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   std::string summary_csv = csv_row(summary_columns());
   std::string timing = csv_row(timing_columns());
   std::string iterates = csv_row(iterate_columns());
+  std::string problems_csv = csv_row(problem_columns());
+  std::set<std::string> described;  // problems whose rows are in problems_csv
   std::vector<std::string> missing;
   std::map<std::string, int> by_status;
   for (const auto& cell : cells) {
@@ -261,6 +299,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
     summary_csv += record->summary_row;
     timing += record->timing_rows;
     iterates += record->iterate_rows;
+    if (described.insert(cell.problem_key()).second) problems_csv += record->problem_rows;
     ++by_status[record->status];
   }
   std::filesystem::create_directories(directory);
@@ -270,6 +309,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
   write_file_atomically(directory / "trace.csv", trace, /*durable=*/false);
   write_file_atomically(directory / "cells.csv", summary_csv, /*durable=*/false);
   write_file_atomically(directory / "timing.csv", timing, /*durable=*/false);
+  write_file_atomically(directory / "problems.csv", problems_csv, /*durable=*/false);
   if (config.run.record_iterates)
     write_file_atomically(directory / "iterates.csv", iterates, /*durable=*/false);
 
@@ -319,8 +359,15 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
     return values;
   };
   out << "axes:\n";
-  for (const auto& parameter : problem_parameters())
-    line("problem." + parameter.name, joined(SweepConfig::values_of(config.problem, parameter)));
+  // The parameters given, and those a swept generator reads.
+  const auto generators = SweepConfig::values_of(config.problem, problem_parameters().front());
+  for (const auto& parameter : problem_parameters()) {
+    bool read = config.problem.count(parameter.name) > 0;
+    for (const auto& generator : generators)
+      read = read || problem_family(text_of(generator)).reads(parameter.name);
+    if (read)
+      line("problem." + parameter.name, joined(SweepConfig::values_of(config.problem, parameter)));
+  }
   if (!config.problem_seed.empty()) line("problem.seed", joined(seeds(config.problem_seed)));
   line("seeds", joined(seeds(config.seeds)));
   for (const auto& entry : config.methods) {
@@ -342,7 +389,7 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
 }  // namespace
 
 void describe_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
-  const std::vector<Cell> cells = shard_cells(config, options.shard);
+  const std::vector<Cell> cells = shard_cells(config, options);
   std::set<std::string> problems;
   std::set<std::string> theories;
   int done = 0;
@@ -360,19 +407,21 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
                      problems.size(), theories.size());
   describe_axes(config, out);
   const int threads = thread_count(options);
-  const MemoryEstimate memory = estimate_sweep_bytes(cells, config.run, threads);
+  const MemoryEstimate memory =
+      estimate_sweep_bytes(cells, config.run, threads, options.datasets->bytes());
   out << fmt::format(
       "memory: about {} at the peak ({} bytes; {} problems at once on {} threads, {} while "
-      "assembling); {} available\n",
+      "assembling{}); {} available\n",
       gib(memory.peak), memory.peak, memory.problems_at_once, threads, gib(memory.assembling),
+      memory.datasets > 0 ? fmt::format("; datasets {}", gib(memory.datasets)) : "",
       gib(available_memory_bytes()));
   out << fmt::format("done: {} of {} cells already stored in {}\n", done, cells.size(),
                      (options.out_dir / config.experiment).string());
-  check_feasible(config, cells, threads);
+  check_feasible(config, cells, threads, options.datasets->bytes());
 }
 
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
-  const std::vector<Cell> cells = shard_cells(config, options.shard);
+  const std::vector<Cell> cells = shard_cells(config, options);
   const CellStore store(options.out_dir / config.experiment);
   std::vector<const Cell*> missing;
   std::vector<std::pair<const Cell*, std::string>> failed;
@@ -406,7 +455,7 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   // no trace.csv.
   std::string unassembled;
   for (const std::string file :
-       {"trace.csv", "cells.csv", "timing.csv", "manifest.json", "iterates.csv"}) {
+       {"trace.csv", "cells.csv", "timing.csv", "problems.csv", "manifest.json", "iterates.csv"}) {
     if (file == "iterates.csv" && !config.run.record_iterates) continue;
     if (!std::filesystem::exists(options.out_dir / config.experiment / file))
       unassembled += (unassembled.empty() ? "" : ", ") + file;

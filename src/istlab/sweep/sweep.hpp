@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "istlab/data/catalog.hpp"
 #include "istlab/io/config.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/lock.hpp"
@@ -41,6 +42,8 @@ struct SweepOptions {
   // for all ranks and the other ranks none.
   enum class Lock { kShardOrFolder, kFolder, kNone };
   Lock lock = Lock::kShardOrFolder;
+  // Datasets read by the sweep's problems, each once for the whole run.
+  std::shared_ptr<DatasetCache> datasets = std::make_shared<DatasetCache>();
 };
 
 struct SweepSummary {

@@ -1,0 +1,195 @@
+#include "istlab/data/catalog.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "istlab/data/readers.hpp"
+
+namespace istlab {
+namespace {
+
+struct NamedDataset {
+  std::string_view name;
+  std::string_view format;
+  std::string_view features;  // the installed file
+  std::string_view labels;
+  std::int64_t num_features;  // for LIBSVM files, whose last features may never appear
+  std::string_view package;   // the Debian package that installs it
+};
+
+constexpr NamedDataset kNamedDatasets[] = {
+    {"fashion_mnist", "idx", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+     "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", 784, "dataset-fashion-mnist"},
+    {"heart_scale", "libsvm", "/usr/share/doc/liblinear-tools/examples/heart_scale", "", 13,
+     "liblinear-tools"},
+};
+
+const NamedDataset& named(const std::string& name) {
+  for (const auto& dataset : kNamedDatasets)
+    if (dataset.name == name) return dataset;
+  throw DataError(name, "", "a dataset name: one of fashion_mnist, heart_scale");
+}
+
+Dataset read_file(const std::string& format, const std::string& path, const std::string& labels,
+                  std::int64_t num_features, int label_column, bool header) {
+  if (format == "idx") return read_idx(path, labels);
+  if (format == "npy") return read_npy(path, labels);
+  if (format == "libsvm") return read_libsvm(path, num_features);
+  if (format == "csv") return read_csv(path, label_column, header);
+  throw DataError(path, "", "a format: one of idx, libsvm, csv, npy (got '" + format + "')");
+}
+
+// Averages each p × p block of a square image (row-major, side s): side s/p.
+Dataset pooled(const Dataset& raw, int pooling) {
+  const auto d = raw.num_features();
+  const auto side = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(d))));
+  if (side * side != d || side % pooling != 0)
+    throw DataError(raw.source, "",
+                    fmt::format("square images whose side {} divides for preprocess.pooling, but "
+                                "the samples have {} features",
+                                pooling, d));
+  const std::int64_t out_side = side / pooling;
+  Dataset out{raw.source, FeatureMatrix(raw.num_samples(), out_side * out_side), raw.labels};
+  const double inverse_area = 1.0 / (pooling * pooling);
+  for (std::int64_t i = 0; i < raw.num_samples(); ++i)
+    for (std::int64_t r = 0; r < out_side; ++r)
+      for (std::int64_t c = 0; c < out_side; ++c) {
+        double sum = 0.0;
+        for (int dr = 0; dr < pooling; ++dr)
+          for (int dc = 0; dc < pooling; ++dc)
+            sum += raw.features(i, (r * pooling + dr) * side + c * pooling + dc);
+        out.features(i, r * out_side + c) = static_cast<float>(sum * inverse_area);
+      }
+  return out;
+}
+
+// All values together onto [0, 1]: (a − min)/(max − min); pixels 0..255 become a/255.
+void scale_to_unit(FeatureMatrix& features) {
+  if (features.size() == 0) return;
+  const double low = features.minCoeff();
+  const double range = static_cast<double>(features.maxCoeff()) - low;
+  if (range == 0.0) {
+    features.setZero();
+    return;
+  }
+  for (Eigen::Index k = 0; k < features.size(); ++k)
+    features.data()[k] = static_cast<float>((features.data()[k] - low) / range);
+}
+
+// Each feature to mean 0 and standard deviation 1 over the samples (a constant feature to 0).
+void standardise(FeatureMatrix& features) {
+  const auto rows = static_cast<double>(features.rows());
+  for (Eigen::Index j = 0; j < features.cols(); ++j) {
+    double mean = 0.0;
+    for (Eigen::Index i = 0; i < features.rows(); ++i) mean += features(i, j);
+    mean /= rows;
+    double variance = 0.0;
+    for (Eigen::Index i = 0; i < features.rows(); ++i)
+      variance += (features(i, j) - mean) * (features(i, j) - mean);
+    const double deviation = std::sqrt(variance / rows);
+    for (Eigen::Index i = 0; i < features.rows(); ++i)
+      features(i, j) =
+          deviation > 0.0 ? static_cast<float>((features(i, j) - mean) / deviation) : 0.0f;
+  }
+}
+
+}  // namespace
+
+std::string DatasetRequest::file_key() const {
+  if (!name.empty()) return "name=" + name;
+  return fmt::format("path={}|format={}|labels={}|label_column={}|header={}", path, format, labels,
+                     label_column, header);
+}
+
+std::string DatasetRequest::key() const {
+  return fmt::format("{}|scale={}|pooling={}|bias={}", file_key(), scale, pooling, bias);
+}
+
+std::vector<std::string> dataset_names() {
+  std::vector<std::string> names;
+  for (const auto& dataset : kNamedDatasets) names.emplace_back(dataset.name);
+  return names;
+}
+
+std::vector<std::string> dataset_formats() { return {"idx", "libsvm", "csv", "npy"}; }
+std::vector<std::string> feature_scale_names() { return {"none", "unit", "standardise"}; }
+
+Dataset read_raw_dataset(const DatasetRequest& request) {
+  if (request.name.empty())
+    return read_file(request.format, request.path, request.labels, 0, request.label_column,
+                     request.header);
+  const NamedDataset& dataset = named(request.name);
+  for (const std::string_view file : {dataset.features, dataset.labels})
+    if (!file.empty() && !std::filesystem::exists(file))
+      throw DataError(std::string(file), "",
+                      fmt::format("the file of dataset '{}', installed by Debian's package {} "
+                                  "(scripts/setup.sh installs it)",
+                                  dataset.name, dataset.package));
+  return read_file(std::string(dataset.format), std::string(dataset.features),
+                   std::string(dataset.labels), dataset.num_features, -1, false);
+}
+
+Dataset preprocess(const Dataset& raw, const DatasetRequest& request) {
+  Dataset data = request.pooling > 1 ? pooled(raw, request.pooling) : raw;
+  if (request.scale == "unit") scale_to_unit(data.features);
+  if (request.scale == "standardise") standardise(data.features);
+  if (request.bias) {
+    data.features.conservativeResize(Eigen::NoChange, data.features.cols() + 1);
+    data.features.col(data.features.cols() - 1).setOnes();
+  }
+  return data;
+}
+
+LabelClasses label_classes(const Dataset& dataset, int max_classes) {
+  LabelClasses classes;
+  std::set<double> distinct;
+  for (const double label : dataset.labels) {
+    distinct.insert(label);
+    if (static_cast<int>(distinct.size()) > max_classes)
+      throw DataError(dataset.source, "",
+                      fmt::format("at most {} distinct labels for a split by class (real-valued "
+                                  "targets can only be split iid)",
+                                  max_classes));
+  }
+  classes.values.assign(distinct.begin(), distinct.end());
+  classes.class_of_sample.reserve(dataset.labels.size());
+  for (const double label : dataset.labels)
+    classes.class_of_sample.push_back(
+        static_cast<int>(std::lower_bound(classes.values.begin(), classes.values.end(), label) -
+                         classes.values.begin()));
+  return classes;
+}
+
+std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (const auto found = prepared_.find(request.key()); found != prepared_.end())
+    return found->second;
+  auto& raw = raw_[request.file_key()];
+  if (!raw) raw = std::make_shared<const Dataset>(read_raw_dataset(request));
+  const bool unchanged = request.pooling == 1 && request.scale == "none" && !request.bias;
+  auto prepared = unchanged ? raw : std::make_shared<const Dataset>(preprocess(*raw, request));
+  prepared_.emplace(request.key(), prepared);
+  return prepared;
+}
+
+double dataset_bytes(double samples, double features) {
+  return samples * features * sizeof(float) + samples * sizeof(double);
+}
+
+std::uint64_t DatasetCache::bytes() const {
+  std::lock_guard lock(mutex_);
+  std::set<const Dataset*> counted;
+  double total = 0.0;
+  for (const auto* map : {&raw_, &prepared_})
+    for (const auto& [key, dataset] : *map)
+      if (counted.insert(dataset.get()).second)
+        total += dataset_bytes(static_cast<double>(dataset->num_samples()),
+                               static_cast<double>(dataset->num_features()));
+  return static_cast<std::uint64_t>(total);
+}
+
+}  // namespace istlab

@@ -1,0 +1,72 @@
+#pragma once
+// Where a problem's data come from: a named dataset installed by scripts/setup.sh, or a
+// user's file in one of the readers' formats, then preprocessed (pooling, scaling, a bias
+// feature). A sweep loads each distinct dataset once through a DatasetCache and every
+// problem built from it reads the same copy.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "istlab/data/dataset.hpp"
+
+namespace istlab {
+
+struct DatasetRequest {
+  std::string name;            // "fashion_mnist", "heart_scale"; empty when `path` is given
+  std::string path;            // a user's file (features, or features and labels)
+  std::string format;          // with `path`: "idx", "libsvm", "csv" or "npy"
+  std::string labels;          // with `path`, for idx and npy: the labels file
+  int label_column = -1;       // csv: the label's field (negative: from the end)
+  bool header = false;         // csv: skip the first line
+  std::string scale = "none";  // "none", "unit" (all values onto [0, 1]) or "standardise"
+  int pooling = 1;             // 1, 2 or 4: average pooling of square images
+  bool bias = false;           // append a constant feature 1
+
+  // The raw file(s) as text, and everything: equal keys, equal datasets.
+  std::string file_key() const;
+  std::string key() const;
+};
+
+std::vector<std::string> dataset_names();        // the named datasets
+std::vector<std::string> dataset_formats();      // idx, libsvm, csv, npy
+std::vector<std::string> feature_scale_names();  // none, unit, standardise
+
+// Reads the file(s) of `request` as they are (throws DataError; a named dataset that is not
+// installed says which Debian package holds it).
+Dataset read_raw_dataset(const DatasetRequest& request);
+// Pooling, then scaling, then the bias feature, as `request` asks. Throws DataError when
+// pooling does not fit (the features are not a square image whose side it divides).
+Dataset preprocess(const Dataset& raw, const DatasetRequest& request);
+
+// Distinct label values in ascending order, and each sample's index among them: the classes
+// the splits and histograms count.
+struct LabelClasses {
+  std::vector<double> values;
+  std::vector<int> class_of_sample;
+};
+// Throws DataError (naming the dataset) for more than `max_classes` distinct labels.
+LabelClasses label_classes(const Dataset& dataset, int max_classes);
+inline constexpr int kMaxClasses = 1000;
+
+// Datasets loaded once and shared read-only; safe to call from several threads (a load
+// runs under a lock: the others wait for it, they never load twice).
+class DatasetCache {
+ public:
+  std::shared_ptr<const Dataset> get(const DatasetRequest& request);
+  // Bytes of every dataset held (raw files and their preprocessed forms).
+  std::uint64_t bytes() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const Dataset>> raw_;
+  std::map<std::string, std::shared_ptr<const Dataset>> prepared_;
+};
+
+// Bytes of a dataset of `samples` × `features` as held in memory.
+double dataset_bytes(double samples, double features);
+
+}  // namespace istlab
