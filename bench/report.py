@@ -207,6 +207,25 @@ def numpy_rows(path):
     return result
 
 
+def gram_rows(runs):
+    """Fashion-MNIST's Grams (bench/data_bench.cpp) as a fraction of the best dense GEMM flop/s of
+    the same run (d = 784 or 1024: one size alone moves by 10-20% between runs)."""
+    by_name = {run["name"]: run for run in runs}
+    gemms = [(run["flops_per_second"], name.split("/")[1].replace(":", " = "))
+             for name, run in by_name.items() if name.startswith("BM_Gemm/")]
+    rows = []
+    for n in (1, 10):
+        gram = by_name.get(f"BM_Gram/fashion_mnist/n:{n}/real_time")
+        if not gemms or not gram:
+            continue
+        gemm, size = max(gemms)
+        ratio = gram["flops_per_second"] / gemm
+        rows.append((f"Fashion-MNIST Grams (d = 784, 60,000 samples, n = {n}), 1 thread: flop/s ÷ dense GEMM "
+                     f"flop/s (Eigen, best of this run: {gemm / 1e9:.1f} GFLOP/s at {size})",
+                     f"{ratio:.2f} ({gram['flops_per_second'] / 1e9:.1f} GFLOP/s)", "≥ 0.50", verdict(ratio >= 0.5)))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bench-json", required=True)
@@ -229,7 +248,8 @@ def main():
     if args.memory_json and Path(args.memory_json).exists():
         memory = json.loads(Path(args.memory_json).read_text())
     rows = (bandwidth_rows(rounds, triads) + ist_over_gd_rows(rounds) + sparse_growth_rows(rounds, memory) +
-            thread_rows(rounds) + sweep_rows(sweeps) + (numpy_rows(args.numpy_json) if args.numpy_json else []))
+            thread_rows(rounds) + sweep_rows(sweeps) + gram_rows(runs) +
+            (numpy_rows(args.numpy_json) if args.numpy_json else []))
 
     machine = (f"{context.get('host_name', '?')}: {context.get('num_cpus', '?')} CPUs at "
                f"{context.get('mhz_per_cpu', '?')} MHz, {context.get('date', '?')}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Microbenchmarks: install what is missing, build istlab_bench, run every Google Benchmark
-# (sketch draws, one round of each method, the triad bandwidth reference, a whole sweep),
-# compare one round against NumPy, then print the performance targets and draw the figures.
+# (sketch draws, one round of each method, the triad bandwidth reference, a whole sweep, dense
+# GEMM, Fashion-MNIST's Grams and IDX reading), compare one round against NumPy, then print the
+# performance targets and draw the figures.
 #
 #   scripts/bench.sh [--quick] [--filter REGEX] [--no-numpy] [--out DIR]
 #
@@ -22,7 +23,7 @@ while (($#)); do
     --no-numpy) numpy=0 ;;
     --filter) filter="$2"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -48,7 +49,7 @@ if [[ -z "$filter" ]] && ((!quick)); then
   echo "bench: the target rows again, 5 repetitions each" >&2
   build/release/bench/istlab_bench --benchmark_min_time="$min_time" --benchmark_repetitions=5 \
     --benchmark_report_aggregates_only=true --benchmark_out="$out/medians.json.tmp" --benchmark_out_format=json \
-    --benchmark_filter='^BM_Round/(gd|ist)_dense/2048/|^BM_Round/ist_sparse/(1048576|4194304)/(16|1024)/|^BM_Triad/elements:134217728/|^BM_Sweep(Compute)?/' \
+    --benchmark_filter='^BM_Round/(gd|ist)_dense/2048/|^BM_Round/ist_sparse/(1048576|4194304)/(16|1024)/|^BM_Triad/elements:134217728/|^BM_Sweep(Compute)?/|^BM_Gemm/|^BM_Gram/' \
     >/dev/null
   mv "$out/medians.json.tmp" "$out/medians.json"
 fi

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "istlab/data/readers.hpp"
+#include "istlab/io/files.hpp"
 
 namespace istlab {
 namespace {
@@ -168,12 +169,32 @@ std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) 
   std::lock_guard lock(mutex_);
   if (const auto found = prepared_.find(request.key()); found != prepared_.end())
     return found->second;
-  auto& raw = raw_[request.file_key()];
-  if (!raw) raw = std::make_shared<const Dataset>(read_raw_dataset(request));
+  auto found = raw_.find(request.file_key());
+  if (found == raw_.end())  // (inserted only once read: a failed read leaves nothing behind)
+    found =
+        raw_.emplace(request.file_key(), std::make_shared<const Dataset>(read_raw_dataset(request)))
+            .first;
+  const auto& raw = found->second;
   const bool unchanged = request.pooling == 1 && request.scale == "none" && !request.bias;
   auto prepared = unchanged ? raw : std::make_shared<const Dataset>(preprocess(*raw, request));
   prepared_.emplace(request.key(), prepared);
   return prepared;
+}
+
+std::string DatasetCache::fingerprint(const DatasetRequest& request) {
+  get(request);
+  std::lock_guard lock(mutex_);
+  auto& fingerprint = fingerprints_[request.file_key()];
+  if (fingerprint.empty()) {
+    const Dataset& raw = *raw_.at(request.file_key());
+    const auto* features = reinterpret_cast<const char*>(raw.features.data());
+    const auto* labels = reinterpret_cast<const char*>(raw.labels.data());
+    fingerprint = hex_hash(
+        fmt::format("{}x{}|{}|{}", raw.num_samples(), raw.num_features(),
+                    hex_hash({features, static_cast<std::size_t>(raw.features.size()) * 4}),
+                    hex_hash({labels, raw.labels.size() * sizeof(double)})));
+  }
+  return fingerprint;
 }
 
 double dataset_bytes(double samples, double features) {

@@ -47,6 +47,7 @@ Dataset preprocess(const Dataset& raw, const DatasetRequest& request);
 struct LabelClasses {
   std::vector<double> values;
   std::vector<int> class_of_sample;
+  bool by_label = true;  // false: one class standing for real-valued targets
 };
 // Throws DataError (naming the dataset) for more than `max_classes` distinct labels.
 LabelClasses label_classes(const Dataset& dataset, int max_classes);
@@ -59,9 +60,13 @@ class DatasetCache {
   std::shared_ptr<const Dataset> get(const DatasetRequest& request);
   // Bytes of every dataset held (raw files and their preprocessed forms).
   std::uint64_t bytes() const;
+  // 16 hex digits hashing the raw samples and labels of `request`'s file(s) (loading them
+  // if needed): a file changed in place gets new cell keys, so old records are not reused.
+  std::string fingerprint(const DatasetRequest& request);
 
  private:
   mutable std::mutex mutex_;
+  std::map<std::string, std::string> fingerprints_;  // by file key
   std::map<std::string, std::shared_ptr<const Dataset>> raw_;
   std::map<std::string, std::shared_ptr<const Dataset>> prepared_;
 };

@@ -337,6 +337,7 @@ std::string ProblemSpec::key() const {
   for (const auto& [name, label] : family.parameters)
     key += fmt::format("|{}={}", label,
                        format_value(find_parameter(problem_parameters(), name)->get(*this)));
+  if (!data_fingerprint.empty()) key += "|data=" + data_fingerprint;
   return key;
 }
 

@@ -53,6 +53,7 @@ struct ProblemSpec {
   // Set from the dataset when the grid is expanded (not parameters): for least_squares,
   // `dim` is the number of features after preprocessing and this the number of samples.
   std::int64_t num_samples = 0;
+  std::string data_fingerprint{};  // DatasetCache::fingerprint, part of the key
 
   // Throws ParameterError for a value its family does not accept.
   void validate() const;

@@ -17,6 +17,9 @@ namespace {
 // The problem stream's sub-stream for x_true (generators.cpp uses parts 0–5).
 constexpr std::uint64_t kPlantedPart = 6;
 
+// Class labels are doubles: integers beyond 2^53 would merge.
+constexpr long long kMaxLabel = 1LL << 53;
+
 bool from_file(const ProblemSpec& spec) { return spec.dataset.empty(); }
 
 [[noreturn]] void refuse(const std::string& name, const std::string& value, const std::string& rule,
@@ -42,8 +45,8 @@ std::vector<double> parse_class_set(const std::string& text) {
   std::vector<double> classes;
   auto malformed = [&] {
     refuse("positive_classes", text,
-           "is not a set of class labels such as '0-4' or '0,2,4' (integers and ranges a-b, "
-           "separated by commas)",
+           "is not a set of class labels such as '0-4' or '0,2,4' (integers of magnitude at most "
+           "2^53 and ranges a-b of at most 1000 labels, separated by commas)",
            {"target"});
   };
   // One integer at `at` (skipping spaces); advances `at` past it.
@@ -52,7 +55,8 @@ std::vector<double> parse_class_set(const std::string& text) {
     char* end = nullptr;
     errno = 0;
     const long long value = std::strtoll(text.c_str() + at, &end, 10);
-    if (end == text.c_str() + at || errno != 0) malformed();
+    if (end == text.c_str() + at || errno != 0 || value > kMaxLabel || value < -kMaxLabel)
+      malformed();
     at = static_cast<std::size_t>(end - text.c_str());
     while (at < text.size() && text[at] == ' ') ++at;
     return value;
@@ -96,6 +100,20 @@ SplitSpec split_spec(const ProblemSpec& spec) {
   }
   if (split.kind == SplitKind::kClasses) split.classes_per_worker = spec.classes_per_worker;
   return split;
+}
+
+LabelClasses split_classes(const ProblemSpec& spec, const Dataset& data) {
+  try {
+    return label_classes(data, kMaxClasses);
+  } catch (const DataError&) {
+    if (spec.split != "iid") throw;
+  }
+  // Real-valued targets: an iid split needs no classes.
+  LabelClasses one_class;
+  one_class.by_label = false;
+  one_class.values = {0.0};
+  one_class.class_of_sample.assign(static_cast<std::size_t>(data.num_samples()), 0);
+  return one_class;
 }
 
 std::vector<std::vector<std::int64_t>> worker_samples(const ProblemSpec& spec,
@@ -148,8 +166,7 @@ void accumulate_gram(const FeatureMatrix& features, const Vector& targets,
 
 Quadratic make_least_squares(const ProblemSpec& spec, const Dataset& data,
                              const ParallelFor& parallel_for) {
-  const LabelClasses classes = label_classes(data, kMaxClasses);
-  const auto samples_of_worker = worker_samples(spec, classes);
+  const auto samples_of_worker = worker_samples(spec, split_classes(spec, data));
   const Vector targets = least_squares_targets(spec, data);
   const int workers = spec.num_workers;
   std::vector<DenseMatrix> matrices(workers);
@@ -200,7 +217,8 @@ void check_least_squares(const ProblemSpec& spec) {
 bool least_squares_reads(const ProblemSpec& spec, std::string_view parameter) {
   const bool file = from_file(spec);
   const bool with_labels_file = spec.dataset_format == "idx" || spec.dataset_format == "npy";
-  if (parameter == "dataset.format" || parameter == "dataset.path") return file;
+  // The path is read even beside a name, so that giving both is an error, not a choice.
+  if (parameter == "dataset.format") return file;
   if (parameter == "dataset.labels") return file && with_labels_file;
   if (parameter == "dataset.label_column" || parameter == "dataset.header")
     return file && spec.dataset_format == "csv";

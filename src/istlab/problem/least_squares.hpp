@@ -24,6 +24,10 @@ namespace istlab {
 DatasetRequest dataset_request(const ProblemSpec& spec);
 SplitSpec split_spec(const ProblemSpec& spec);
 
+// The classes the spec's split counts: label_classes, or for an iid split of real-valued
+// targets (more than kMaxClasses distinct labels) one class holding every sample.
+LabelClasses split_classes(const ProblemSpec& spec, const Dataset& data);
+
 // Worker i's sample indices (sorted), as the spec's split draws them from its seed.
 std::vector<std::vector<std::int64_t>> worker_samples(const ProblemSpec& spec,
                                                       const LabelClasses& classes);

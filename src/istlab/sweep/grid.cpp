@@ -181,6 +181,7 @@ class DataResolver {
     std::shared_ptr<const Dataset> data;
     try {
       data = datasets_.get(request);
+      cell.problem.data_fingerprint = datasets_.fingerprint(request);
     } catch (const DataError& error) {
       config_.fail(cell.problem.dataset.empty() ? "problem.dataset.path" : "problem.dataset.name",
                    error.what());

@@ -28,6 +28,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The datasets the cells read: where from, their size after preprocessing, and the
+// fingerprint of the file(s) that is part of every cell key built on them.
+nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets) {
+  std::map<std::string, nlohmann::json> found;
+  for (const auto& cell : cells) {
+    const ProblemFamily& family = problem_family(cell.problem.generator);
+    if (family.dataset == nullptr) continue;
+    const DatasetRequest request = family.dataset(cell.problem);
+    if (found.count(request.key())) continue;
+    const auto data = datasets.get(request);
+    found[request.key()] = {{"source", data->source},
+                            {"samples", data->num_samples()},
+                            {"features", data->num_features()},
+                            {"fingerprint", datasets.fingerprint(request)}};
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& [key, entry] : found) {
+    entry["request"] = key;
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
 // ‖∇f_i(x*)‖² of every worker, their mean ζ², and a data family's samples and labels.
 ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, const Dataset* data) {
   ProblemFacts facts;
@@ -40,12 +63,13 @@ ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, co
   for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
   facts.zeta2 /= problem.num_workers();
   if (data == nullptr) return facts;
-  const LabelClasses classes = label_classes(*data, kMaxClasses);
+  const LabelClasses classes = split_classes(spec, *data);
   const auto samples = worker_samples(spec, classes);
   const auto histograms =
       label_histograms(classes.class_of_sample, static_cast<int>(classes.values.size()), samples);
   for (std::size_t worker = 0; worker < samples.size(); ++worker) {
     facts.workers[worker].samples = static_cast<std::int64_t>(samples[worker].size());
+    if (!classes.by_label) continue;  // real-valued targets: no label counts
     std::string& text = facts.workers[worker].label_counts;
     for (std::size_t c = 0; c < classes.values.size(); ++c)
       if (histograms[worker][c] > 0)
@@ -320,6 +344,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
       {{"cells", cells.size()},
        {"distinct_problems", problems.size()},
        {"cells_by_status", by_status},
+       {"datasets", datasets_json(cells, *options.datasets)},
        {"started_at", summary.started_at.empty() ? iso_time(std::chrono::system_clock::now())
                                                  : summary.started_at},
        {"this_run",
@@ -365,8 +390,13 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
     bool read = config.problem.count(parameter.name) > 0;
     for (const auto& generator : generators)
       read = read || problem_family(text_of(generator)).reads(parameter.name);
-    if (read)
-      line("problem." + parameter.name, joined(SweepConfig::values_of(config.problem, parameter)));
+    std::string values = joined(SweepConfig::values_of(config.problem, parameter));
+    if (parameter.name == "dim" && !config.problem.count("dim"))
+      for (const auto& generator : generators)
+        if (problem_family(text_of(generator)).dataset != nullptr)
+          values = fmt::format("{} (for {}: the dataset's features)",
+                               generators.size() > 1 ? values : "-", text_of(generator));
+    if (read) line("problem." + parameter.name, values);
   }
   if (!config.problem_seed.empty()) line("problem.seed", joined(seeds(config.problem_seed)));
   line("seeds", joined(seeds(config.seeds)));

@@ -1,0 +1,311 @@
+// The dataset catalog (data/catalog.hpp): preprocessing (pooling, scaling, bias) on hand
+// values, label classes, the DatasetCache's sharing and errors, and the two named Debian
+// datasets when installed.
+
+#include "istlab/data/catalog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "temp_dir.hpp"
+
+namespace istlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A dataset from rows of features (one sample per row) and labels.
+Dataset dataset_of(const std::vector<std::vector<float>>& rows, std::vector<double> labels) {
+  Dataset data;
+  data.source = "hand.csv";
+  data.features.resize(static_cast<Eigen::Index>(rows.size()),
+                       static_cast<Eigen::Index>(rows.front().size()));
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < rows[i].size(); ++j)
+      data.features(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
+  data.labels = std::move(labels);
+  return data;
+}
+
+// The DataError `call` throws (a failure, and an empty error, when it throws none).
+DataError data_error_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const DataError& error) {
+    return error;
+  }
+  ADD_FAILURE() << "no DataError";
+  return DataError("", "", "");
+}
+
+DatasetRequest with_pooling(int pooling) {
+  DatasetRequest request;
+  request.pooling = pooling;
+  return request;
+}
+
+DatasetRequest with_scale(const std::string& scale, bool bias = false) {
+  DatasetRequest request;
+  request.scale = scale;
+  request.bias = bias;
+  return request;
+}
+
+// ---------------------------------------------------------------------------------------
+// Pooling
+
+TEST(Preprocess, PoolingTwoAveragesEachTwoByTwoBlockOfAFourByFourImage) {
+  // Sample 0 is 0..15 row-major:     Sample 1:
+  //    0  1 |  2  3                    1  3 |  0  0
+  //    4  5 |  6  7                    5  7 |  0  8
+  //   ------+------                   ------+------
+  //    8  9 | 10 11                    2  2 | -1  1
+  //   12 13 | 14 15                    2  2 |  4  0
+  const Dataset raw = dataset_of({{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+                                  {1, 3, 0, 0, 5, 7, 0, 8, 2, 2, -1, 1, 2, 2, 4, 0}},
+                                 {7.0, -3.0});
+  const Dataset pooled = preprocess(raw, with_pooling(2));
+  ASSERT_EQ(pooled.num_samples(), 2);
+  ASSERT_EQ(pooled.num_features(), 4);
+  const std::vector<float> first = {2.5f, 4.5f, 10.5f, 12.5f};
+  const std::vector<float> second = {4.0f, 2.0f, 2.0f, 1.0f};
+  for (int j = 0; j < 4; ++j) {
+    EXPECT_EQ(pooled.features(0, j), first[j]) << "block " << j;
+    EXPECT_EQ(pooled.features(1, j), second[j]) << "block " << j;
+  }
+  EXPECT_EQ(pooled.labels, raw.labels);
+  // Pooling 4 of the same image: the mean of all 16 values.
+  const Dataset whole = preprocess(raw, with_pooling(4));
+  ASSERT_EQ(whole.num_features(), 1);
+  EXPECT_EQ(whole.features(0, 0), 7.5f);
+  EXPECT_EQ(whole.features(1, 0), 2.25f);
+}
+
+TEST(Preprocess, PoolingThatDoesNotDivideTheSideThrowsDataError) {
+  const Dataset raw = dataset_of({std::vector<float>(36, 1.0f)}, {0.0});  // a 6 × 6 image
+  const DataError error = data_error_of([&] { preprocess(raw, with_pooling(4)); });
+  EXPECT_NE(error.expected.find("preprocess.pooling"), std::string::npos) << error.what();
+  EXPECT_NE(error.expected.find("36 features"), std::string::npos) << error.what();
+  EXPECT_EQ(error.file, "hand.csv");
+  EXPECT_EQ(preprocess(raw, with_pooling(3)).num_features(), 4);  // 3 divides 6
+}
+
+TEST(Preprocess, PoolingOfNonSquareFeaturesThrowsDataError) {
+  const Dataset raw = dataset_of({std::vector<float>(8, 1.0f)}, {0.0});
+  const DataError error = data_error_of([&] { preprocess(raw, with_pooling(2)); });
+  EXPECT_NE(error.expected.find("square images"), std::string::npos) << error.what();
+  EXPECT_NE(error.expected.find("preprocess.pooling"), std::string::npos) << error.what();
+  EXPECT_NE(error.expected.find("8 features"), std::string::npos) << error.what();
+}
+
+// ---------------------------------------------------------------------------------------
+// Scaling and the bias feature
+
+TEST(Preprocess, UnitScaleMapsPixelsToTheirValueOver255) {
+  std::vector<float> pixels(256);
+  for (int a = 0; a < 256; ++a) pixels[a] = static_cast<float>(a);
+  const Dataset raw = dataset_of({pixels}, {0.0});
+  const Dataset scaled = preprocess(raw, with_scale("unit"));
+  ASSERT_EQ(scaled.num_features(), 256);
+  for (int a = 0; a < 256; ++a)
+    EXPECT_EQ(scaled.features(0, a), static_cast<float>(a / 255.0)) << "pixel " << a;
+}
+
+TEST(Preprocess, UnitScaleMapsTheGlobalMinimumToZeroAndMaximumToOne) {
+  // One range for all values together, not one per feature: feature 1 spans [0, 1] but
+  // becomes [0.25, 0.375] since the global range is [−2, 6].
+  const Dataset raw = dataset_of({{-2, 0, 3}, {6, 1, 3}, {2, 0.5f, 3}}, {0, 1, 2});
+  const Dataset scaled = preprocess(raw, with_scale("unit"));
+  const std::vector<std::vector<float>> expected = {
+      {0.0f, 0.25f, 0.625f}, {1.0f, 0.375f, 0.625f}, {0.5f, 0.3125f, 0.625f}};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_EQ(scaled.features(i, j), expected[i][j]) << "(" << i << ", " << j << ")";
+}
+
+TEST(Preprocess, StandardiseGivesEachFeatureMeanZeroAndStdOne) {
+  // Feature 0: 1, 2, 3, 4 (mean 2.5, population std √1.25); feature 1: −10, 0, 0, 30;
+  // feature 2 is constant and becomes 0.
+  const Dataset raw = dataset_of({{1, -10, 5}, {2, 0, 5}, {3, 0, 5}, {4, 30, 5}}, {0, 0, 1, 1});
+  const Dataset scaled = preprocess(raw, with_scale("standardise"));
+  ASSERT_EQ(scaled.num_features(), 3);
+  const double root = std::sqrt(1.25);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(scaled.features(i, 0), (i + 1 - 2.5) / root, 1e-6);
+  for (int j = 0; j < 2; ++j) {
+    double mean = 0.0;
+    double square = 0.0;
+    for (int i = 0; i < 4; ++i) {
+      mean += scaled.features(i, j) / 4.0;
+      square += scaled.features(i, j) * scaled.features(i, j) / 4.0;
+    }
+    EXPECT_NEAR(mean, 0.0, 1e-6) << "feature " << j;
+    EXPECT_NEAR(std::sqrt(square - mean * mean), 1.0, 1e-6) << "feature " << j;
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(scaled.features(i, 2), 0.0f);
+}
+
+TEST(Preprocess, BiasAppendsAColumnOfOnesAfterScaling) {
+  const Dataset raw = dataset_of({{-2, 0, 3}, {6, 1, 3}, {2, 0.5f, 3}}, {0, 1, 2});
+  // Unscaled: the raw features, then 1.
+  const Dataset plain = preprocess(raw, with_scale("none", true));
+  ASSERT_EQ(plain.num_features(), 4);
+  EXPECT_EQ(plain.features.leftCols(3), raw.features);
+  // Scaled: the ones are not scaled (unit would map a 1 to 0.375, standardise to 0).
+  for (const std::string scale : {"none", "unit", "standardise"}) {
+    SCOPED_TRACE(scale);
+    const Dataset without = preprocess(raw, with_scale(scale));
+    const Dataset with = preprocess(raw, with_scale(scale, true));
+    ASSERT_EQ(with.num_features(), 4);
+    EXPECT_EQ(with.features.leftCols(3), without.features);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(with.features(i, 3), 1.0f);
+    EXPECT_EQ(with.labels, raw.labels);
+  }
+  // After pooling too: a 4 × 4 image pooled by 2 has 4 features, then the bias.
+  DatasetRequest request = with_scale("unit", true);
+  request.pooling = 2;
+  const Dataset image = dataset_of({std::vector<float>(16, 3.0f)}, {0.0});
+  EXPECT_EQ(preprocess(image, request).num_features(), 5);
+}
+
+// ---------------------------------------------------------------------------------------
+// Label classes
+
+TEST(LabelClasses, AreTheSortedDistinctLabelsAndEachSamplesIndex) {
+  const Dataset data = dataset_of({{0}, {0}, {0}, {0}, {0}, {0}}, {3.0, -1.0, 3.0, 0.5, -1.0, 7.0});
+  const LabelClasses classes = label_classes(data, kMaxClasses);
+  EXPECT_EQ(classes.values, (std::vector<double>{-1.0, 0.5, 3.0, 7.0}));
+  EXPECT_EQ(classes.class_of_sample, (std::vector<int>{2, 0, 2, 1, 0, 3}));
+}
+
+TEST(LabelClasses, MoreDistinctLabelsThanMaxClassesThrowDataError) {
+  const Dataset data = dataset_of({{0}, {0}, {0}, {0}, {0}}, {0.0, 1.0, 2.0, 3.0, 4.0});
+  EXPECT_EQ(label_classes(data, 5).values.size(), 5u);  // exactly the limit is fine
+  const DataError error = data_error_of([&] { label_classes(data, 4); });
+  EXPECT_EQ(error.file, "hand.csv");
+  EXPECT_NE(error.expected.find("at most 4 distinct labels"), std::string::npos) << error.what();
+}
+
+// ---------------------------------------------------------------------------------------
+// DatasetCache
+
+// A CSV file of 3 samples × 2 features (label last).
+std::string write_csv(const fs::path& dir) {
+  const std::string path = (dir / "small.csv").string();
+  std::ofstream(path) << "1,2,0\n3,4,1\n5,8,0\n";
+  return path;
+}
+
+DatasetRequest csv_request(const std::string& path) {
+  DatasetRequest request;
+  request.path = path;
+  request.format = "csv";
+  return request;
+}
+
+TEST(DatasetCache, EqualRequestsShareOneCopyLoadedOnce) {
+  const TempDir dir("catalog_cache_shared");
+  const std::string path = write_csv(dir.path());
+  DatasetCache cache;
+  const auto first = cache.get(csv_request(path));
+  ASSERT_EQ(first->num_samples(), 3);
+  ASSERT_EQ(first->num_features(), 2);
+  EXPECT_EQ(first->features(2, 1), 8.0f);
+  // Once loaded the file is not read again: removing it changes nothing.
+  fs::remove(path);
+  const auto second = cache.get(csv_request(path));
+  EXPECT_EQ(second.get(), first.get());
+  EXPECT_GE(cache.bytes(), static_cast<std::uint64_t>(dataset_bytes(3, 2)));
+}
+
+TEST(DatasetCache, DifferentPreprocessingGivesADifferentCopyOfTheSameFile) {
+  const TempDir dir("catalog_cache_preprocess");
+  const std::string path = write_csv(dir.path());
+  DatasetCache cache;
+  const auto raw = cache.get(csv_request(path));
+  fs::remove(path);  // the raw file is read once, for every preprocessing of it
+  DatasetRequest unit = csv_request(path);
+  unit.scale = "unit";
+  DatasetRequest biased = csv_request(path);
+  biased.bias = true;
+  const auto scaled = cache.get(unit);
+  const auto with_bias = cache.get(biased);
+  EXPECT_NE(scaled.get(), raw.get());
+  EXPECT_NE(with_bias.get(), raw.get());
+  EXPECT_NE(with_bias.get(), scaled.get());
+  EXPECT_EQ(scaled->features(2, 1), 1.0f);  // 8 is the maximum
+  EXPECT_EQ(with_bias->num_features(), 3);
+  EXPECT_EQ(cache.get(unit).get(), scaled.get());
+  EXPECT_EQ(raw->features(2, 1), 8.0f);  // the raw copy is not changed by preprocessing
+}
+
+TEST(DatasetCache, RequestForAMissingFileThrowsDataErrorNamingTheFile) {
+  const TempDir dir("catalog_cache_missing");
+  const std::string path = (dir.path() / "absent_features.csv").string();
+  DatasetCache cache;
+  const DataError error = data_error_of([&] { cache.get(csv_request(path)); });
+  EXPECT_EQ(error.file, path);
+  EXPECT_NE(std::string(error.what()).find("absent_features.csv"), std::string::npos)
+      << error.what();
+}
+
+// A failed read leaves nothing behind for bytes() to count.
+TEST(DatasetCache, BytesAfterAFailedRequestCountsOnlyLoadedDatasets) {
+  const TempDir dir("catalog_cache_bytes");
+  DatasetCache cache;
+  EXPECT_THROW(cache.get(csv_request((dir.path() / "absent.csv").string())), DataError);
+  EXPECT_EQ(cache.bytes(), 0u);
+  const auto loaded = cache.get(csv_request(write_csv(dir.path())));
+  EXPECT_EQ(cache.bytes(), static_cast<std::uint64_t>(dataset_bytes(3, 2)));
+}
+
+TEST(DatasetCache, UnknownDatasetNameThrowsDataErrorListingTheNames) {
+  DatasetRequest request;
+  request.name = "mnist_digits";
+  DatasetCache cache;
+  const DataError error = data_error_of([&] { cache.get(request); });
+  EXPECT_EQ(error.file, "mnist_digits");
+  EXPECT_NE(error.expected.find("fashion_mnist, heart_scale"), std::string::npos) << error.what();
+}
+
+// ---------------------------------------------------------------------------------------
+// The named Debian datasets
+
+const char* const kHeartScale = "/usr/share/doc/liblinear-tools/examples/heart_scale";
+const char* const kFashionImages = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+const char* const kFashionLabels = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz";
+
+TEST(NamedDatasets, HeartScaleHas270SamplesOf13FeaturesLabelledMinusOneAndOne) {
+  if (!fs::exists(kHeartScale))
+    GTEST_SKIP() << kHeartScale << " is absent: apt-get install liblinear-tools";
+  DatasetRequest request;
+  request.name = "heart_scale";
+  const Dataset data = read_raw_dataset(request);
+  EXPECT_EQ(data.num_samples(), 270);
+  EXPECT_EQ(data.num_features(), 13);
+  EXPECT_EQ(label_classes(data, kMaxClasses).values, (std::vector<double>{-1.0, 1.0}));
+}
+
+TEST(NamedDatasets, FashionMnistHas60000ImagesOf784PixelsIn10ClassesOf6000) {
+  if (!fs::exists(kFashionImages) || !fs::exists(kFashionLabels))
+    GTEST_SKIP() << kFashionImages << " is absent: apt-get install dataset-fashion-mnist";
+  DatasetRequest request;
+  request.name = "fashion_mnist";
+  const Dataset data = read_raw_dataset(request);
+  EXPECT_EQ(data.num_samples(), 60000);
+  EXPECT_EQ(data.num_features(), 784);
+  const LabelClasses classes = label_classes(data, kMaxClasses);
+  ASSERT_EQ(classes.values, (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  std::vector<int> per_class(10, 0);
+  for (const int c : classes.class_of_sample) ++per_class[c];
+  EXPECT_EQ(per_class, std::vector<int>(10, 6000));
+}
+
+}  // namespace
+}  // namespace istlab
