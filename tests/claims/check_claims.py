@@ -290,6 +290,10 @@ def fig9(results, report):
         report.check(name, "fashion d={}: IST predicted bias, max / min over {} splits".format(dim, len(bias)),
                      "{:.3f} ({}..{})".format(bias.max() / bias.min(), sci(bias.min()), sci(bias.max())),
                      "<= 1.25 (set by the sketch, not the split)", len(bias) >= 8 and bias.max() <= 1.25 * bias.min())
+        same = rows[rows.method == "ist"].groupby("level").ist_relative_bias
+        gap = abs(same.max()["classes"] / same.min()["iid"] - 1)
+        report.check(name, "fashion d={}: IST predicted bias, one class vs iid (equal m_i)".format(dim),
+                     sci(gap), "relative gap <= 1e-9 (the split moves neither L-bar nor b-bar)", gap <= 1e-9)
         dcgd = rows[rows.method == "dcgd"].groupby("level").settled.apply(geomean)
         report.check(name, "fashion d={}: DCGD floor one class / iid, step 0.1".format(dim),
                      "{:.0f}x".format(dcgd["classes"] / dcgd["iid"]), ">= 100x", dcgd["classes"] >= 100 * dcgd["iid"])
@@ -302,6 +306,14 @@ def fig9(results, report):
                      "{:.1f}x".format(dcgd_fall), ">= 3x (variance shrinks with the step)", dcgd_fall >= 3)
         report.check(name, "fashion d={} one class: IST floor step 0.5 / step 0.1".format(dim),
                      "{:.2f}x".format(ist_fall), "<= 1.5x (the bias stays)", ist_fall <= 1.5)
+    large = cells[(cells.dataset == "fashion_mnist") & (cells.num_workers == 10) & (cells.method == "ist") &
+                  (cells.relative_step == 0.5)]
+    for dim, rows in large.groupby("dim"):
+        spread = rows.groupby("level").settled.apply(geomean) / rows.groupby("level").ist_relative_bias.apply(geomean)
+        report.check(name, "fashion d={} step 0.5: IST floor / bias, one class and iid".format(dim),
+                     "{:.3f} and {:.3f}".format(spread["classes"], spread["iid"]),
+                     ">= 1.05 and <= 1.02 (the spread around x_inf grows with heterogeneity)",
+                     spread["classes"] >= 1.05 and spread["iid"] <= 1.02)
     by_n = small[(small.dataset == "fashion_mnist") & (small.dim == 49) & (small.method == "ist")]
     by_n = by_n[by_n.level.isin(["iid", "a=0.1"])]
     bias = by_n.groupby(["level", "num_workers"]).ist_relative_bias.apply(geomean)

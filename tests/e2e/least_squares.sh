@@ -192,6 +192,37 @@ expect_error bad_positive_classes "problem.positive_classes: value '4-2'" "  num
 expect_error name_and_path "problem.dataset.name" "  num_workers: 4
   dataset: {name: heart_scale, path: $work/other.csv, format: csv}"
 
+# Real-valued targets (1,500 distinct labels): iid only, whatever the order of the splits.
+/usr/bin/python3 -c "
+for i in range(1500): print(f'{i % 7},{(i * 3) % 11},{i % 5},{0.001 * i}')" > "$work/real.csv"
+expect_error real_valued_dirichlet "problem.split: value 'dirichlet' needs class labels" "  num_workers: 4
+  dataset: {path: $work/real.csv, format: csv}
+  split: [iid, dirichlet]
+  regularization: 1e-3"
+expect_error no_label_positive "problem.positive_classes: value '5'" "  num_workers: 4
+  dataset: heart_scale
+  target: classes
+  positive_classes: \"5\""
+
+# A λ that overflows fails its problem's cells (exit 1), not the sweep: cells.csv is written.
+cat > "$work/huge_lambda.yaml" <<YAML
+experiment: huge_lambda
+problem: {generator: least_squares, dataset: heart_scale, num_workers: 2,
+          relative_regularization: [1e308, 1e-2]}
+methods: [{method: gd}]
+step_size: 0.1
+run: {max_iters: 5}
+YAML
+"$istlab" sweep "$work/huge_lambda.yaml" --out "$work/huge" --quiet 2>/dev/null
+code=$?
+"$istlab" status "$work/huge_lambda.yaml" --out "$work/huge" >"$work/huge.err" 2>&1
+if [[ $code -ne 1 ]] || ! grep -q "not finite" "$work/huge.err" ||
+   [[ $(wc -l < "$work/huge/huge_lambda/cells.csv") -ne 2 ]]; then
+  fail "huge_lambda: exit $code, expected 1, one finished cell, status saying λ is not finite: $(cat "$work/huge.err")"
+else
+  echo "ok   huge_lambda: the other cell ran; $(head -c 200 "$work/huge.err")"
+fi
+
 if [[ $failures -eq 0 ]]; then
   echo "least_squares end to end: all checks passed"
 fi

@@ -68,7 +68,8 @@ Dataset pooled(const Dataset& raw, int pooling) {
   return out;
 }
 
-// All values together onto [0, 1]: (a − min)/(max − min); pixels 0..255 become a/255.
+// All values together onto [0, 1]: (a − min)/(max − min), after pooling (raw pixels 0..255
+// become a/255; relative errors and relative steps do not depend on this one factor).
 void scale_to_unit(FeatureMatrix& features) {
   if (features.size() == 0) return;
   const double low = features.minCoeff();
@@ -163,6 +164,19 @@ LabelClasses label_classes(const Dataset& dataset, int max_classes) {
         static_cast<int>(std::lower_bound(classes.values.begin(), classes.values.end(), label) -
                          classes.values.begin()));
   return classes;
+}
+
+LabelClasses dataset_classes(const Dataset& data) {
+  try {
+    return label_classes(data, kMaxClasses);
+  } catch (const DataError&) {
+  }
+  // Real-valued targets: one class holding every sample, enough for an iid split.
+  LabelClasses one_class;
+  one_class.by_label = false;
+  one_class.values = {0.0};
+  one_class.class_of_sample.assign(static_cast<std::size_t>(data.num_samples()), 0);
+  return one_class;
 }
 
 std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {

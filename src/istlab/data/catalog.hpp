@@ -52,6 +52,9 @@ struct LabelClasses {
 // Throws DataError (naming the dataset) for more than `max_classes` distinct labels.
 LabelClasses label_classes(const Dataset& dataset, int max_classes);
 inline constexpr int kMaxClasses = 1000;
+// The classes splits count: label_classes, or for real-valued targets (more than kMaxClasses
+// distinct labels) one class holding every sample (by_label false): enough for an iid split.
+LabelClasses dataset_classes(const Dataset& dataset);
 
 // Datasets loaded once and shared read-only; safe to call from several threads (a load
 // runs under a lock: the others wait for it, they never load twice).

@@ -310,6 +310,17 @@ std::vector<std::string> zippable_keys() {
   return keys;
 }
 
+// `problem.dataset` stands for its group's first key, `problem.dataset.name`, as it does in
+// the problem section.
+std::string zip_key(const std::string& key) {
+  for (const auto& parameter : problem_parameters()) {
+    const auto dot = parameter.name.find('.');
+    if (dot != std::string::npos && key == "problem." + parameter.name.substr(0, dot))
+      return "problem." + parameter.name;
+  }
+  return key;
+}
+
 // The length of `key`'s list in `config`; 0 for a key that cannot be zipped.
 std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
   if (key == "seeds") return config.seeds.size();
@@ -339,7 +350,7 @@ void decode_zip(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
     std::vector<std::string> keys;
     std::size_t length = 0;
     for (const auto& item : group) {
-      const std::string key = text_of(decoder.scalar(item, "zip", ValueType::kText));
+      const std::string key = zip_key(text_of(decoder.scalar(item, "zip", ValueType::kText)));
       const std::size_t size = zippable_length(config, key);
       if (size == 0)
         decoder.fail(item, "zip",

@@ -237,8 +237,9 @@ const std::vector<ProblemFamily>& families() {
        Storage::kDense,
        true,
        least_squares_problem_bytes,
-       least_squares_theory_bytes,
+       dense_theory_bytes,
        dataset_request,
+       check_least_squares_data,
        least_squares_reads},
   };
   return registry;
@@ -337,7 +338,7 @@ std::string ProblemSpec::key() const {
   for (const auto& [name, label] : family.parameters)
     key += fmt::format("|{}={}", label,
                        format_value(find_parameter(problem_parameters(), name)->get(*this)));
-  if (!data_fingerprint.empty()) key += "|data=" + data_fingerprint;
+  if (!data_fingerprint.empty()) key += "|fingerprint=" + data_fingerprint;
   return key;
 }
 

@@ -98,6 +98,8 @@ struct ProblemFamily {
   double (*theory_bytes)(const ProblemSpec&);   // its theory at the peak of computing it
   // Families built from a dataset: which one (null for generators).
   DatasetRequest (*dataset)(const ProblemSpec&) = nullptr;
+  // Rules between the spec and its dataset and the dataset's classes (throws ParameterError).
+  void (*check_data)(const ProblemSpec&, const Dataset&, const LabelClasses&) = nullptr;
   // Of `parameters`, those the spec's other choices leave unread (null: all are read).
   bool (*reads_given)(const ProblemSpec&, std::string_view) = nullptr;
 

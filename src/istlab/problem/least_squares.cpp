@@ -102,18 +102,31 @@ SplitSpec split_spec(const ProblemSpec& spec) {
   return split;
 }
 
-LabelClasses split_classes(const ProblemSpec& spec, const Dataset& data) {
+void check_least_squares_data(const ProblemSpec& spec, const Dataset& data,
+                              const LabelClasses& classes) {
+  const std::string sizes = fmt::format(" (the dataset has {} samples in {} classes)",
+                                        data.num_samples(), classes.values.size());
+  if (!classes.by_label && spec.split != "iid")
+    refuse("split", spec.split,
+           fmt::format("needs class labels, but the dataset has more than {} distinct labels "
+                       "(real-valued targets): use split: iid",
+                       kMaxClasses));
   try {
-    return label_classes(data, kMaxClasses);
-  } catch (const DataError&) {
-    if (spec.split != "iid") throw;
+    split_spec(spec).validate(spec.num_workers, data.num_samples(),
+                              static_cast<int>(classes.values.size()));
+  } catch (const ParameterError& error) {
+    refuse(error.name, error.value, error.rule + sizes, {"split"});
   }
-  // Real-valued targets: an iid split needs no classes.
-  LabelClasses one_class;
-  one_class.by_label = false;
-  one_class.values = {0.0};
-  one_class.class_of_sample.assign(static_cast<std::size_t>(data.num_samples()), 0);
-  return one_class;
+  if (spec.target != "classes") return;
+  const std::vector<double> positive = parse_class_set(spec.positive_classes);
+  std::size_t matched = 0;
+  for (const double value : classes.values)
+    matched += std::binary_search(positive.begin(), positive.end(), value) ? 1 : 0;
+  if (!classes.by_label || matched == 0 || matched == classes.values.size())
+    refuse("positive_classes", spec.positive_classes,
+           "must hold some of the dataset's labels and not all of them (else every target is "
+           "the same)",
+           {"target"});
 }
 
 std::vector<std::vector<std::int64_t>> worker_samples(const ProblemSpec& spec,
@@ -166,7 +179,7 @@ void accumulate_gram(const FeatureMatrix& features, const Vector& targets,
 
 Quadratic make_least_squares(const ProblemSpec& spec, const Dataset& data,
                              const ParallelFor& parallel_for) {
-  const auto samples_of_worker = worker_samples(spec, split_classes(spec, data));
+  const auto samples_of_worker = worker_samples(spec, dataset_classes(data));
   const Vector targets = least_squares_targets(spec, data);
   const int workers = spec.num_workers;
   std::vector<DenseMatrix> matrices(workers);
@@ -181,6 +194,11 @@ Quadratic make_least_squares(const ProblemSpec& spec, const Dataset& data,
   const double lambda = spec.relative_regularization > 0.0
                             ? spec.relative_regularization * data_lambda_max(matrices)
                             : spec.regularization;
+  if (!std::isfinite(lambda))
+    throw std::invalid_argument(
+        fmt::format("λ = {} is not finite (relative_regularization {} × "
+                    "λ_max of the data term)",
+                    lambda, spec.relative_regularization));
   for (auto& matrix : matrices) matrix.diagonal().array() += lambda;
   try {
     return Quadratic::dense(std::move(matrices), std::move(vectors),
@@ -235,11 +253,6 @@ double least_squares_problem_bytes(const ProblemSpec& spec) {
   const double n = spec.num_workers;
   return (n + 3) * d * d * 8 + n * d * 8 + static_cast<double>(spec.num_samples) * 16 +
          kGramChunk * d * 8;
-}
-
-double least_squares_theory_bytes(const ProblemSpec& spec) {
-  const double d = spec.dim;
-  return 2 * 3 * d * 8 + 5 * d * d * 8;  // as for the dense generator
 }
 
 }  // namespace istlab

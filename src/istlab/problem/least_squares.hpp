@@ -24,9 +24,11 @@ namespace istlab {
 DatasetRequest dataset_request(const ProblemSpec& spec);
 SplitSpec split_spec(const ProblemSpec& spec);
 
-// The classes the spec's split counts: label_classes, or for an iid split of real-valued
-// targets (more than kMaxClasses distinct labels) one class holding every sample.
-LabelClasses split_classes(const ProblemSpec& spec, const Dataset& data);
+// Rules between the spec and its dataset (throws ParameterError): the split fits the samples
+// and classes (data/split.hpp's SplitSpec::validate), only iid splits real-valued targets, and
+// positive_classes holds some of the labels but not all.
+void check_least_squares_data(const ProblemSpec& spec, const Dataset& data,
+                              const LabelClasses& classes);
 
 // Worker i's sample indices (sorted), as the spec's split draws them from its seed.
 std::vector<std::vector<std::int64_t>> worker_samples(const ProblemSpec& spec,
@@ -53,7 +55,6 @@ void check_least_squares(const ProblemSpec& spec);
 // only for dirichlet, the file's format only for a path, ...).
 bool least_squares_reads(const ProblemSpec& spec, std::string_view parameter);
 double least_squares_problem_bytes(const ProblemSpec& spec);
-double least_squares_theory_bytes(const ProblemSpec& spec);
 
 std::vector<std::string> target_names();  // label, classes, planted
 

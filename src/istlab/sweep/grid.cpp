@@ -9,7 +9,6 @@
 #include <unordered_set>
 
 #include "istlab/io/files.hpp"
-#include "istlab/problem/least_squares.hpp"
 
 namespace istlab {
 namespace {
@@ -163,7 +162,7 @@ void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& ent
 }
 
 // Families built from data: dim and num_samples from the dataset (read once, through the
-// cache), and the split checked against its samples and classes.
+// cache), and the family's rules between the spec and the data (its split must fit).
 class DataResolver {
  public:
   DataResolver(const SweepConfig& config, DatasetCache* datasets)
@@ -188,21 +187,16 @@ class DataResolver {
     }
     cell.problem.dim = static_cast<int>(data->num_features());
     cell.problem.num_samples = data->num_samples();
-    auto [found, added] = num_classes_.emplace(request.key(), 0);
+    auto found = classes_.find(request.key());
+    if (found == classes_.end())
+      found = classes_.emplace(request.key(), dataset_classes(*data)).first;
+    if (family.check_data == nullptr) return;
     try {
-      if (added) found->second = static_cast<int>(label_classes(*data, kMaxClasses).values.size());
-    } catch (const DataError& error) {
-      if (cell.problem.split != "iid")
-        config_.fail("problem.split", error.what(), cell.problem.split);
-    }
-    try {
-      split_spec(cell.problem)
-          .validate(cell.problem.num_workers, data->num_samples(), std::max(1, found->second));
+      family.check_data(cell.problem, *data, found->second);
     } catch (const ParameterError& error) {
-      config_.fail("problem." + error.name,
-                   fmt::format("{} (the dataset has {} samples in {} classes)", error.rule,
-                               data->num_samples(), found->second),
-                   error.value, {"problem.split"});
+      std::vector<std::string> related;
+      for (const auto& name : error.related) related.push_back("problem." + name);
+      config_.fail("problem." + error.name, error.rule, error.value, related);
     }
   }
 
@@ -210,7 +204,7 @@ class DataResolver {
   const SweepConfig& config_;
   DatasetCache own_;
   DatasetCache& datasets_;
-  std::map<std::string, int> num_classes_;  // by dataset key
+  std::map<std::string, LabelClasses> classes_;  // by dataset key
 };
 
 // Everything a cell's record depends on: its parameters, its repeat number (written into

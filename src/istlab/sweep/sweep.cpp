@@ -63,7 +63,7 @@ ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, co
   for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
   facts.zeta2 /= problem.num_workers();
   if (data == nullptr) return facts;
-  const LabelClasses classes = split_classes(spec, *data);
+  const LabelClasses classes = dataset_classes(*data);
   const auto samples = worker_samples(spec, classes);
   const auto histograms =
       label_histograms(classes.class_of_sample, static_cast<int>(classes.values.size()), samples);
@@ -117,7 +117,7 @@ class ProblemWork {
       const auto data = family.dataset ? datasets.get(family.dataset(spec)) : nullptr;
       problem_.emplace(make_problem(spec, tbb_for, data.get()));
       facts_ = problem_facts(spec, *problem_, data.get());
-    } catch (const std::invalid_argument& error) {
+    } catch (const std::exception& error) {
       problem_error_ = fmt::format("cannot build the problem '{}': {}",
                                    cells.front()->problem_key(), error.what());
       return;
@@ -376,7 +376,7 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
     return std::string();
   };
   auto line = [&](const std::string& key, const std::string& values) {
-    out << fmt::format("  {:<24} {}{}\n", key, values, zipped(key));
+    out << fmt::format("  {:<32} {}{}\n", key, values, zipped(key));
   };
   auto seeds = [](const std::vector<std::uint64_t>& list) {
     std::vector<Value> values;
