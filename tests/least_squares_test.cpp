@@ -266,6 +266,9 @@ TEST(LeastSquares, CheckRejectsADatasetNameTogetherWithAPath) {
     EXPECT_NE(error.rule.find("exactly one of"), std::string::npos) << error.rule;
   }
   spec.dataset_path.clear();
+  // A format beside a name means nothing: refused too, not dropped.
+  EXPECT_THROW(check_least_squares(spec), ParameterError);
+  spec.dataset_format.clear();
   EXPECT_NO_THROW(check_least_squares(spec));
 }
 

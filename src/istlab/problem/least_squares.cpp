@@ -211,6 +211,29 @@ Quadratic make_least_squares(const ProblemSpec& spec, const Dataset& data,
   }
 }
 
+namespace {
+
+// Keys of `dataset:` that only mean something for some formats, given where they mean nothing.
+void check_dataset_keys(const ProblemSpec& spec) {
+  const bool csv = spec.dataset_format == "csv";
+  const bool labels_file = spec.dataset_format == "idx" || spec.dataset_format == "npy";
+  const std::string named = "is for a file given by dataset.path, not a named dataset";
+  if (!from_file(spec) && !spec.dataset_format.empty())
+    refuse("dataset.format", spec.dataset_format, named, {"dataset.name"});
+  if (!spec.dataset_labels.empty() && !(from_file(spec) && labels_file))
+    refuse("dataset.labels", spec.dataset_labels,
+           "is for the idx and npy formats only (the others hold their labels)",
+           {"dataset.format"});
+  if ((spec.label_column != -1 || spec.header) && !(from_file(spec) && csv))
+    refuse(spec.header ? "dataset.header" : "dataset.label_column",
+           spec.header ? "true" : std::to_string(spec.label_column), "is for the csv format only",
+           {"dataset.format"});
+  if (spec.feature_scale.empty())
+    refuse("preprocess.scale", "", "is empty; one of none, unit, standardise");
+}
+
+}  // namespace
+
 void check_least_squares(const ProblemSpec& spec) {
   if (spec.dataset.empty() == spec.dataset_path.empty())
     refuse("dataset.name", spec.dataset,
@@ -224,6 +247,7 @@ void check_least_squares(const ProblemSpec& spec) {
       spec.dataset_labels.empty())
     refuse("dataset.labels", "", "is needed for the idx and npy formats: the labels file",
            {"dataset.format"});
+  check_dataset_keys(spec);
   if (spec.split.empty()) refuse("split", "", "is empty; one of iid, dirichlet, classes, sorted");
   if (spec.target.empty()) refuse("target", "", "is empty; one of label, classes, planted");
   if (spec.target == "classes") parse_class_set(spec.positive_classes);
@@ -233,13 +257,7 @@ void check_least_squares(const ProblemSpec& spec) {
 }
 
 bool least_squares_reads(const ProblemSpec& spec, std::string_view parameter) {
-  const bool file = from_file(spec);
-  const bool with_labels_file = spec.dataset_format == "idx" || spec.dataset_format == "npy";
-  // The path is read even beside a name, so that giving both is an error, not a choice.
-  if (parameter == "dataset.format") return file;
-  if (parameter == "dataset.labels") return file && with_labels_file;
-  if (parameter == "dataset.label_column" || parameter == "dataset.header")
-    return file && spec.dataset_format == "csv";
+  // Every dataset key is read (a key given where it means nothing is an error, not dropped).
   if (parameter == "concentration" || parameter == "min_samples") return spec.split == "dirichlet";
   if (parameter == "classes_per_worker") return spec.split == "classes";
   if (parameter == "positive_classes") return spec.target == "classes";
