@@ -18,7 +18,7 @@ import math
 import sys
 from pathlib import Path
 
-from bench_names import US_PER_UNIT, parse_name
+from bench_names import US_PER_UNIT, parse_name, parse_network_name
 
 
 def load_runs(path):
@@ -226,6 +226,56 @@ def gram_rows(runs):
     return rows
 
 
+def index_network_runs(runs):
+    """BM_NetworkRound runs (bench/network_bench.cpp) keyed by (method, d, H, C, n, threads)."""
+    found = {}
+    for run in runs:
+        fields = parse_network_name(run["name"])
+        if fields:
+            found[tuple(fields.values())] = run
+    return found
+
+
+def network_gemm_rows(runs, network):
+    """A one-worker gd round of the float network as a fraction of the best float GEMM flop/s of
+    the same run (d = 784 or 1024), as gram_rows does for the double Grams."""
+    gemms = [(run["flops_per_second"], run["name"].split("/")[1].replace(":", " = "))
+             for run in runs if run["name"].startswith("BM_GemmFloat/")]
+    rows = []
+    for d, hidden, classes in ((784, 256, 10), (2048, 512, 10)):
+        gd = network.get(("gd", d, hidden, classes, 1, 1))
+        if not gemms or not gd:
+            continue
+        gemm, size = max(gemms)
+        ratio = gd["flops_per_second"] / gemm
+        rows.append((f"network gd round {d}-{hidden}-{classes} (batch 128, n = 1), 1 thread: flop/s ÷ float GEMM "
+                     f"flop/s (Eigen, best of this run: {gemm / 1e9:.1f} GFLOP/s at {size})",
+                     f"{ratio:.2f} ({gd['flops_per_second'] / 1e9:.1f} GFLOP/s)", "≥ 0.50", verdict(ratio >= 0.5)))
+    return rows
+
+
+def network_ist_rows(network):
+    """An ist worker's step against a gd worker's: a round is n worker steps plus the server's
+    part, so with 1 thread gd's round time ÷ ist's is the ratio of their total work, i.e. of a
+    worker's step. The 2-thread rows add how well each round spreads over the two cores."""
+    rows = []
+    for d, hidden, classes in ((784, 256, 10), (2048, 512, 10)):
+        for n in (2, 4, 8):
+            for threads in (1, 2):
+                gd = network.get(("gd", d, hidden, classes, n, threads))
+                ist = network.get(("ist", d, hidden, classes, n, threads))
+                if not gd or not ist:
+                    continue
+                ratio = microseconds(gd) / microseconds(ist)
+                what = ("total work, i.e. a gd worker's step ÷ an ist worker's" if threads == 1
+                        else "both rounds spread over 2 cores")
+                rows.append((f"network {d}-{hidden}-{classes}, n = {n}, {threads} thread(s): gd round time ÷ ist "
+                             f"round time ({what})",
+                             f"{ratio:.2f} ({microseconds(gd):,.0f} µs ÷ {microseconds(ist):,.0f} µs)",
+                             f"≥ 0.7·n = {0.7 * n:.1f}", verdict(ratio >= 0.7 * n)))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bench-json", required=True)
@@ -244,11 +294,13 @@ def main():
         runs = [r for r in runs if r["name"] not in replaced] + medians
         repeated = len(medians)
     rounds, triads, sweeps = index_runs(runs)
+    network = index_network_runs(runs)
     memory = {}
     if args.memory_json and Path(args.memory_json).exists():
         memory = json.loads(Path(args.memory_json).read_text())
     rows = (bandwidth_rows(rounds, triads) + ist_over_gd_rows(rounds) + sparse_growth_rows(rounds, memory) +
             thread_rows(rounds) + sweep_rows(sweeps) + gram_rows(runs) +
+            network_gemm_rows(runs, network) + network_ist_rows(network) +
             (numpy_rows(args.numpy_json) if args.numpy_json else []))
 
     machine = (f"{context.get('host_name', '?')}: {context.get('num_cpus', '?')} CPUs at "

@@ -49,7 +49,7 @@ if [[ -z "$filter" ]] && ((!quick)); then
   echo "bench: the target rows again, 5 repetitions each" >&2
   build/release/bench/istlab_bench --benchmark_min_time="$min_time" --benchmark_repetitions=5 \
     --benchmark_report_aggregates_only=true --benchmark_out="$out/medians.json.tmp" --benchmark_out_format=json \
-    --benchmark_filter='^BM_Round/(gd|ist)_dense/2048/|^BM_Round/ist_sparse/(1048576|4194304)/(16|1024)/|^BM_Triad/elements:134217728/|^BM_Sweep(Compute)?/|^BM_Gemm/|^BM_Gram/' \
+    --benchmark_filter='^BM_Round/(gd|ist)_dense/2048/|^BM_Round/ist_sparse/(1048576|4194304)/(16|1024)/|^BM_Triad/elements:134217728/|^BM_Sweep(Compute)?/|^BM_Gemm/|^BM_Gram/|^BM_NetworkRound/(gd|ist)/|^BM_GemmFloat/' \
     >/dev/null
   mv "$out/medians.json.tmp" "$out/medians.json"
 fi

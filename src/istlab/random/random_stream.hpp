@@ -14,6 +14,7 @@ enum class StreamPurpose : std::uint64_t {
   kRoundShared = 2,  // draws shared by all workers in a round: (seed, round)
   kWorker = 3,       // a worker's private draws: (seed, round, worker)
   kSplit = 4,        // splits of samples among workers: (seed, stage·attempt, class or worker)
+  kMinibatch = 5,    // a worker's minibatch: (seed, round, worker·2^32 + local step)
 };
 
 class RandomStream {

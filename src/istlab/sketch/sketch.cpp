@@ -188,6 +188,18 @@ Sketcher::Sketcher(const SketchSpec& spec, const Quadratic& problem)
   spec_.validate(dim_);
 }
 
+Sketcher::Sketcher(const SketchSpec& spec, int dim, int num_workers)
+    : spec_(spec),
+      problem_(nullptr),
+      dim_(dim),
+      num_workers_(num_workers),
+      rand_q_(spec.resolved_rand_q(dim, num_workers)) {
+  spec_.validate(dim_);
+  if (spec_.scale == SketchScale::kDiagPrecond)
+    throw ParameterError("scale", "diag_precond",
+                         "needs a quadratic's diagonal; use unbiased, none or sqrt_n here");
+}
+
 double scale_value(SketchScale scale, double unbiased, double diagonal) {
   switch (scale) {
     case SketchScale::kUnbiased:

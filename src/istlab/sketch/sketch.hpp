@@ -69,6 +69,9 @@ struct RoundSketch {
 class Sketcher {
  public:
   Sketcher(const SketchSpec& spec, const Quadratic& problem);
+  // Over `dim` coordinates that are not a quadratic's (a network's hidden units): every scale
+  // but diag_precond, which needs L_i's diagonal.
+  Sketcher(const SketchSpec& spec, int dim, int num_workers);
 
   RoundSketch make_round() const;
   // Fills `round` with the sketches of round `round_index`, drawn from the streams
@@ -82,7 +85,8 @@ class Sketcher {
   void draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const;
   void draw_rand(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const;
   double scale_of(int worker, int coordinate, double unbiased) const {
-    return scale_value(spec_.scale, unbiased, problem_->worker_diagonal_entry(worker, coordinate));
+    return scale_value(spec_.scale, unbiased,
+                       problem_ ? problem_->worker_diagonal_entry(worker, coordinate) : 1.0);
   }
 
   SketchSpec spec_;

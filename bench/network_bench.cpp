@@ -1,0 +1,162 @@
+// One round of the network methods (src/istlab/method/network.hpp) on a one-hidden-layer ReLU
+// network in float, and the float GEMM they are compared with:
+//   BM_NetworkRound/<method>/<d>-<H>-<C>/n:<n>/threads:<t>/real_time
+//       one round of gd, ist, dcgd or local_sgd (perm sketch over the hidden units for ist and
+//       dcgd, one local step, 128 samples per worker) over n workers run in a tbb::task_arena
+//       of t threads; one iteration is one round, the sketch draw included (it is part of run)
+//   BM_GemmFloat/d:<d>/real_time
+//       C = A·B with d×d floats (Eigen, one thread): this machine's dense float rate in the
+//       same run, the reference for a gd round's flop rate
+// Counters: flops_per_round = every worker's flops (RoundCounts.flops · n, from
+// submodel_step_flops), worker_flops_per_step = RoundCounts.flops, and flops_per_second.
+// The data are synthetic (a round's time does not depend on the values): N = 128·n·8 samples
+// with uniform features and labels, split contiguously among the workers (iid-like).
+
+#include <tbb/task_arena.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <tuple>
+
+#include "bench_problems.hpp"
+#include "istlab/method/network.hpp"
+
+namespace istlab::bench {
+namespace {
+
+constexpr int kBatch = 128;           // samples per worker and local step
+constexpr int kBatchesPerWorker = 8;  // so that every round draws a different batch
+constexpr std::uint32_t kDataSeed = 14;
+constexpr std::uint64_t kModelSeed = 1;
+// Small, so that thousands of timed rounds on random labels never drift into overflow.
+constexpr double kStepSize = 1e-3;
+
+struct NetworkSetup {
+  FeatureMatrix features;
+  NetworkData data;  // points at `features`
+};
+
+// Built once per (shape, n) and kept: Google Benchmark calls a benchmark several times.
+const NetworkData& cached_data(const MlpShape& shape, int workers) {
+  static std::map<std::tuple<int, int, int, int>, std::unique_ptr<NetworkSetup>> cache;
+  auto& slot = cache[{shape.inputs, shape.hidden, shape.classes, workers}];
+  if (slot) return slot->data;
+  slot = std::make_unique<NetworkSetup>();
+  const int per_worker = kBatch * kBatchesPerWorker;
+  const int samples = per_worker * workers;
+  std::mt19937 generator(kDataSeed);
+  std::uniform_real_distribution<float> feature(0.0f, 1.0f);
+  std::uniform_int_distribution<int> label(0, shape.classes - 1);
+  slot->features.resize(samples, shape.inputs);
+  for (Eigen::Index k = 0; k < slot->features.size(); ++k)
+    slot->features.data()[k] = feature(generator);
+  NetworkData& data = slot->data;
+  data.features = &slot->features;
+  data.shape = shape;
+  data.class_of_sample.resize(static_cast<std::size_t>(samples));
+  for (int& value : data.class_of_sample) value = label(generator);
+  data.samples_of_worker.resize(static_cast<std::size_t>(workers));
+  for (int worker = 0; worker < workers; ++worker)
+    for (int r = 0; r < per_worker; ++r)
+      data.samples_of_worker[static_cast<std::size_t>(worker)].push_back(
+          static_cast<std::int64_t>(worker) * per_worker + r);
+  return data;
+}
+
+void BM_NetworkRound(benchmark::State& state, NetworkMethod method, MlpShape shape) {
+  const int workers = static_cast<int>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  const NetworkData& data = cached_data(shape, workers);
+  NetworkRoundSpec spec;
+  spec.method = method;
+  const bool sketched = method == NetworkMethod::kIst || method == NetworkMethod::kDcgd;
+  spec.sketch =
+      SketchSpec{sketched ? SketchType::kPerm : SketchType::kIdentity, SketchScale::kUnbiased, 0};
+  spec.local_steps = 1;
+  spec.batch_size = kBatch;
+  spec.step_size = kStepSize;
+  NetworkRounds rounds(data, spec);
+  MlpParameters<float> model = initial_parameters<float>(shape, kModelSeed);
+  RoundCounts counts;
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    // An untimed round first: the workers' buffers are sized and touched there.
+    std::int64_t round = 0;
+    counts = rounds.run(kModelSeed, round++, model);
+    for (auto _ : state) counts = rounds.run(kModelSeed, round++, model);
+  });
+  benchmark::DoNotOptimize(model.hidden_weights.data());
+  if (!model.hidden_weights.allFinite() || !model.output_weights.allFinite()) {
+    state.SkipWithError("the model diverged: lower kStepSize (non-finite values time differently)");
+    return;
+  }
+  using benchmark::Counter;
+  const double flops_per_round = counts.flops * workers;
+  state.counters["flops_per_round"] = flops_per_round;
+  state.counters["worker_flops_per_step"] = counts.flops / spec.local_steps;
+  state.counters["flops_per_second"] =
+      Counter(flops_per_round * static_cast<double>(state.iterations()), Counter::kIsRate);
+}
+
+void BM_GemmFloat(benchmark::State& state) {
+  const auto dim = static_cast<Eigen::Index>(state.range(0));
+  const Eigen::MatrixXf a = Eigen::MatrixXf::Random(dim, dim);
+  const Eigen::MatrixXf b = Eigen::MatrixXf::Random(dim, dim);
+  Eigen::MatrixXf c = Eigen::MatrixXf::Zero(dim, dim);
+  for (auto _ : state) {
+    c.noalias() = a * b;
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  using benchmark::Counter;
+  const auto d = static_cast<double>(dim);
+  state.counters["flops_per_iteration"] = 2.0 * d * d * d;
+  state.counters["flops_per_second"] =
+      Counter(2.0 * d * d * d * static_cast<double>(state.iterations()), Counter::kIsRate);
+}
+
+struct MethodCase {
+  const char* name;
+  NetworkMethod method;
+  bool every_n;  // n = 1, 2, 4, 8; otherwise n = 4 only
+};
+
+// Registered by hand: the shape is part of the name, which Args alone cannot spell.
+bool register_network_rounds() {
+  constexpr std::array<MethodCase, 4> kMethods = {{{"gd", NetworkMethod::kGd, true},
+                                                   {"ist", NetworkMethod::kIst, true},
+                                                   {"dcgd", NetworkMethod::kDcgd, false},
+                                                   {"local_sgd", NetworkMethod::kLocalSgd, false}}};
+  constexpr std::array<MlpShape, 2> kShapes = {{{784, 256, 10}, {2048, 512, 10}}};
+  for (const MethodCase& method : kMethods) {
+    for (const MlpShape& shape : kShapes) {
+      const std::string name = "BM_NetworkRound/" + std::string(method.name) + "/" +
+                               std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) +
+                               "-" + std::to_string(shape.classes);
+      auto* bench =
+          benchmark::RegisterBenchmark(name.c_str(), BM_NetworkRound, method.method, shape);
+      bench->ArgNames({"n", "threads"});
+      for (int workers : {1, 2, 4, 8})
+        if (method.every_n || workers == 4)
+          for (int threads : {1, 2}) bench->Args({workers, threads});
+      bench->UseRealTime()->Unit(benchmark::kMicrosecond);
+    }
+  }
+  return true;
+}
+
+const bool registered = register_network_rounds();
+
+BENCHMARK(BM_GemmFloat)
+    ->ArgName("d")
+    ->Arg(784)
+    ->Arg(1024)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace istlab::bench

@@ -1,0 +1,264 @@
+#include "istlab/method/network.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "istlab/random/random_stream.hpp"
+
+namespace istlab {
+namespace {
+
+using Model = MlpParameters<float>;
+using Block = Submodel<float>;
+
+void set_zero(Block& block) {
+  block.hidden_weights.setZero();
+  block.hidden_bias.setZero();
+  block.output_weights.setZero();
+  block.output_bias.setZero();
+}
+
+void add_scaled(Block& sum, float weight, const Block& term) {
+  sum.hidden_weights += weight * term.hidden_weights;
+  sum.hidden_bias += weight * term.hidden_bias;
+  sum.output_weights += weight * term.output_weights;
+  sum.output_bias += weight * term.output_bias;
+}
+
+// Floats of one hidden unit's blocks (W1 row, b1 entry, W2 column), and of the whole model.
+double unit_floats(const MlpShape& shape) { return shape.inputs + 1.0 + shape.classes; }
+double model_floats(const MlpShape& shape) {
+  return shape.hidden * unit_floats(shape) + shape.classes;
+}
+
+bool sketched(NetworkMethod method) {
+  return method == NetworkMethod::kDcgd || method == NetworkMethod::kIst;
+}
+
+// The local loss's gradient at worker.model over `samples`, summed chunk by chunk (each
+// chunk's mean gradient weighted by its share of the samples) into worker.gradient.
+double gradient_over(NetworkRounds::Worker& worker, std::span<const std::int64_t> samples,
+                     const NetworkData& data) {
+  set_zero(worker.gradient);
+  double loss = 0.0;
+  for (std::size_t first = 0; first < samples.size(); first += kNetworkChunk) {
+    const auto chunk =
+        samples.subspan(first, std::min<std::size_t>(kNetworkChunk, samples.size() - first));
+    load_batch(*data.features, data.class_of_sample, chunk, worker.workspace);
+    const double weight = static_cast<double>(chunk.size()) / static_cast<double>(samples.size());
+    loss += weight * submodel_loss(worker.model, data.l2, worker.workspace, &worker.chunk_gradient);
+    add_scaled(worker.gradient, static_cast<float>(weight), worker.chunk_gradient);
+  }
+  return loss;
+}
+
+}  // namespace
+
+NetworkRounds::NetworkRounds(const NetworkData& data, const NetworkRoundSpec& spec)
+    : data_(data),
+      spec_(spec),
+      sketcher_(spec.sketch, data.shape.hidden, static_cast<int>(data.samples_of_worker.size())),
+      sketch_(sketcher_.make_round()),
+      all_units_(static_cast<std::size_t>(data.shape.hidden)),
+      workers_(data.samples_of_worker.size()),
+      sum_(Model::zeros(data.shape)),
+      holders_(static_cast<std::size_t>(data.shape.hidden)) {
+  std::iota(all_units_.begin(), all_units_.end(), 0);
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    workers_[i].pool.reserve(data.samples_of_worker[i].size());
+}
+
+std::span<const std::int64_t> NetworkRounds::batch(std::uint64_t seed, std::int64_t round,
+                                                   int worker, int step) {
+  const auto& samples = data_.samples_of_worker[static_cast<std::size_t>(worker)];
+  const auto size = static_cast<std::size_t>(spec_.batch_size);
+  if (size == 0 || size >= samples.size()) return samples;
+  // A partial Fisher–Yates shuffle of the worker's samples: depends on (seed, round, worker,
+  // step) only, not on earlier draws.
+  auto& pool = workers_[static_cast<std::size_t>(worker)].pool;
+  pool.assign(samples.begin(), samples.end());
+  RandomStream stream(
+      seed, StreamPurpose::kMinibatch, static_cast<std::uint64_t>(round),
+      (static_cast<std::uint64_t>(worker) << 32) | static_cast<std::uint64_t>(step));
+  for (std::size_t t = 0; t < size; ++t)
+    std::swap(pool[t], pool[t + stream.below(pool.size() - t)]);
+  return std::span<const std::int64_t>(pool.data(), size);
+}
+
+void NetworkRounds::local_steps(std::uint64_t seed, std::int64_t round, int worker, int steps) {
+  Worker& state = workers_[static_cast<std::size_t>(worker)];
+  const auto step = static_cast<float>(spec_.step_size);
+  for (int s = 0; s < steps; ++s) {
+    gradient_over(state, batch(seed, round, worker, s), data_);
+    add_scaled(state.model, -step, state.gradient);
+  }
+}
+
+// Each unit's blocks become the mean of its holders' (b2: of every worker's); the lists of
+// units are the sketch's for ist and every unit for local_sgd.
+void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
+  Model& sum = sum_;
+  std::vector<int>& holders = holders_;
+  sum.hidden_weights.setZero();
+  sum.hidden_bias.setZero();
+  sum.output_weights.setZero();
+  sum.output_bias.setZero();
+  std::fill(holders.begin(), holders.end(), 0);
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Block& block = workers_[i].model;
+    const std::span<const int> units = spec_.method == NetworkMethod::kIst
+                                           ? std::span<const int>(sketch.workers[i].indices)
+                                           : std::span<const int>(all_units_);
+    for (std::size_t t = 0; t < units.size(); ++t) {
+      const auto j = units[t];
+      sum.hidden_weights.row(j) += block.hidden_weights.row(static_cast<Eigen::Index>(t));
+      sum.hidden_bias[j] += block.hidden_bias[static_cast<Eigen::Index>(t)];
+      sum.output_weights.col(j) += block.output_weights.col(static_cast<Eigen::Index>(t));
+      ++holders[static_cast<std::size_t>(j)];
+    }
+    sum.output_bias += block.output_bias;
+  }
+  for (int j = 0; j < model.shape().hidden; ++j) {
+    if (holders[static_cast<std::size_t>(j)] == 0) continue;
+    const float inverse = 1.0f / static_cast<float>(holders[static_cast<std::size_t>(j)]);
+    model.hidden_weights.row(j) = inverse * sum.hidden_weights.row(j);
+    model.hidden_bias[j] = inverse * sum.hidden_bias[j];
+    model.output_weights.col(j) = inverse * sum.output_weights.col(j);
+  }
+  model.output_bias = (1.0f / static_cast<float>(workers_.size())) * sum.output_bias;
+}
+
+// x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (dcgd) or whole (gd).
+void NetworkRounds::average_gradients(const RoundSketch* sketch, Model& model) {
+  sum_.hidden_weights.setZero();
+  sum_.hidden_bias.setZero();
+  sum_.output_weights.setZero();
+  sum_.output_bias.setZero();
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Block& gradient = workers_[i].gradient;
+    if (sketch == nullptr) {
+      sum_.hidden_weights += gradient.hidden_weights;
+      sum_.hidden_bias += gradient.hidden_bias;
+      sum_.output_weights += gradient.output_weights;
+    } else {
+      const WorkerSketch& kept = sketch->workers[i];
+      for (std::size_t t = 0; t < kept.indices.size(); ++t) {
+        const int j = kept.indices[t];
+        const auto weight = static_cast<float>(kept.scales[t]);
+        sum_.hidden_weights.row(j) += weight * gradient.hidden_weights.row(j);
+        sum_.hidden_bias[j] += weight * gradient.hidden_bias[j];
+        sum_.output_weights.col(j) += weight * gradient.output_weights.col(j);
+      }
+    }
+    sum_.output_bias += gradient.output_bias;
+  }
+  const auto step = static_cast<float>(spec_.step_size);
+  const float inverse = 1.0f / static_cast<float>(workers_.size());
+  model.hidden_weights -= step * (inverse * sum_.hidden_weights);
+  model.hidden_bias -= step * (inverse * sum_.hidden_bias);
+  model.output_weights -= step * (inverse * sum_.output_weights);
+  model.output_bias -= step * (inverse * sum_.output_bias);
+}
+
+RoundCounts NetworkRounds::run(std::uint64_t seed, std::int64_t round, Model& model) {
+  const MlpShape& shape = data_.shape;
+  const NetworkMethod method = spec_.method;
+  if (sketched(method)) sketcher_.draw(seed, round, sketch_);
+  const int steps =
+      method == NetworkMethod::kIst || method == NetworkMethod::kLocalSgd ? spec_.local_steps : 1;
+  tbb::parallel_for(0, static_cast<int>(workers_.size()), [&](int i) {
+    Worker& worker = workers_[static_cast<std::size_t>(i)];
+    const bool submodel = method == NetworkMethod::kIst;
+    const std::span<const int> units =
+        submodel ? std::span<const int>(sketch_.workers[static_cast<std::size_t>(i)].indices)
+                 : std::span<const int>(all_units_);
+    const int kept = static_cast<int>(units.size());
+    worker.model.resize(shape, kept);  // (no allocation while the size stays the same)
+    worker.gradient.resize(shape, kept);
+    worker.chunk_gradient.resize(shape, kept);
+    worker.workspace.resize(shape, kept, kNetworkChunk);
+    worker.model.gather(model, units);
+    worker.model.scales.setOnes();
+    if (submodel)
+      for (int t = 0; t < kept; ++t)
+        worker.model.scales[t] =
+            static_cast<float>(sketch_.workers[static_cast<std::size_t>(i)].scales[t]);
+    if (method == NetworkMethod::kGd || method == NetworkMethod::kDcgd)
+      gradient_over(worker, batch(seed, round, i, 0), data_);
+    else
+      local_steps(seed, round, i, steps);
+  });
+  if (method == NetworkMethod::kGd) average_gradients(nullptr, model);
+  if (method == NetworkMethod::kDcgd) average_gradients(&sketch_, model);
+  if (method == NetworkMethod::kIst || method == NetworkMethod::kLocalSgd) stitch(sketch_, model);
+
+  return counts();
+}
+
+RoundCounts NetworkRounds::counts() const {
+  const MlpShape& shape = data_.shape;
+  const NetworkMethod method = spec_.method;
+  const int steps =
+      method == NetworkMethod::kIst || method == NetworkMethod::kLocalSgd ? spec_.local_steps : 1;
+  RoundCounts counts;
+  const double n = static_cast<double>(workers_.size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const auto& samples = data_.samples_of_worker[i];
+    const double batch =
+        spec_.batch_size > 0
+            ? std::min<double>(spec_.batch_size, static_cast<double>(samples.size()))
+            : static_cast<double>(samples.size());
+    const double kept = sketched(method) ? static_cast<double>(sketch_.workers[i].indices.size())
+                                         : static_cast<double>(shape.hidden);
+    const double sent = kept * unit_floats(shape) + shape.classes;
+    const bool whole_down = method != NetworkMethod::kIst;
+    counts.floats_down += (whole_down ? model_floats(shape) : sent) / n;
+    counts.floats_up +=
+        (method == NetworkMethod::kGd || method == NetworkMethod::kLocalSgd ? model_floats(shape)
+                                                                            : sent) /
+        n;
+    const int computed = method == NetworkMethod::kIst ? static_cast<int>(kept) : shape.hidden;
+    counts.flops += steps * submodel_step_flops(shape, computed, static_cast<int>(batch)) / n;
+  }
+  return counts;
+}
+
+Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& features,
+                    const std::vector<int>& class_of_sample, std::span<const std::int64_t> samples,
+                    double l2) {
+  const MlpShape shape = model.shape();
+  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
+  std::iota(units.begin(), units.end(), 0);
+  Block full;
+  full.resize(shape, shape.hidden);
+  full.gather(model, units);
+  full.scales.setOnes();
+  MlpWorkspace<float> workspace;
+  workspace.resize(shape, shape.hidden, kNetworkChunk);
+  double cross_entropy = 0.0;
+  std::int64_t correct = 0;
+  for (std::size_t first = 0; first < samples.size(); first += kNetworkChunk) {
+    const auto chunk =
+        samples.subspan(first, std::min<std::size_t>(kNetworkChunk, samples.size() - first));
+    load_batch(features, class_of_sample, chunk, workspace);
+    forward(full, workspace);
+    for (std::size_t r = 0; r < chunk.size(); ++r) {
+      const auto logits = workspace.logits.row(static_cast<Eigen::Index>(r)).cast<double>();
+      Eigen::Index best = 0;
+      const double largest = logits.maxCoeff(&best);
+      const int label = workspace.labels[r];
+      cross_entropy += std::log((logits.array() - largest).exp().sum()) - (logits[label] - largest);
+      correct += best == label ? 1 : 0;
+    }
+  }
+  const double count = static_cast<double>(samples.size());
+  const double penalty = 0.5 * l2 *
+                         (static_cast<double>(model.hidden_weights.squaredNorm()) +
+                          static_cast<double>(model.output_weights.squaredNorm()));
+  return {cross_entropy / count + penalty, static_cast<double>(correct) / count};
+}
+
+}  // namespace istlab

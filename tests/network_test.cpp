@@ -1,0 +1,189 @@
+// Rounds of gd, dcgd, ist and local_sgd on a network (method/network.hpp): the identities the
+// issue names (ist with n = 1 is gd; dcgd with perm on identical workers is gd), the same bits
+// for any thread count, floats by hand, and a short Fashion-MNIST run that learns.
+
+#include "istlab/method/network.hpp"
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "istlab/data/catalog.hpp"
+#include "istlab/data/readers.hpp"
+#include "istlab/data/split.hpp"
+
+namespace istlab {
+namespace {
+
+constexpr MlpShape kShape{6, 8, 3};
+
+struct Task {
+  FeatureMatrix features;
+  NetworkData data;
+};
+
+// 64 samples whose class is the sign pattern of two features; workers take `samples_of`.
+Task make_task(const std::vector<std::vector<std::int64_t>>& samples_of, double l2 = 1e-3) {
+  Task task;
+  std::mt19937 random(5);
+  std::normal_distribution<float> normal;
+  task.features.resize(64, kShape.inputs);
+  for (Eigen::Index k = 0; k < task.features.size(); ++k) task.features.data()[k] = normal(random);
+  for (int i = 0; i < 64; ++i)
+    task.data.class_of_sample.push_back(task.features(i, 0) > 0 ? (task.features(i, 1) > 0 ? 2 : 1)
+                                                                : 0);
+  task.data.samples_of_worker = samples_of;
+  task.data.shape = kShape;
+  task.data.l2 = l2;
+  return task;
+}
+
+std::vector<std::int64_t> range(std::int64_t first, std::int64_t last) {
+  std::vector<std::int64_t> samples(static_cast<std::size_t>(last - first));
+  std::iota(samples.begin(), samples.end(), first);
+  return samples;
+}
+
+MlpParameters<float> train(const Task& task, const NetworkRoundSpec& spec, int rounds,
+                           int threads = 2) {
+  auto model = initial_parameters<float>(kShape, 11);
+  NetworkData data = task.data;
+  data.features = &task.features;
+  NetworkRounds method(data, spec);
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    for (int k = 0; k < rounds; ++k) method.run(7, k, model);
+  });
+  return model;
+}
+
+void expect_same_bits(const MlpParameters<float>& a, const MlpParameters<float>& b) {
+  EXPECT_EQ(a.hidden_weights, b.hidden_weights);
+  EXPECT_EQ(a.hidden_bias, b.hidden_bias);
+  EXPECT_EQ(a.output_weights, b.output_weights);
+  EXPECT_EQ(a.output_bias, b.output_bias);
+}
+
+NetworkRoundSpec spec_of(NetworkMethod method, SketchType sketch, int batch = 0) {
+  NetworkRoundSpec spec;
+  spec.method = method;
+  spec.sketch.type = sketch;
+  spec.batch_size = batch;
+  spec.step_size = 0.2;
+  return spec;
+}
+
+TEST(Network, IstWithOneWorkerIsGradientDescentBitForBit) {
+  const Task task = make_task({range(0, 64)});
+  for (const int batch : {0, 16}) {
+    const auto ist = train(task, spec_of(NetworkMethod::kIst, SketchType::kPerm, batch), 25);
+    const auto gd = train(task, spec_of(NetworkMethod::kGd, SketchType::kIdentity, batch), 25);
+    expect_same_bits(ist, gd);
+  }
+}
+
+TEST(Network, DcgdWithPermOnIdenticalWorkersIsGradientDescent) {
+  // n = 2: bit for bit ((1/2)(2g) = g exactly); n = 3: to rounding.
+  const Task two = make_task({range(0, 64), range(0, 64)});
+  expect_same_bits(train(two, spec_of(NetworkMethod::kDcgd, SketchType::kPerm), 20),
+                   train(two, spec_of(NetworkMethod::kGd, SketchType::kIdentity), 20));
+  const Task three = make_task({range(0, 64), range(0, 64), range(0, 64)});
+  const auto dcgd = train(three, spec_of(NetworkMethod::kDcgd, SketchType::kPerm), 20);
+  const auto gd = train(three, spec_of(NetworkMethod::kGd, SketchType::kIdentity), 20);
+  EXPECT_LT((dcgd.hidden_weights - gd.hidden_weights).norm(), 1e-5 * gd.hidden_weights.norm());
+}
+
+TEST(Network, EveryMethodGivesTheSameBitsWithOneOrTwoThreads) {
+  const Task task = make_task({range(0, 20), range(20, 44), range(44, 64)});
+  for (const auto method :
+       {NetworkMethod::kGd, NetworkMethod::kDcgd, NetworkMethod::kIst, NetworkMethod::kLocalSgd}) {
+    NetworkRoundSpec spec = spec_of(method, SketchType::kPerm, 8);
+    spec.local_steps = 3;
+    expect_same_bits(train(task, spec, 10, 1), train(task, spec, 10, 2));
+    spec.sketch.type = SketchType::kRand;
+    expect_same_bits(train(task, spec, 10, 1), train(task, spec, 10, 2));
+  }
+}
+
+TEST(Network, IstAndLocalSgdLowerTheTrainingLoss) {
+  const Task task = make_task({range(0, 32), range(32, 64)});
+  const std::vector<std::int64_t> all = range(0, 64);
+  const double start = evaluate(initial_parameters<float>(kShape, 11), task.features,
+                                task.data.class_of_sample, all, task.data.l2)
+                           .loss;
+  for (const auto method : {NetworkMethod::kIst, NetworkMethod::kLocalSgd}) {
+    NetworkRoundSpec spec = spec_of(method, SketchType::kPerm, 8);
+    spec.local_steps = 2;
+    const auto model = train(task, spec, 60);
+    EXPECT_LT(evaluate(model, task.features, task.data.class_of_sample, all, task.data.l2).loss,
+              0.7 * start);
+  }
+}
+
+TEST(Network, FloatsPerWorkerFollowTheUnitsSent) {
+  // d = 6, H = 8, C = 3: a unit is 6 + 1 + 3 = 10 floats, the model 8·10 + 3 = 83.
+  NetworkData data = make_task({range(0, 32), range(32, 64)}).data;
+  const FeatureMatrix features = make_task({}).features;
+  data.features = &features;
+  auto model = initial_parameters<float>(kShape, 1);
+  auto counts = [&](NetworkMethod method) {
+    NetworkRounds rounds(data, spec_of(method, SketchType::kPerm));
+    return rounds.run(1, 0, model);
+  };
+  const RoundCounts gd = counts(NetworkMethod::kGd);
+  EXPECT_EQ(gd.floats_up, 83);
+  EXPECT_EQ(gd.floats_down, 83);
+  const RoundCounts dcgd = counts(NetworkMethod::kDcgd);  // 4 units each, and b2
+  EXPECT_EQ(dcgd.floats_up, 43);
+  EXPECT_EQ(dcgd.floats_down, 83);
+  const RoundCounts ist = counts(NetworkMethod::kIst);
+  EXPECT_EQ(ist.floats_up, 43);
+  EXPECT_EQ(ist.floats_down, 43);
+  EXPECT_EQ(ist.flops, submodel_step_flops(kShape, 4, 32));
+  EXPECT_EQ(gd.flops, submodel_step_flops(kShape, 8, 32));
+}
+
+TEST(Network, ShortFashionMnistRunsReachEightyPercentTestAccuracy) {
+  const std::string folder = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(folder + "t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  DatasetRequest request;
+  request.name = "fashion_mnist";
+  request.scale = "unit";
+  request.pooling = 2;
+  const Dataset train_set = preprocess(read_raw_dataset(request), request);
+  Dataset test_set =
+      read_idx(folder + "t10k-images-idx3-ubyte.gz", folder + "t10k-labels-idx1-ubyte.gz");
+  test_set.features /= 255.0f;  // as `unit` scales the training images: a/255, then pooled
+  DatasetRequest pooling;
+  pooling.pooling = 2;
+  const Dataset test_pooled = preprocess(test_set, pooling);
+  const LabelClasses classes = label_classes(train_set, kMaxClasses);
+  const LabelClasses test_classes = label_classes(test_pooled, kMaxClasses);
+  NetworkData data;
+  data.features = &train_set.features;
+  data.class_of_sample = classes.class_of_sample;
+  data.samples_of_worker = split_samples(classes.class_of_sample, 10, 4, {}, 1);
+  data.shape = {196, 64, 10};
+  std::vector<std::int64_t> test_samples = range(0, test_pooled.num_samples());
+  for (const auto method : {NetworkMethod::kGd, NetworkMethod::kIst}) {
+    NetworkRoundSpec spec = spec_of(method, SketchType::kPerm, 64);
+    // IST's activations are scaled by n = 4: a step a quarter of GD's.
+    spec.step_size = method == NetworkMethod::kIst ? 0.05 : 0.2;
+    spec.local_steps = method == NetworkMethod::kIst ? 4 : 1;
+    auto model = initial_parameters<float>(data.shape, 3);
+    NetworkRounds rounds(data, spec);
+    for (int k = 0; k < 2000; ++k) rounds.run(1, k, model);
+    const Evaluation test =
+        evaluate(model, test_pooled.features, test_classes.class_of_sample, test_samples, 0.0);
+    EXPECT_GE(test.accuracy, 0.80) << "method " << static_cast<int>(method);
+    std::cout << "method " << static_cast<int>(method) << ": test accuracy " << test.accuracy
+              << ", test loss " << test.loss << "\n";
+  }
+}
+
+}  // namespace
+}  // namespace istlab
