@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
 #include "istlab/data/readers.hpp"
-#include "istlab/io/files.hpp"
 
 namespace istlab {
 namespace {
@@ -195,18 +195,35 @@ std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) 
   return prepared;
 }
 
+namespace {
+
+// FNV-1a over 8-byte words (then the tail bytes): a dataset of hundreds of MB hashes in a
+// fraction of the time a byte at a time takes, with the same one-to-one steps.
+std::uint64_t word_hash(const void* data, std::size_t bytes, std::uint64_t hash) {
+  const auto* at = static_cast<const unsigned char*>(data);
+  std::size_t done = 0;
+  for (; done + 8 <= bytes; done += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, at + done, 8);
+    hash = (hash ^ word) * 0x100000001b3ULL;
+  }
+  for (; done < bytes; ++done) hash = (hash ^ at[done]) * 0x100000001b3ULL;
+  return hash;
+}
+
+}  // namespace
+
 std::string DatasetCache::fingerprint(const DatasetRequest& request) {
   get(request);
   std::lock_guard lock(mutex_);
   auto& fingerprint = fingerprints_[request.file_key()];
   if (fingerprint.empty()) {
     const Dataset& raw = *raw_.at(request.file_key());
-    const auto* features = reinterpret_cast<const char*>(raw.features.data());
-    const auto* labels = reinterpret_cast<const char*>(raw.labels.data());
-    fingerprint = hex_hash(
-        fmt::format("{}x{}|{}|{}", raw.num_samples(), raw.num_features(),
-                    hex_hash({features, static_cast<std::size_t>(raw.features.size()) * 4}),
-                    hex_hash({labels, raw.labels.size() * sizeof(double)})));
+    std::uint64_t hash = word_hash(raw.features.data(),
+                                   static_cast<std::size_t>(raw.features.size()) * sizeof(float),
+                                   0xcbf29ce484222325ULL);
+    hash = word_hash(raw.labels.data(), raw.labels.size() * sizeof(double), hash);
+    fingerprint = fmt::format("{}x{}-{:016x}", raw.num_samples(), raw.num_features(), hash);
   }
   return fingerprint;
 }
