@@ -151,6 +151,31 @@ TEST(Preprocess, StandardiseGivesEachFeatureMeanZeroAndStdOne) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(scaled.features(i, 2), 0.0f);
 }
 
+TEST(Preprocess, RandomReluIsAFixedLayerOfRectifiedLinearFeatures) {
+  // Rows e_0, 2·e_0, e_1 and e_0 + e_1 of R^3: the features are relu(R a) for one fixed R.
+  const Dataset raw = dataset_of({{1, 0, 0}, {2, 0, 0}, {0, 1, 0}, {1, 1, 0}}, {0, 1, 0, 1});
+  DatasetRequest request;
+  request.random_relu = 64;
+  const Dataset features = preprocess(raw, request);
+  ASSERT_EQ(features.num_features(), 64);
+  EXPECT_GE(features.features.minCoeff(), 0.0f);
+  EXPECT_EQ(features.features.row(1), 2.0f * features.features.row(0));  // relu is homogeneous
+  const auto zeros = (features.features.row(0).array() == 0.0f).count();
+  EXPECT_GT(zeros, 16);  // about half of N(0, 1/3) draws are negative
+  EXPECT_LT(zeros, 48);
+  // relu(r_0 + r_1) where both are positive is the sum of the two.
+  for (Eigen::Index j = 0; j < 64; ++j) {
+    if (features.features(0, j) > 0 && features.features(2, j) > 0) {
+      EXPECT_NEAR(features.features(3, j), features.features(0, j) + features.features(2, j), 1e-6);
+    }
+  }
+  EXPECT_EQ(preprocess(raw, request).features, features.features);  // the same layer every time
+  DatasetRequest with_bias = request;
+  with_bias.bias = true;
+  EXPECT_EQ(preprocess(raw, with_bias).num_features(), 65);  // the bias comes after
+  EXPECT_NE(request.key(), DatasetRequest{}.key());
+}
+
 TEST(Preprocess, BiasAppendsAColumnOfOnesAfterScaling) {
   const Dataset raw = dataset_of({{-2, 0, 3}, {6, 1, 3}, {2, 0.5f, 3}}, {0, 1, 2});
   // Unscaled: the raw features, then 1.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "interpolation",
-              "kappa", "mu", "dataset", "dataset_path", "feature_scale", "pooling", "bias_feature", "split",
+              "kappa", "mu", "dataset", "dataset_path", "feature_scale", "pooling", "random_relu", "bias_feature", "split",
               "concentration", "classes_per_worker", "min_samples", "target", "positive_classes",
               "regularization", "relative_regularization", "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "sketch",
               "scale", "rand_q", "step_size", "relative_step"]

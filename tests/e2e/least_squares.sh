@@ -204,6 +204,10 @@ expect_error no_label_positive "problem.positive_classes: value '5'" "  num_work
   target: classes
   positive_classes: \"5\""
 
+expect_error too_many_random_features "problem.preprocess.random_relu: value '20000' must be between 0 and 16384" "  num_workers: 4
+  dataset: heart_scale
+  preprocess: {random_relu: 20000}"
+
 # A λ that overflows fails its problem's cells (exit 1), not the sweep: cells.csv is written.
 cat > "$work/huge_lambda.yaml" <<YAML
 experiment: huge_lambda

@@ -9,9 +9,14 @@
 #include <set>
 
 #include "istlab/data/readers.hpp"
+#include "istlab/random/random_stream.hpp"
 
 namespace istlab {
 namespace {
+
+// The problem stream's sub-stream of the random ReLU layer (generators 0–5, least squares 6,
+// the network's layers 7–8).
+constexpr std::uint64_t kRandomFeaturesPart = 9;
 
 struct NamedDataset {
   std::string_view name;
@@ -99,6 +104,29 @@ void standardise(FeatureMatrix& features) {
   }
 }
 
+// relu(A Rᵀ) for R (width × d) with N(0, 1/d) entries from a fixed stream; the product is
+// summed over blocks of kInputBlock inputs in order (each block below any GEMM's own split).
+FeatureMatrix random_relu_features(const Dataset& data, int width) {
+  constexpr Eigen::Index kInputBlock = 128;
+  const Eigen::Index inputs = data.num_features();
+  if (static_cast<double>(data.num_samples()) * width > 2147483648.0)
+    throw DataError(data.source, "",
+                    fmt::format("at most 2^31 values: {} samples × {} random features is more",
+                                data.num_samples(), width));
+  RandomStream stream(0, StreamPurpose::kProblem, kRandomFeaturesPart);
+  FeatureMatrix layer(width, inputs);
+  const double deviation = 1.0 / std::sqrt(static_cast<double>(inputs));
+  for (Eigen::Index k = 0; k < layer.size(); ++k)
+    layer.data()[k] = static_cast<float>(deviation * stream.normal());
+  FeatureMatrix features = FeatureMatrix::Zero(data.num_samples(), width);
+  for (Eigen::Index first = 0; first < inputs; first += kInputBlock) {
+    const Eigen::Index count = std::min(kInputBlock, inputs - first);
+    features.noalias() +=
+        data.features.middleCols(first, count) * layer.middleCols(first, count).transpose();
+  }
+  return features.cwiseMax(0.0f);
+}
+
 }  // namespace
 
 std::string DatasetRequest::file_key() const {
@@ -108,7 +136,8 @@ std::string DatasetRequest::file_key() const {
 }
 
 std::string DatasetRequest::key() const {
-  return fmt::format("{}|scale={}|pooling={}|bias={}", file_key(), scale, pooling, bias);
+  return fmt::format("{}|scale={}|pooling={}|relu={}|bias={}", file_key(), scale, pooling,
+                     random_relu, bias);
 }
 
 std::vector<std::string> dataset_names() {
@@ -139,6 +168,7 @@ Dataset preprocess(const Dataset& raw, const DatasetRequest& request) {
   Dataset data = request.pooling > 1 ? pooled(raw, request.pooling) : raw;
   if (request.scale == "unit") scale_to_unit(data.features);
   if (request.scale == "standardise") standardise(data.features);
+  if (request.random_relu > 0) data.features = random_relu_features(data, request.random_relu);
   if (request.bias) {
     data.features.conservativeResize(Eigen::NoChange, data.features.cols() + 1);
     data.features.col(data.features.cols() - 1).setOnes();
@@ -189,7 +219,8 @@ std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) 
         raw_.emplace(request.file_key(), std::make_shared<const Dataset>(read_raw_dataset(request)))
             .first;
   const auto& raw = found->second;
-  const bool unchanged = request.pooling == 1 && request.scale == "none" && !request.bias;
+  const bool unchanged =
+      request.pooling == 1 && request.scale == "none" && request.random_relu == 0 && !request.bias;
   auto prepared = unchanged ? raw : std::make_shared<const Dataset>(preprocess(*raw, request));
   prepared_.emplace(request.key(), prepared);
   return prepared;

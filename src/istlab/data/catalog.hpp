@@ -24,6 +24,7 @@ struct DatasetRequest {
   bool header = false;         // csv: skip the first line
   std::string scale = "none";  // "none", "unit" (all values onto [0, 1]) or "standardise"
   int pooling = 1;             // 1, 2 or 4: average pooling of square images
+  int random_relu = 0;         // > 0: that many features relu(R a), R a fixed Gaussian layer
   bool bias = false;           // append a constant feature 1
 
   // The raw file(s) as text, and everything: equal keys, equal datasets.
@@ -38,8 +39,14 @@ std::vector<std::string> feature_scale_names();  // none, unit, standardise
 // Reads the file(s) of `request` as they are (throws DataError; a named dataset that is not
 // installed says which Debian package holds it).
 Dataset read_raw_dataset(const DatasetRequest& request);
-// Pooling, then scaling, then the bias feature, as `request` asks. Throws DataError when
-// pooling does not fit (the features are not a square image whose side it divides).
+// Pooling, then scaling, then the random ReLU layer, then the bias feature, as `request`
+// asks. Throws DataError when pooling does not fit (the features are not a square image whose
+// side it divides) or the random features would exceed 2^31 values.
+//
+// The random ReLU layer stands in for a frozen pretrained feature extractor: relu(R a) with R
+// (m × d) drawn N(0, 1/d) from one fixed stream, so every problem and every seed sees the same
+// layer, as they would the same pretrained network. R·a is summed over blocks of 128 inputs in
+// a fixed order, so the features are the same bits on every machine.
 Dataset preprocess(const Dataset& raw, const DatasetRequest& request);
 
 // Distinct label values in ascending order, and each sample's index among them: the classes
@@ -52,6 +59,7 @@ struct LabelClasses {
 // Throws DataError (naming the dataset) for more than `max_classes` distinct labels.
 LabelClasses label_classes(const Dataset& dataset, int max_classes);
 inline constexpr int kMaxClasses = 1000;
+inline constexpr int kMaxRandomFeatures = 16384;
 // The classes splits count: label_classes, or for real-valued targets (more than kMaxClasses
 // distinct labels) one class holding every sample (by_label false): enough for an iid split.
 LabelClasses dataset_classes(const Dataset& dataset);

@@ -46,6 +46,14 @@ Rule greater_than(double minimum) {
   };
 }
 
+Rule between(double minimum, double maximum) {
+  const std::string rule = fmt::format("must be between {} and {}", minimum, maximum);
+  return [minimum, maximum, rule](const Value& value) {
+    const double number = real_of(value);
+    return number >= minimum && number <= maximum ? std::string() : rule;  // NaN fails
+  };
+}
+
 Rule one_of(std::string_view what, std::function<std::vector<std::string>()> names) {
   return [what = std::string(what), names = std::move(names)](const Value& value) {
     const std::vector<std::string> valid = names();

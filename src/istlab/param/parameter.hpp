@@ -46,6 +46,7 @@ using Rule = std::function<std::string(const Value&)>;
 Rule any_value();
 Rule at_least(double minimum, std::string_view note = "");
 Rule greater_than(double minimum);
+Rule between(double minimum, double maximum);  // both included
 // One of the names `names()` returns; `what` names the kind ("a method").
 Rule one_of(std::string_view what, std::function<std::vector<std::string>()> names);
 

@@ -39,6 +39,7 @@ struct ProblemSpec {
   // ... `preprocess: {scale, pooling, bias}` ...
   std::string feature_scale = "none";
   int pooling = 1;
+  int random_relu = 0;  // a frozen random ReLU layer of this width (0: none)
   bool bias_feature = false;
   // ... how its samples are split among the workers (data/split.hpp) ...
   std::string split = "iid";

@@ -87,6 +87,7 @@ DatasetRequest dataset_request(const ProblemSpec& spec) {
   }
   request.scale = spec.feature_scale;
   request.pooling = spec.pooling;
+  request.random_relu = spec.random_relu;
   request.bias = spec.bias_feature;
   return request;
 }
