@@ -296,7 +296,9 @@ TEST(DatasetCache, UnknownDatasetNameThrowsDataErrorListingTheNames) {
   DatasetCache cache;
   const DataError error = data_error_of([&] { cache.get(request); });
   EXPECT_EQ(error.file, "mnist_digits");
-  EXPECT_NE(error.expected.find("fashion_mnist, heart_scale"), std::string::npos) << error.what();
+  EXPECT_NE(error.expected.find("fashion_mnist, fashion_mnist_test, heart_scale"),
+            std::string::npos)
+      << error.what();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -330,6 +332,19 @@ TEST(NamedDatasets, FashionMnistHas60000ImagesOf784PixelsIn10ClassesOf6000) {
   std::vector<int> per_class(10, 0);
   for (const int c : classes.class_of_sample) ++per_class[c];
   EXPECT_EQ(per_class, std::vector<int>(10, 6000));
+}
+
+TEST(NamedDatasets, FashionMnistTestHas10000ImagesIn10ClassesOf1000) {
+  DatasetRequest request;
+  request.name = "fashion_mnist_test";
+  if (!fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "apt-get install dataset-fashion-mnist";
+  const Dataset data = read_raw_dataset(request);
+  EXPECT_EQ(data.num_samples(), 10000);
+  EXPECT_EQ(data.num_features(), 784);
+  std::vector<int> per_class(10, 0);
+  for (const int c : label_classes(data, kMaxClasses).class_of_sample) ++per_class[c];
+  EXPECT_EQ(per_class, std::vector<int>(10, 1000));
 }
 
 }  // namespace

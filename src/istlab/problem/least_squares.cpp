@@ -238,8 +238,8 @@ void check_dataset_keys(const ProblemSpec& spec) {
 void check_least_squares(const ProblemSpec& spec) {
   if (spec.dataset.empty() == spec.dataset_path.empty())
     refuse("dataset.name", spec.dataset,
-           "give exactly one of dataset: NAME (fashion_mnist, heart_scale) or dataset: {path: "
-           "FILE, format: ...}",
+           "give exactly one of dataset: NAME (fashion_mnist, fashion_mnist_test, heart_scale) or "
+           "dataset: {path: FILE, format: ...}",
            {"dataset.path", "generator"});
   if (from_file(spec) && spec.dataset_format.empty())
     refuse("dataset.format", "", "is needed with dataset.path: one of idx, libsvm, csv, npy",
