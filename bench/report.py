@@ -207,22 +207,32 @@ def numpy_rows(path):
     return result
 
 
+def best_gemm(runs, prefix):
+    """The fastest GEMM of the run among benchmarks named `prefix`/d:<d>: (flop/s, "d = <d>"),
+    or None. The best size, not one size: one size alone moves by 10-20% between runs."""
+    gemms = [(run["flops_per_second"], run["name"].split("/")[1].replace(":", " = "))
+             for run in runs if run["name"].startswith(prefix + "/")]
+    return max(gemms) if gemms else None
+
+
+def gemm_fraction_row(what, kind, run, gemm):
+    """A row: `run`'s flop/s as a fraction of the best GEMM's, target ≥ 0.50."""
+    rate, size = gemm
+    ratio = run["flops_per_second"] / rate
+    return (f"{what}: flop/s ÷ {kind} GEMM flop/s (Eigen, best of this run: {rate / 1e9:.1f} GFLOP/s at {size})",
+            f"{ratio:.2f} ({run['flops_per_second'] / 1e9:.1f} GFLOP/s)", "≥ 0.50", verdict(ratio >= 0.5))
+
+
 def gram_rows(runs):
-    """Fashion-MNIST's Grams (bench/data_bench.cpp) as a fraction of the best dense GEMM flop/s of
-    the same run (d = 784 or 1024: one size alone moves by 10-20% between runs)."""
+    """Fashion-MNIST's Grams (bench/data_bench.cpp) against the best dense GEMM of the run."""
     by_name = {run["name"]: run for run in runs}
-    gemms = [(run["flops_per_second"], name.split("/")[1].replace(":", " = "))
-             for name, run in by_name.items() if name.startswith("BM_Gemm/")]
+    gemm = best_gemm(runs, "BM_Gemm")
     rows = []
     for n in (1, 10):
         gram = by_name.get(f"BM_Gram/fashion_mnist/n:{n}/real_time")
-        if not gemms or not gram:
-            continue
-        gemm, size = max(gemms)
-        ratio = gram["flops_per_second"] / gemm
-        rows.append((f"Fashion-MNIST Grams (d = 784, 60,000 samples, n = {n}), 1 thread: flop/s ÷ dense GEMM "
-                     f"flop/s (Eigen, best of this run: {gemm / 1e9:.1f} GFLOP/s at {size})",
-                     f"{ratio:.2f} ({gram['flops_per_second'] / 1e9:.1f} GFLOP/s)", "≥ 0.50", verdict(ratio >= 0.5)))
+        if gemm and gram:
+            rows.append(gemm_fraction_row(f"Fashion-MNIST Grams (d = 784, 60,000 samples, n = {n}), 1 thread",
+                                          "dense", gram, gemm))
     return rows
 
 
@@ -239,18 +249,13 @@ def index_network_runs(runs):
 def network_gemm_rows(runs, network):
     """A one-worker gd round of the float network as a fraction of the best float GEMM flop/s of
     the same run (d = 784 or 1024), as gram_rows does for the double Grams."""
-    gemms = [(run["flops_per_second"], run["name"].split("/")[1].replace(":", " = "))
-             for run in runs if run["name"].startswith("BM_GemmFloat/")]
+    gemm = best_gemm(runs, "BM_GemmFloat")
     rows = []
     for d, hidden, classes in ((784, 256, 10), (2048, 512, 10)):
         gd = network.get(("gd", d, hidden, classes, 1, 1))
-        if not gemms or not gd:
-            continue
-        gemm, size = max(gemms)
-        ratio = gd["flops_per_second"] / gemm
-        rows.append((f"network gd round {d}-{hidden}-{classes} (batch 128, n = 1), 1 thread: flop/s ÷ float GEMM "
-                     f"flop/s (Eigen, best of this run: {gemm / 1e9:.1f} GFLOP/s at {size})",
-                     f"{ratio:.2f} ({gd['flops_per_second'] / 1e9:.1f} GFLOP/s)", "≥ 0.50", verdict(ratio >= 0.5)))
+        if gemm and gd:
+            rows.append(gemm_fraction_row(f"network gd round {d}-{hidden}-{classes} (batch 128, n = 1), 1 thread",
+                                          "float", gd, gemm))
     return rows
 
 

@@ -14,7 +14,9 @@ namespace {
 using Model = MlpParameters<float>;
 using Block = Submodel<float>;
 
-void set_zero(Block& block) {
+// Zeroes every block of a Submodel or of MlpParameters (they name their blocks alike).
+template <class Blocks>
+void set_zero(Blocks& block) {
   block.hidden_weights.setZero();
   block.hidden_bias.setZero();
   block.output_weights.setZero();
@@ -102,10 +104,7 @@ void NetworkRounds::local_steps(std::uint64_t seed, std::int64_t round, int work
 void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
   Model& sum = sum_;
   std::vector<int>& holders = holders_;
-  sum.hidden_weights.setZero();
-  sum.hidden_bias.setZero();
-  sum.output_weights.setZero();
-  sum.output_bias.setZero();
+  set_zero(sum);
   std::fill(holders.begin(), holders.end(), 0);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const Block& block = workers_[i].model;
@@ -133,10 +132,7 @@ void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
 
 // x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (dcgd) or whole (gd).
 void NetworkRounds::average_gradients(const RoundSketch* sketch, Model& model) {
-  sum_.hidden_weights.setZero();
-  sum_.hidden_bias.setZero();
-  sum_.output_weights.setZero();
-  sum_.output_bias.setZero();
+  set_zero(sum_);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const Block& gradient = workers_[i].gradient;
     if (sketch == nullptr) {

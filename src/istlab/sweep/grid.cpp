@@ -168,7 +168,7 @@ class DataResolver {
   DataResolver(const SweepConfig& config, DatasetCache* datasets)
       : config_(config), datasets_(datasets ? *datasets : own_) {}
 
-  void resolve(Cell& cell) {
+  void resolve(Cell& cell, const MethodAxes& entry) {
     const ProblemFamily& family = problem_family(cell.problem.generator);
     if (family.dataset == nullptr) return;
     if (config_.problem.count("dim"))
@@ -176,35 +176,42 @@ class DataResolver {
                    fmt::format("is set by the dataset for generator '{}' (the number of features "
                                "after preprocessing); remove it",
                                family.name));
-    const DatasetRequest request = family.dataset(cell.problem);
-    std::shared_ptr<const Dataset> data;
-    try {
-      data = datasets_.get(request);
-      cell.problem.data_fingerprint = datasets_.fingerprint(request);
-    } catch (const DataError& error) {
-      config_.fail(cell.problem.dataset.empty() ? "problem.dataset.path" : "problem.dataset.name",
-                   error.what());
-    }
-    cell.problem.dim = static_cast<int>(data->num_features());
-    cell.problem.num_samples = data->num_samples();
-    auto found = classes_.find(request.key());
-    if (found == classes_.end())
-      found = classes_.emplace(request.key(), dataset_classes(*data)).first;
-    if (family.check_data == nullptr) return;
-    try {
-      family.check_data(cell.problem, *data, found->second);
-    } catch (const ParameterError& error) {
-      std::vector<std::string> related;
-      for (const auto& name : error.related) related.push_back("problem." + name);
-      config_.fail("problem." + error.name, error.rule, error.value, related);
-    }
+    const Resolved& data = resolved(family.dataset(cell.problem), cell.problem);
+    cell.problem.data_fingerprint = data.fingerprint;
+    cell.problem.dim = static_cast<int>(data.dataset->num_features());
+    cell.problem.num_samples = data.dataset->num_samples();
+    if (family.check_data != nullptr)
+      checked(config_, entry,
+              [&] { family.check_data(cell.problem, *data.dataset, data.classes); });
   }
 
  private:
+  // What the cells built on one dataset share: read, fingerprinted and classified once.
+  struct Resolved {
+    std::shared_ptr<const Dataset> dataset;
+    std::string fingerprint;
+    LabelClasses classes;
+  };
+
+  const Resolved& resolved(const DatasetRequest& request, const ProblemSpec& problem) {
+    const std::string key = request.key();
+    if (const auto found = resolved_.find(key); found != resolved_.end()) return found->second;
+    try {
+      const auto dataset = datasets_.get(request);
+      return resolved_
+          .emplace(key,
+                   Resolved{dataset, datasets_.fingerprint(request), dataset_classes(*dataset)})
+          .first->second;
+    } catch (const DataError& error) {
+      config_.fail(problem.dataset.empty() ? "problem.dataset.path" : "problem.dataset.name",
+                   error.what());
+    }
+  }
+
   const SweepConfig& config_;
   DatasetCache own_;
   DatasetCache& datasets_;
-  std::map<std::string, LabelClasses> classes_;  // by dataset key
+  std::map<std::string, Resolved> resolved_;  // by dataset key
 };
 
 // Everything a cell's record depends on: its parameters, its repeat number (written into
@@ -259,7 +266,7 @@ std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets)
         Cell added = full;
         reset_unread(added);
         checked(config, entry, [&] { added.problem.validate(); });
-        data.resolve(added);
+        data.resolve(added, entry);
         added.sketch.resolve(added.problem.dim, added.problem.num_workers);
         validate(added, config, entry);
         added.key = hex_hash(cell_text(added, config.run));
