@@ -37,6 +37,9 @@ const std::map<std::string, SpecRow>& spec_table() {
       {"gd", {Floats::kDim, Floats::kDim, "it is gd"}},
       {"dcgd", {Floats::kDim, Floats::kKept, "g_i = C_i ∇f_i(x) = ∇f_i(x) for C_i = I (SPEC §3)"}},
       {"ist", {Floats::kKept, Floats::kKept, "SPEC §4 fact 2"}},
+      // local_sgd ignores the sketch; with its default τ = 1 the mean of the n local models
+      // x − γ∇f_i(x) is gd's step, to rounding.
+      {"local_sgd", {Floats::kDim, Floats::kDim, "τ = 1: (1/n) Σ (x − γ∇f_i(x)) is gd's step"}},
   };
   return table;
 }

@@ -12,11 +12,14 @@ import pandas as pd
 PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "interpolation",
               "kappa", "mu", "dataset", "dataset_path", "feature_scale", "pooling", "random_relu", "bias_feature", "split",
               "concentration", "classes_per_worker", "min_samples", "target", "positive_classes",
-              "regularization", "relative_regularization", "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "sketch",
+              "regularization", "relative_regularization", "hidden", "test_dataset", "test_dataset_path", "eval_samples",
+              "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "batch_size", "sketch",
               "scale", "rand_q", "step_size", "relative_step"]
-TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down"]
+TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down",
+                      "train_loss", "test_loss", "test_accuracy", "flops"]
 CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
-                      "floats_up", "floats_down", "lambda_min", "lambda_max", "gd_step", "ist_step",
+                      "floats_up", "floats_down", "train_loss", "test_loss", "test_accuracy", "flops",
+                      "lambda_min", "lambda_max", "gd_step", "ist_step",
                       "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd",
                       "w_bar_min_eigenvalue", "w_bar_max_eigenvalue", "zeta2", "problem_id"]
 

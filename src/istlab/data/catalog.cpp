@@ -77,22 +77,27 @@ Dataset pooled(const Dataset& raw, int pooling) {
   return out;
 }
 
-// All values together onto [0, 1]: (a − min)/(max − min), after pooling (raw pixels 0..255
-// become a/255; relative errors and relative steps do not depend on this one factor).
-void scale_to_unit(FeatureMatrix& features) {
-  if (features.size() == 0) return;
-  const double low = features.minCoeff();
-  const double range = static_cast<double>(features.maxCoeff()) - low;
-  if (range == 0.0) {
-    features.setZero();
-    return;
-  }
-  for (Eigen::Index k = 0; k < features.size(); ++k)
-    features.data()[k] = static_cast<float>((features.data()[k] - low) / range);
-}
+// A scaling fitted on one set of features and applied to any: feature j becomes
+// (a_j − shift_j)/width_j, or 0 where width_j is 0 (a constant feature).
+struct FeatureScaling {
+  std::vector<double> shift;
+  std::vector<double> width;
+};
 
-// Each feature to mean 0 and standard deviation 1 over the samples (a constant feature to 0).
-void standardise(FeatureMatrix& features) {
+// `unit`: all values together onto [0, 1], (a − min)/(max − min), after pooling (raw pixels
+// 0..255 become a/255; relative errors and relative steps do not depend on this one factor).
+// `standardise`: each feature to mean 0 and standard deviation 1 over the samples.
+FeatureScaling fit_scaling(const FeatureMatrix& features, const std::string& scale) {
+  const auto columns = static_cast<std::size_t>(features.cols());
+  FeatureScaling scaling{std::vector<double>(columns, 0.0), std::vector<double>(columns, 0.0)};
+  if (features.size() == 0) return scaling;
+  if (scale == "unit") {
+    const double low = features.minCoeff();
+    const double range = static_cast<double>(features.maxCoeff()) - low;
+    scaling.shift.assign(columns, low);
+    scaling.width.assign(columns, range);
+    return scaling;
+  }
   const auto rows = static_cast<double>(features.rows());
   for (Eigen::Index j = 0; j < features.cols(); ++j) {
     double mean = 0.0;
@@ -101,10 +106,18 @@ void standardise(FeatureMatrix& features) {
     double variance = 0.0;
     for (Eigen::Index i = 0; i < features.rows(); ++i)
       variance += (features(i, j) - mean) * (features(i, j) - mean);
-    const double deviation = std::sqrt(variance / rows);
+    scaling.shift[static_cast<std::size_t>(j)] = mean;
+    scaling.width[static_cast<std::size_t>(j)] = std::sqrt(variance / rows);
+  }
+  return scaling;
+}
+
+void apply_scaling(const FeatureScaling& scaling, FeatureMatrix& features) {
+  for (Eigen::Index j = 0; j < features.cols(); ++j) {
+    const double shift = scaling.shift[static_cast<std::size_t>(j)];
+    const double width = scaling.width[static_cast<std::size_t>(j)];
     for (Eigen::Index i = 0; i < features.rows(); ++i)
-      features(i, j) =
-          deviation > 0.0 ? static_cast<float>((features(i, j) - mean) / deviation) : 0.0f;
+      features(i, j) = width > 0.0 ? static_cast<float>((features(i, j) - shift) / width) : 0.0f;
   }
 }
 
@@ -140,8 +153,10 @@ std::string DatasetRequest::file_key() const {
 }
 
 std::string DatasetRequest::key() const {
-  return fmt::format("{}|scale={}|pooling={}|relu={}|bias={}", file_key(), scale, pooling,
-                     random_relu, bias);
+  std::string key = fmt::format("{}|scale={}|pooling={}|relu={}|bias={}", file_key(), scale,
+                                pooling, random_relu, bias);
+  if (scaled_like && scale != "none") key += "|scaled_like=(" + scaled_like->file_key() + ")";
+  return key;
 }
 
 std::vector<std::string> dataset_names() {
@@ -168,10 +183,20 @@ Dataset read_raw_dataset(const DatasetRequest& request) {
                    std::string(dataset.labels), dataset.num_features, -1, false);
 }
 
-Dataset preprocess(const Dataset& raw, const DatasetRequest& request) {
+Dataset preprocess(const Dataset& raw, const DatasetRequest& request, const Dataset* scaling_raw) {
   Dataset data = request.pooling > 1 ? pooled(raw, request.pooling) : raw;
-  if (request.scale == "unit") scale_to_unit(data.features);
-  if (request.scale == "standardise") standardise(data.features);
+  if (request.scale != "none") {
+    const auto scaling =
+        scaling_raw == nullptr ? fit_scaling(data.features, request.scale)
+        : request.pooling > 1
+            ? fit_scaling(pooled(*scaling_raw, request.pooling).features, request.scale)
+            : fit_scaling(scaling_raw->features, request.scale);
+    if (scaling.shift.size() != static_cast<std::size_t>(data.num_features()))
+      throw DataError(data.source, "",
+                      fmt::format("has {} features, but the data its scaling is fitted on has {}",
+                                  data.num_features(), scaling.shift.size()));
+    apply_scaling(scaling, data.features);
+  }
   if (request.random_relu > 0) data.features = random_relu_features(data, request.random_relu);
   if (request.bias) {
     data.features.conservativeResize(Eigen::NoChange, data.features.cols() + 1);
@@ -213,19 +238,26 @@ LabelClasses dataset_classes(const Dataset& data) {
   return one_class;
 }
 
-std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {
-  std::lock_guard lock(mutex_);
-  if (const auto found = prepared_.find(request.key()); found != prepared_.end())
-    return found->second;
+const std::shared_ptr<const Dataset>& DatasetCache::raw_locked(const DatasetRequest& request) {
   auto found = raw_.find(request.file_key());
   if (found == raw_.end())  // (inserted only once read: a failed read leaves nothing behind)
     found =
         raw_.emplace(request.file_key(), std::make_shared<const Dataset>(read_raw_dataset(request)))
             .first;
-  const auto& raw = found->second;
+  return found->second;
+}
+
+std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (const auto found = prepared_.find(request.key()); found != prepared_.end())
+    return found->second;
+  const auto& raw = raw_locked(request);
+  const bool scaled_like = request.scaled_like && request.scale != "none";
+  const Dataset* scaling_raw = scaled_like ? raw_locked(*request.scaled_like).get() : nullptr;
   const bool unchanged =
       request.pooling == 1 && request.scale == "none" && request.random_relu == 0 && !request.bias;
-  auto prepared = unchanged ? raw : std::make_shared<const Dataset>(preprocess(*raw, request));
+  auto prepared =
+      unchanged ? raw : std::make_shared<const Dataset>(preprocess(*raw, request, scaling_raw));
   prepared_.emplace(request.key(), prepared);
   return prepared;
 }

@@ -26,6 +26,9 @@ struct DatasetRequest {
   int pooling = 1;             // 1, 2 or 4: average pooling of square images
   int random_relu = 0;         // > 0: that many features relu(R a), R a fixed Gaussian layer
   bool bias = false;           // append a constant feature 1
+  // A held-out set scaled with its training set's statistics (not its own): the training
+  // set's file(s); its pooling is this request's.
+  std::shared_ptr<const DatasetRequest> scaled_like;
 
   // The raw file(s) as text, and everything: equal keys, equal datasets.
   std::string file_key() const;
@@ -47,7 +50,9 @@ Dataset read_raw_dataset(const DatasetRequest& request);
 // (m × d) drawn N(0, 1/d) from one fixed stream, so every problem and every seed sees the same
 // layer, as they would the same pretrained network. R·a is summed over blocks of 128 inputs in
 // a fixed order, so the features are the same bits on every machine.
-Dataset preprocess(const Dataset& raw, const DatasetRequest& request);
+// The scaling is fitted on `scaling_raw` (pooled alike) when given, else on the data itself.
+Dataset preprocess(const Dataset& raw, const DatasetRequest& request,
+                   const Dataset* scaling_raw = nullptr);
 
 // Distinct label values in ascending order, and each sample's index among them: the classes
 // the splits and histograms count.
@@ -76,6 +81,8 @@ class DatasetCache {
   std::string fingerprint(const DatasetRequest& request);
 
  private:
+  const std::shared_ptr<const Dataset>& raw_locked(const DatasetRequest& request);
+
   mutable std::mutex mutex_;
   std::map<std::string, std::string> fingerprints_;  // by file key
   std::map<std::string, std::shared_ptr<const Dataset>> raw_;

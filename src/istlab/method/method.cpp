@@ -9,6 +9,7 @@
 #include "istlab/method/dcgd.hpp"
 #include "istlab/method/gd.hpp"
 #include "istlab/method/ist.hpp"
+#include "istlab/method/local_sgd.hpp"
 
 namespace istlab {
 namespace {
@@ -16,15 +17,18 @@ namespace {
 struct MethodEntry {
   std::string_view name;
   std::unique_ptr<Method> (*make)(const MethodSpec&, const Quadratic&, int max_support);
-  std::vector<std::string_view> options;  // option parameters it reads besides `method`
-  bool sketched;                          // false: the sketch is ignored
+  std::vector<std::string_view> options;          // option parameters it reads besides `method`
+  std::vector<std::string_view> network_options;  // the same, on a network
+  NetworkMethod network;                          // its round on a network
+  bool sketched;                                  // false: the sketch is ignored
   StepUnit (*step_unit)(const MethodSpec&);
   bool (*has_fixed_point)(const MethodSpec&);
   void (*check)(const MethodSpec&);  // rules across options; throws ParameterError
   double (*bytes)(const MethodSpec&, double dim, double num_workers);  // buffers at the peak
 
-  bool reads(std::string_view option) const {
-    return option == "method" || std::find(options.begin(), options.end(), option) != options.end();
+  bool reads(std::string_view option, bool on_network) const {
+    const auto& read = on_network ? network_options : options;
+    return option == "method" || std::find(read.begin(), read.end(), option) != read.end();
   }
 };
 
@@ -50,6 +54,11 @@ double ist_bytes(const MethodSpec& spec, double dim, double num_workers) {
   const double support = perm_block(dim, num_workers);
   return sketch_bytes(support, dim, num_workers) +
          (spec.outer_sketch ? 3 * num_workers * support * 8 : num_workers * dim * 8);
+}
+
+// A model and a gradient per worker, and their sum.
+double local_sgd_bytes(const MethodSpec&, double dim, double num_workers) {
+  return sketch_bytes(dim, dim, num_workers) + 3 * num_workers * dim * 8 + dim * 8;
 }
 
 StepUnit gradient_descent_unit(const MethodSpec&) { return StepUnit::kGradientDescent; }
@@ -78,6 +87,8 @@ const std::vector<MethodEntry>& methods() {
          return std::make_unique<GradientDescent>(problem);
        },
        {},
+       {"batch_size"},
+       NetworkMethod::kGd,
        false,
        gradient_descent_unit,
        no_fixed_point,
@@ -88,6 +99,8 @@ const std::vector<MethodEntry>& methods() {
          return std::make_unique<CompressedGradientDescent>(problem, max_support);
        },
        {},
+       {"batch_size"},
+       NetworkMethod::kDcgd,
        true,
        gradient_descent_unit,
        no_fixed_point,
@@ -99,11 +112,25 @@ const std::vector<MethodEntry>& methods() {
          return std::make_unique<IndependentSubnetworkTraining>(problem, spec, max_support);
        },
        {"outer_sketch", "local_steps"},
+       {"local_steps", "batch_size"},
+       NetworkMethod::kIst,
        true,
        ist_unit,
        ist_fixed_point,
        check_ist,
        ist_bytes},
+      {"local_sgd",
+       [](const MethodSpec& spec, const Quadratic& problem, int) -> std::unique_ptr<Method> {
+         return std::make_unique<LocalGradientDescent>(problem, spec);
+       },
+       {"local_steps"},
+       {"local_steps", "batch_size"},
+       NetworkMethod::kLocalSgd,
+       false,
+       gradient_descent_unit,
+       no_fixed_point,
+       check_nothing,
+       local_sgd_bytes},
   };
   return registry;
 }
@@ -128,6 +155,8 @@ const std::vector<Parameter<MethodSpec>>& method_parameters() {
       field("method", &MethodSpec::name, one_of("a method", method_names), "method", "method"),
       field("outer_sketch", &MethodSpec::outer_sketch, any_value(), "outer_sketch", "outer"),
       field("local_steps", &MethodSpec::local_steps, at_least(1), "local_steps", "tau"),
+      field("batch_size", &MethodSpec::batch_size, at_least(0, " (0: all of a worker's samples)"),
+            "batch_size", "batch"),
   };
   return table;
 }
@@ -136,7 +165,8 @@ void MethodSpec::validate() const {
   const MethodEntry& entry = entry_of(name);
   // Options the method does not read are "not applicable" (NaN for numbers): not checked.
   for (const auto& parameter : method_parameters())
-    if (entry.reads(parameter.name)) parameter.check(*this);
+    if (entry.reads(parameter.name, false) || entry.reads(parameter.name, true))
+      parameter.check(*this);
   entry.check(*this);
 }
 
@@ -147,11 +177,22 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
   return entry_of(spec.name).bytes(spec, dim, num_workers);
 }
 
-void reset_unread(MethodSpec& spec, SketchSpec& sketch) {
+void reset_unread(MethodSpec& spec, SketchSpec& sketch, bool on_network) {
   const MethodEntry& entry = entry_of(spec.name);
   reset_unread(method_parameters(), spec,
-               [&](std::string_view option) { return entry.reads(option); });
+               [&](std::string_view option) { return entry.reads(option, on_network); });
   if (!entry.sketched) sketch = SketchSpec{};
+}
+
+NetworkRoundSpec network_round_spec(const MethodSpec& spec, const SketchSpec& sketch,
+                                    double step_size) {
+  NetworkRoundSpec round;
+  round.method = entry_of(spec.name).network;
+  round.sketch = sketch;
+  round.local_steps = spec.local_steps;
+  round.batch_size = spec.batch_size;
+  round.step_size = step_size;
+  return round;
 }
 
 std::unique_ptr<Method> make_method(const MethodSpec& spec, const Quadratic& problem,

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "istlab/method/network.hpp"
 #include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
@@ -17,13 +18,14 @@ namespace istlab {
 struct MethodSpec {
   std::string name = "gd";
   bool outer_sketch = true;  // ist: g_i = C_i ∇f_i(C_i x); false gives ∇f_i(C_i x)
-  int local_steps = 1;       // ist: τ of Algorithm 1
+  int local_steps = 1;       // ist and local_sgd: τ local steps per round
+  int batch_size = 0;        // networks: samples per worker and local step; 0: all it holds
 
   // Throws ParameterError naming the field and value.
   void validate() const;
 };
 
-// `method`, `outer_sketch` and `local_steps` of a `methods:` entry.
+// `method`, `outer_sketch`, `local_steps` and `batch_size` of a `methods:` entry.
 const std::vector<Parameter<MethodSpec>>& method_parameters();
 
 // Floats a worker exchanges with the server in one round (mean over workers, SPEC §3).
@@ -53,8 +55,13 @@ StepUnit step_unit(const MethodSpec& spec);
 bool has_fixed_point(const MethodSpec& spec);
 // Bytes of the method's buffers and the round's sketch for a problem of this size.
 double method_bytes(const MethodSpec& spec, double dim, double num_workers);
-// Sets the options the method does not read to their defaults, and the sketch to the
-// identity when the method ignores it, so cells that differ only there are one cell.
-void reset_unread(MethodSpec& spec, SketchSpec& sketch);
+// Sets the options the method does not read on this kind of problem (a quadratic, or a
+// network: `on_network`) to their defaults, and the sketch to the identity when the method
+// ignores it, so cells that differ only there are one cell.
+void reset_unread(MethodSpec& spec, SketchSpec& sketch, bool on_network);
+
+// One network round of the method (method/network.hpp).
+NetworkRoundSpec network_round_spec(const MethodSpec& spec, const SketchSpec& sketch,
+                                    double step_size);
 
 }  // namespace istlab

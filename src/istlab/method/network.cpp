@@ -257,4 +257,30 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
   return {cross_entropy / count + penalty, static_cast<double>(correct) / count};
 }
 
+LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
+                                  std::span<const std::int64_t> samples) {
+  const MlpShape shape = model.shape();
+  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
+  std::iota(units.begin(), units.end(), 0);
+  NetworkRounds::Worker full;
+  full.model.resize(shape, shape.hidden);
+  full.gradient.resize(shape, shape.hidden);
+  full.chunk_gradient.resize(shape, shape.hidden);
+  full.workspace.resize(shape, shape.hidden, kNetworkChunk);
+  full.model.gather(model, units);
+  full.model.scales.setOnes();
+  const double loss = gradient_over(full, samples, data);
+  const Block& g = full.gradient;
+  const double norm2 = static_cast<double>(g.hidden_weights.squaredNorm()) +
+                       static_cast<double>(g.hidden_bias.squaredNorm()) +
+                       static_cast<double>(g.output_weights.squaredNorm()) +
+                       static_cast<double>(g.output_bias.squaredNorm());
+  return {loss, norm2};
+}
+
+bool all_finite(const MlpParameters<float>& model) {
+  return model.hidden_weights.allFinite() && model.hidden_bias.allFinite() &&
+         model.output_weights.allFinite() && model.output_bias.allFinite();
+}
+
 }  // namespace istlab

@@ -29,14 +29,6 @@ namespace istlab {
 
 inline constexpr int kNetworkChunk = 256;
 
-struct NetworkData {
-  const FeatureMatrix* features = nullptr;  // N × d, shared read-only
-  std::vector<int> class_of_sample;         // N labels, 0 … C−1
-  std::vector<std::vector<std::int64_t>> samples_of_worker;
-  MlpShape shape;
-  double l2 = 0.0;
-};
-
 enum class NetworkMethod { kGd, kDcgd, kIst, kLocalSgd };
 
 struct NetworkRoundSpec {
@@ -94,5 +86,17 @@ struct Evaluation {
 Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& features,
                     const std::vector<int>& class_of_sample, std::span<const std::int64_t> samples,
                     double l2);
+
+// The full model's mean loss over `samples` (cross-entropy plus the L2 penalty) and the squared
+// norm of its gradient, summed in chunks of kNetworkChunk samples as the rounds sum them.
+struct LossAndGradient {
+  double loss = 0.0;
+  double grad_norm2 = 0.0;
+};
+LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
+                                  std::span<const std::int64_t> samples);
+
+// Whether every parameter is finite: a round that overflowed has diverged.
+bool all_finite(const MlpParameters<float>& model);
 
 }  // namespace istlab

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "istlab/problem/least_squares.hpp"
+#include "istlab/problem/network_problem.hpp"
 #include "istlab/random/random_stream.hpp"
 
 namespace istlab {
@@ -143,6 +144,7 @@ Quadratic make_counterexample(const ProblemSpec& spec, const ProblemInputs& /*in
 
 // SPEC §1's checks that need more than one parameter.
 void check_nothing(const ProblemSpec&) {}
+double no_theory_bytes(const ProblemSpec&) { return 0.0; }
 
 void check_dense(const ProblemSpec& spec) {
   if (spec.heterogeneity > 1.0)
@@ -179,6 +181,11 @@ double dense_problem_bytes(const ProblemSpec& spec) {
 double dense_theory_bytes(const ProblemSpec& spec) {
   const double d = spec.dim;
   return 2 * 3 * d * 8 + 5 * d * d * 8;  // one worker's moments; E[B̄], L̄E[B̄], W̄, eigensolver
+}
+
+NetworkProblem make_network_from_data(const ProblemSpec& spec, const ProblemInputs& inputs) {
+  if (inputs.dataset) return make_network_problem(spec, inputs.dataset, inputs.test_dataset);
+  return make_network_problem(spec);
 }
 
 Quadratic make_from_data(const ProblemSpec& spec, const ProblemInputs& inputs) {
@@ -242,6 +249,39 @@ const std::vector<ProblemFamily>& families() {
        dataset_request,
        check_least_squares_data,
        least_squares_reads},
+      {"mlp",
+       {{"dataset.name", "data"},
+        {"dataset.path", "path"},
+        {"dataset.format", "format"},
+        {"dataset.labels", "labels"},
+        {"dataset.label_column", "label_column"},
+        {"dataset.header", "header"},
+        {"preprocess.scale", "fscale"},
+        {"preprocess.pooling", "pool"},
+        {"preprocess.random_relu", "relu"},
+        {"preprocess.bias", "bias"},
+        {"split", "split"},
+        {"concentration", "alpha"},
+        {"classes_per_worker", "k"},
+        {"min_samples", "min"},
+        {"regularization", "l2"},
+        {"hidden", "hidden"},
+        {"test_dataset.name", "test"},
+        {"test_dataset.path", "test_path"},
+        {"test_dataset.labels", "test_labels"},
+        {"eval_samples", "eval"}},
+       nullptr,
+       check_mlp,
+       Storage::kDense,
+       false,
+       mlp_problem_bytes,
+       no_theory_bytes,
+       dataset_request,
+       check_mlp_data,
+       mlp_reads,
+       make_network_from_data,
+       test_dataset_request,
+       mlp_sketched_dim},
   };
   return registry;
 }
@@ -323,6 +363,14 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
             true),
       field("relative_regularization", &ProblemSpec::relative_regularization, at_least(0),
             "relative_regularization", "", true),
+      field("hidden", &ProblemSpec::hidden, between(1, kMaxHiddenUnits), "hidden", "", true),
+      field("test_dataset.name", &ProblemSpec::test_dataset,
+            empty_or_one_of("a dataset", dataset_names), "test_dataset", "", true),
+      field("test_dataset.path", &ProblemSpec::test_dataset_path, any_value(), "test_dataset_path",
+            "", true),
+      field("test_dataset.labels", &ProblemSpec::test_dataset_labels, any_value(), "", "", true),
+      field("eval_samples", &ProblemSpec::eval_samples, at_least(0, " (0: every sample)"),
+            "eval_samples", "", true),
   };
   return table;
 }
@@ -364,7 +412,15 @@ void serial_for(int count, const std::function<void(int)>& body) {
 Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for,
                        const Dataset* dataset) {
   spec.validate();
-  return problem_family(spec.generator).make(spec, {parallel_for, dataset});
+  const ProblemFamily& family = problem_family(spec.generator);
+  if (family.make == nullptr)
+    throw std::invalid_argument(fmt::format(
+        "generator '{}' trains a network; it builds no quadratic (make_network_problem)",
+        family.name));
+  // The caller keeps the dataset alive: a shared pointer that owns nothing.
+  return family.make(
+      spec, {parallel_for,
+             std::shared_ptr<const Dataset>(std::shared_ptr<const Dataset>(), dataset), nullptr});
 }
 
 }  // namespace istlab

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,8 +50,15 @@ struct ProblemSpec {
   // ... the targets and λ.
   std::string target = "label";    // label, classes or planted
   std::string positive_classes{};  // target classes: "0-4" is +1, the rest −1
-  double regularization = 0.0;
+  double regularization = 0.0;     // least_squares' λ, mlp's L2 weight
   double relative_regularization = 0.0;
+  // mlp (network_problem.hpp): the hidden units, a held-out test set (a named dataset, or a
+  // file in the training file's format), and the training-loss subsample.
+  int hidden = 64;
+  std::string test_dataset{};
+  std::string test_dataset_path{};
+  std::string test_dataset_labels{};
+  int eval_samples = 10000;
   // Set from the dataset when the grid is expanded (not parameters): for least_squares,
   // `dim` is the number of features after preprocessing and this the number of samples.
   std::int64_t num_samples = 0;
@@ -63,6 +71,9 @@ struct ProblemSpec {
   // Sets the fields the generator does not read to "not applicable" (see reset_unread).
   void reset_unread();
 };
+
+// A network's hidden layer: wider ones would not train in a sweep's time here.
+inline constexpr int kMaxHiddenUnits = 65536;
 
 // Every `problem:` key but `seed` (which sweeps set from `problem.seed` or `seeds`).
 const std::vector<Parameter<ProblemSpec>>& problem_parameters();
@@ -77,8 +88,11 @@ enum class Storage { kDense, kSparse };
 // What building a problem may use besides its spec.
 struct ProblemInputs {
   ParallelFor parallel_for = serial_for;
-  const Dataset* dataset = nullptr;  // a data family's dataset, preprocessed
+  std::shared_ptr<const Dataset> dataset;       // a data family's dataset, preprocessed
+  std::shared_ptr<const Dataset> test_dataset;  // and its held-out set, if any
 };
+
+struct NetworkProblem;  // network_problem.hpp
 
 // Builds the problem; per-worker matrices are generated through `parallel_for`, which
 // cannot change the result (every worker draws from its own stream). A family built from
@@ -103,7 +117,17 @@ struct ProblemFamily {
   void (*check_data)(const ProblemSpec&, const Dataset&, const LabelClasses&) = nullptr;
   // Of `parameters`, those the spec's other choices leave unread (null: all are read).
   bool (*reads_given)(const ProblemSpec&, std::string_view) = nullptr;
+  // Families that train a network instead of building a quadratic (`make` is null): the
+  // network, its held-out set (name and path empty: none), and the size of x a sketch
+  // keeps coordinates of (the hidden units, where a quadratic's is dim).
+  NetworkProblem (*make_network)(const ProblemSpec&, const ProblemInputs&) = nullptr;
+  DatasetRequest (*test_dataset)(const ProblemSpec&) = nullptr;
+  int (*sketched_dim)(const ProblemSpec&) = nullptr;
 
+  bool trains_network() const { return make_network != nullptr; }
+  int sketch_dim(const ProblemSpec& spec) const {
+    return sketched_dim ? sketched_dim(spec) : spec.dim;
+  }
   bool reads(std::string_view parameter) const;
   bool reads(const ProblemSpec& spec, std::string_view parameter) const;
 };

@@ -103,8 +103,7 @@ SplitSpec split_spec(const ProblemSpec& spec) {
   return split;
 }
 
-void check_least_squares_data(const ProblemSpec& spec, const Dataset& data,
-                              const LabelClasses& classes) {
+void check_split_fits(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes) {
   const std::string sizes = fmt::format(" (the dataset has {} samples in {} classes)",
                                         data.num_samples(), classes.values.size());
   if (!classes.by_label && spec.split != "iid")
@@ -118,6 +117,11 @@ void check_least_squares_data(const ProblemSpec& spec, const Dataset& data,
   } catch (const ParameterError& error) {
     refuse(error.name, error.value, error.rule + sizes, {"split"});
   }
+}
+
+void check_least_squares_data(const ProblemSpec& spec, const Dataset& data,
+                              const LabelClasses& classes) {
+  check_split_fits(spec, data, classes);
   if (spec.target != "classes") return;
   const std::vector<double> positive = parse_class_set(spec.positive_classes);
   std::size_t matched = 0;
@@ -235,7 +239,7 @@ void check_dataset_keys(const ProblemSpec& spec) {
 
 }  // namespace
 
-void check_least_squares(const ProblemSpec& spec) {
+void check_dataset_source(const ProblemSpec& spec) {
   if (spec.dataset.empty() == spec.dataset_path.empty())
     refuse("dataset.name", spec.dataset,
            "give exactly one of dataset: NAME (fashion_mnist, fashion_mnist_test, heart_scale) or "
@@ -250,6 +254,10 @@ void check_least_squares(const ProblemSpec& spec) {
            {"dataset.format"});
   check_dataset_keys(spec);
   if (spec.split.empty()) refuse("split", "", "is empty; one of iid, dirichlet, classes, sorted");
+}
+
+void check_least_squares(const ProblemSpec& spec) {
+  check_dataset_source(spec);
   if (spec.target.empty()) refuse("target", "", "is empty; one of label, classes, planted");
   if (spec.target == "classes") parse_class_set(spec.positive_classes);
   if (spec.regularization > 0.0 && spec.relative_regularization > 0.0)
@@ -257,10 +265,15 @@ void check_least_squares(const ProblemSpec& spec) {
            "cannot be combined with regularization (give λ one way)", {"regularization"});
 }
 
-bool least_squares_reads(const ProblemSpec& spec, std::string_view parameter) {
-  // Every dataset key is read (a key given where it means nothing is an error, not dropped).
+bool split_reads(const ProblemSpec& spec, std::string_view parameter) {
   if (parameter == "concentration" || parameter == "min_samples") return spec.split == "dirichlet";
   if (parameter == "classes_per_worker") return spec.split == "classes";
+  return true;
+}
+
+bool least_squares_reads(const ProblemSpec& spec, std::string_view parameter) {
+  // Every dataset key is read (a key given where it means nothing is an error, not dropped).
+  if (!split_reads(spec, parameter)) return false;
   if (parameter == "positive_classes") return spec.target == "classes";
   return true;
 }

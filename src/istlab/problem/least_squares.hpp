@@ -30,6 +30,14 @@ SplitSpec split_spec(const ProblemSpec& spec);
 void check_least_squares_data(const ProblemSpec& spec, const Dataset& data,
                               const LabelClasses& classes);
 
+// Shared with the other families built from data (throws ParameterError): the dataset's
+// source keys agree (a name or a path with its format and labels; no key that means nothing
+// for it) and a split is named; the split fits the dataset's samples and classes; whether the
+// split reads a split parameter (α only for dirichlet, k only for classes).
+void check_dataset_source(const ProblemSpec& spec);
+void check_split_fits(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes);
+bool split_reads(const ProblemSpec& spec, std::string_view parameter);
+
 // Worker i's sample indices (sorted), as the spec's split draws them from its seed.
 std::vector<std::vector<std::int64_t>> worker_samples(const ProblemSpec& spec,
                                                       const LabelClasses& classes);

@@ -50,6 +50,16 @@ struct MlpParameters {
 template <class Scalar>
 MlpParameters<Scalar> initial_parameters(const MlpShape& shape, std::uint64_t seed);
 
+// What training reads: the training samples, their classes, which worker holds which, the
+// network's shape and its L2 weight.
+struct NetworkData {
+  const FeatureMatrix* features = nullptr;  // N × d, shared read-only
+  std::vector<int> class_of_sample;         // N labels, 0 … C−1
+  std::vector<std::vector<std::int64_t>> samples_of_worker;
+  MlpShape shape;
+  double l2 = 0.0;
+};
+
 // A submodel's parameters and gradient, gathered contiguously: rows of W1 and b1 and columns
 // of W2 for the kept units, in the order of `units`, and b2.
 template <class Scalar>

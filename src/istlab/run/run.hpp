@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <vector>
 
 #include "istlab/method/method.hpp"
+#include "istlab/method/network.hpp"
 #include "istlab/param/parameter.hpp"
+#include "istlab/problem/network_problem.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -50,6 +53,12 @@ struct TraceRow {
   double floats_up = 0.0;   // cumulative, mean per worker
   double floats_down = 0.0;
   double wall_s = 0.0;  // cumulative compute time, metric evaluation excluded
+  // Networks (NaN for quadratics): the full model's loss on the training subsample, its test
+  // loss and accuracy (NaN without a test set), and the cumulative flops per worker.
+  double train_loss = std::numeric_limits<double>::quiet_NaN();
+  double test_loss = std::numeric_limits<double>::quiet_NaN();
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double flops = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct RunResult {
@@ -66,5 +75,12 @@ struct RunResult {
 RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method& method,
                      double step_size, std::uint64_t seed, const RunOptions& options,
                      const Vector* fixed_point = nullptr);
+
+// Trains the network from its initial parameters, one NetworkRounds round per iteration.
+// Recorded rounds carry train_loss, grad_norm2 (on the training subsample), test_loss,
+// test_accuracy and flops; rel_err, f_gap and dist_fixed are NaN, and the tolerances on them
+// do not apply. A round that leaves a parameter non-finite has diverged.
+RunResult run_network(const NetworkProblem& problem, const NetworkRoundSpec& round,
+                      std::uint64_t seed, const RunOptions& options);
 
 }  // namespace istlab

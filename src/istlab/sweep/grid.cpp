@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "istlab/io/files.hpp"
+#include "istlab/problem/network_problem.hpp"
 
 namespace istlab {
 namespace {
@@ -134,7 +135,7 @@ std::string key_of(const std::string& name, const MethodAxes& entry) {
 void reset_unread(Cell& cell) {
   cell.problem.reset_unread();
   cell.problem.seed = cell.problem_seed.value_or(cell.seed);
-  reset_unread(cell.method, cell.sketch);
+  reset_unread(cell.method, cell.sketch, problem_family(cell.problem.generator).trains_network());
 }
 
 // Throws the ConfigError for a ParameterError of the cell's `entry`.
@@ -149,11 +150,27 @@ void checked(const SweepConfig& config, const MethodAxes& entry, Check check) {
   }
 }
 
+// A network has no theory (no relative steps), no x* (no tolerances on rel_err, f_gap) and
+// no iterates to record.
+void check_network_cell(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
+  const std::string why =
+      fmt::format("does not apply to generator '{}' (a network)", cell.problem.generator);
+  if (cell.relative_step)
+    config.fail(entry.step_size ? entry.where + ".step_size" : "step_size",
+                "relative steps need SPEC §4's theory, which " + why + "; give absolute steps");
+  if (config.run.record_iterates) config.fail("run.record_iterates", why);
+  if (config.run.tolerance > 0.0) config.fail("run.tolerance.rel_err", why);
+  if (config.run.f_gap_tolerance > 0.0) config.fail("run.tolerance.f_gap", why);
+  if (config.run.grad_norm2_tolerance > 0.0) config.fail("run.tolerance.grad_norm2", why);
+}
+
 void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
+  const ProblemFamily& family = problem_family(cell.problem.generator);
   checked(config, entry, [&] {
-    cell.sketch.validate(cell.problem.dim);
+    cell.sketch.validate(family.sketch_dim(cell.problem));
     cell.method.validate();
   });
+  if (family.trains_network()) check_network_cell(cell, config, entry);
   if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
     config.fail("run.record_iterates",
                 fmt::format("records x at every recorded round, for dim up to {}; "
@@ -176,13 +193,24 @@ class DataResolver {
                    fmt::format("is set by the dataset for generator '{}' (the number of features "
                                "after preprocessing); remove it",
                                family.name));
-    const Resolved& data = resolved(family.dataset(cell.problem), cell.problem);
+    const Resolved& data = resolved(family.dataset(cell.problem), "dataset");
     cell.problem.data_fingerprint = data.fingerprint;
     cell.problem.dim = static_cast<int>(data.dataset->num_features());
     cell.problem.num_samples = data.dataset->num_samples();
     if (family.check_data != nullptr)
       checked(config_, entry,
               [&] { family.check_data(cell.problem, *data.dataset, data.classes); });
+    const DatasetRequest test =
+        family.test_dataset ? family.test_dataset(cell.problem) : DatasetRequest{};
+    if (test.name.empty() && test.path.empty()) return;
+    const Resolved& test_data = resolved(test, "test_dataset");
+    cell.problem.data_fingerprint += "+" + test_data.fingerprint;
+    try {
+      check_test_set(*data.dataset, *test_data.dataset);
+    } catch (const DataError& error) {
+      config_.fail(test.name.empty() ? "problem.test_dataset.path" : "problem.test_dataset.name",
+                   error.what());
+    }
   }
 
  private:
@@ -193,7 +221,7 @@ class DataResolver {
     LabelClasses classes;
   };
 
-  const Resolved& resolved(const DatasetRequest& request, const ProblemSpec& problem) {
+  const Resolved& resolved(const DatasetRequest& request, const std::string& key_prefix) {
     const std::string key = request.key();
     if (const auto found = resolved_.find(key); found != resolved_.end()) return found->second;
     try {
@@ -203,7 +231,7 @@ class DataResolver {
                    Resolved{dataset, datasets_.fingerprint(request), dataset_classes(*dataset)})
           .first->second;
     } catch (const DataError& error) {
-      config_.fail(problem.dataset.empty() ? "problem.dataset.path" : "problem.dataset.name",
+      config_.fail(fmt::format("problem.{}.{}", key_prefix, request.name.empty() ? "path" : "name"),
                    error.what());
     }
   }
@@ -267,7 +295,8 @@ std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets)
         reset_unread(added);
         checked(config, entry, [&] { added.problem.validate(); });
         data.resolve(added, entry);
-        added.sketch.resolve(added.problem.dim, added.problem.num_workers);
+        added.sketch.resolve(problem_family(added.problem.generator).sketch_dim(added.problem),
+                             added.problem.num_workers);
         validate(added, config, entry);
         added.key = hex_hash(cell_text(added, config.run));
         if (!seen.insert(added.key).second) return;

@@ -71,6 +71,10 @@ CsvFields outcome_fields(const Cell& cell, const RunResult& run, const Theory* t
           {"dist_fixed", format_number(last.dist_fixed)},
           {"floats_up", format_number(last.floats_up)},
           {"floats_down", format_number(last.floats_down)},
+          {"train_loss", format_number(last.train_loss)},
+          {"test_loss", format_number(last.test_loss)},
+          {"test_accuracy", format_number(last.test_accuracy)},
+          {"flops", format_number(last.flops)},
           {"lambda_min", theory_value(&Theory::lambda_min)},
           {"lambda_max", theory_value(&Theory::lambda_max)},
           {"gd_step", theory_value(&Theory::gd_step)},
@@ -92,7 +96,11 @@ CsvFields round_fields(const TraceRow& row) {
           {"grad_norm2", format_number(row.grad_norm2)},
           {"dist_fixed", format_number(row.dist_fixed)},
           {"floats_up", format_number(row.floats_up)},
-          {"floats_down", format_number(row.floats_down)}};
+          {"floats_down", format_number(row.floats_down)},
+          {"train_loss", format_number(row.train_loss)},
+          {"test_loss", format_number(row.test_loss)},
+          {"test_accuracy", format_number(row.test_accuracy)},
+          {"flops", format_number(row.flops)}};
 }
 
 std::vector<std::string> names_of(const CsvFields& fields) {

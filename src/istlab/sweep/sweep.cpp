@@ -51,19 +51,9 @@ nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datas
   return list;
 }
 
-// ‖∇f_i(x*)‖² of every worker, their mean ζ², and a data family's samples and labels.
-ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, const Dataset* data) {
-  ProblemFacts facts;
-  facts.workers.resize(problem.num_workers());
-  tbb::parallel_for(0, problem.num_workers(), [&](int worker) {
-    Vector gradient(problem.dim());
-    problem.worker_gradient(worker, problem.solution(), gradient);
-    facts.workers[worker].grad_norm2_at_optimum = gradient.squaredNorm();
-  });
-  for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
-  facts.zeta2 /= problem.num_workers();
-  if (data == nullptr) return facts;
-  const LabelClasses classes = dataset_classes(*data);
+// A data family's samples and label counts per worker.
+void add_data_facts(const ProblemSpec& spec, const Dataset& data, ProblemFacts& facts) {
+  const LabelClasses classes = dataset_classes(data);
   const auto samples = worker_samples(spec, classes);
   const auto histograms =
       label_histograms(classes.class_of_sample, static_cast<int>(classes.values.size()), samples);
@@ -76,6 +66,31 @@ ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, co
         text += fmt::format("{}{}:{}", text.empty() ? "" : " ", format_number(classes.values[c]),
                             histograms[worker][c]);
   }
+}
+
+// ‖∇f_i(x*)‖² of every worker, their mean ζ², and a data family's samples and labels.
+ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, const Dataset* data) {
+  ProblemFacts facts;
+  facts.workers.resize(problem.num_workers());
+  tbb::parallel_for(0, problem.num_workers(), [&](int worker) {
+    Vector gradient(problem.dim());
+    problem.worker_gradient(worker, problem.solution(), gradient);
+    facts.workers[worker].grad_norm2_at_optimum = gradient.squaredNorm();
+  });
+  for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
+  facts.zeta2 /= problem.num_workers();
+  if (data != nullptr) add_data_facts(spec, *data, facts);
+  return facts;
+}
+
+// A network has no optimum to measure ζ² at: its workers' samples and labels only.
+ProblemFacts network_facts(const ProblemSpec& spec, const Dataset& data) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  ProblemFacts facts;
+  facts.zeta2 = kNaN;
+  facts.workers.resize(static_cast<std::size_t>(spec.num_workers));
+  for (auto& worker : facts.workers) worker.grad_norm2_at_optimum = kNaN;
+  add_data_facts(spec, data, facts);
   return facts;
 }
 
@@ -115,6 +130,14 @@ class ProblemWork {
     // diagonal at large s) fails its own cells; the rest of the grid still runs.
     try {
       const auto data = family.dataset ? datasets.get(family.dataset(spec)) : nullptr;
+      if (family.trains_network()) {
+        const DatasetRequest test = family.test_dataset(spec);
+        const bool has_test = !test.name.empty() || !test.path.empty();
+        network_.emplace(
+            family.make_network(spec, {tbb_for, data, has_test ? datasets.get(test) : nullptr}));
+        facts_ = network_facts(spec, *data);
+        return;
+      }
       problem_.emplace(make_problem(spec, tbb_for, data.get()));
       facts_ = problem_facts(spec, *problem_, data.get());
     } catch (const std::exception& error) {
@@ -142,6 +165,8 @@ class ProblemWork {
     if (!problem_) throw std::runtime_error(problem_error_);
     return *problem_;
   }
+  // A network family's problem, or null (for a quadratic, or one that could not be built).
+  const NetworkProblem* network() const { return network_ ? &*network_ : nullptr; }
   // The cell's theory, or null where it is not computed or failed.
   const Theory* theory(const Cell& cell) const {
     const auto& theory = theories_[theory_index_.at(cell.theory_key())];
@@ -154,12 +179,43 @@ class ProblemWork {
 
  private:
   std::optional<Quadratic> problem_;
+  std::optional<NetworkProblem> network_;
   ProblemFacts facts_;
   std::string problem_error_;
   std::unordered_map<std::string, std::size_t> theory_index_;
   std::vector<std::optional<Theory>> theories_;
   std::vector<std::string> theory_errors_;
 };
+
+// The record of one network cell, or nothing when the run was interrupted.
+std::optional<CellRecord> network_record(const Cell& cell, const NetworkProblem& network,
+                                         const ProblemFacts& facts, RunOptions run_options) {
+  const double step_size = cell.step_size(1.0, 1.0);  // absolute: the grid refuses relative ones
+  const RunResult run = run_network(
+      network, network_round_spec(cell.method, cell.sketch, step_size), cell.seed, run_options);
+  if (run.status == RunStatus::kInterrupted) return std::nullopt;
+  return make_record(cell, step_size, run, nullptr, Vector(), nullptr, facts);
+}
+
+// The record of one quadratic cell, or nothing when the run was interrupted.
+std::optional<CellRecord> quadratic_record(const Cell& cell, const ProblemWork& work,
+                                           const RunOptions& run_options) {
+  const Quadratic& problem = work.problem();
+  const Theory* theory = work.theory(cell);
+  if (cell.relative_step && theory == nullptr)
+    throw std::runtime_error(fmt::format("its relative step needs the theory, which failed: {}",
+                                         work.theory_error(cell)));
+  const double step_size =
+      theory ? cell.step_size(theory->gd_step, theory->ist_step) : cell.step_size(1.0, 1.0);
+  const Sketcher sketcher(cell.sketch, problem);
+  auto method = make_method(cell.method, problem, sketcher);
+  const Vector* fixed_point =
+      has_fixed_point(cell.method) && theory ? &theory->fixed_point : nullptr;
+  const RunResult run =
+      run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
+  if (run.status == RunStatus::kInterrupted) return std::nullopt;
+  return make_record(cell, step_size, run, theory, problem.solution(), fixed_point, work.facts());
+}
 
 // Runs one cell and stores its record, or its failure; returns its status, or nothing when
 // the run was interrupted (an interrupted run is discarded). A cell that throws is a failed
@@ -170,24 +226,11 @@ std::optional<std::string> run_cell(const Cell& cell, const ProblemWork& work,
   std::optional<CellRecord> record;
   std::string failure;
   try {
-    const Quadratic& problem = work.problem();
-    const Theory* theory = work.theory(cell);
-    if (cell.relative_step && theory == nullptr)
-      throw std::runtime_error(fmt::format("its relative step needs the theory, which failed: {}",
-                                           work.theory_error(cell)));
-    const double step_size =
-        theory ? cell.step_size(theory->gd_step, theory->ist_step) : cell.step_size(1.0, 1.0);
-    const Sketcher sketcher(cell.sketch, problem);
-    auto method = make_method(cell.method, problem, sketcher);
     RunOptions run_options = config.run;
     run_options.interrupt = options.interrupt;
-    const Vector* fixed_point =
-        has_fixed_point(cell.method) && theory ? &theory->fixed_point : nullptr;
-    const RunResult run =
-        run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
-    if (run.status == RunStatus::kInterrupted) return std::nullopt;
-    record =
-        make_record(cell, step_size, run, theory, problem.solution(), fixed_point, work.facts());
+    record = work.network() ? network_record(cell, *work.network(), work.facts(), run_options)
+                            : quadratic_record(cell, work, run_options);
+    if (!record) return std::nullopt;
   } catch (const std::exception& error) {
     failure = error.what();
   }

@@ -1,0 +1,37 @@
+#include "istlab/method/local_sgd.hpp"
+
+#include "istlab/method/worker_loops.hpp"
+
+namespace istlab {
+
+LocalGradientDescent::LocalGradientDescent(const Quadratic& problem, const MethodSpec& spec)
+    : problem_(problem),
+      local_steps_(spec.local_steps),
+      models_(static_cast<std::size_t>(problem.num_workers()), Vector(problem.dim())),
+      gradients_(static_cast<std::size_t>(problem.num_workers()), Vector(problem.dim())),
+      final_models_(problem.dim(), problem.num_workers()),
+      sum_(problem.dim()) {}
+
+void LocalGradientDescent::step(const RoundSketch& /*sketch*/, double step_size, Vector& x) {
+  const double flops_per_step = problem_.is_sparse()
+                                    ? 2.0 * static_cast<double>(problem_.worker_nonzeros(0))
+                                    : 2.0 * problem_.dim() * problem_.dim();
+  for_each_worker(problem_.num_workers(), local_steps_ * flops_per_step, [&](int worker) {
+    Vector& z = models_[static_cast<std::size_t>(worker)];
+    Vector& gradient = gradients_[static_cast<std::size_t>(worker)];
+    z = x;
+    for (int local = 0; local < local_steps_; ++local) {
+      problem_.worker_gradient(worker, z, gradient);
+      z -= step_size * gradient;
+    }
+    final_models_.col(worker) = z;
+  });
+  sum_dense(final_models_, sum_);
+  x = sum_ / static_cast<double>(problem_.num_workers());
+}
+
+Communication LocalGradientDescent::communication(const RoundSketch& /*sketch*/) const {
+  return {static_cast<double>(problem_.dim()), static_cast<double>(problem_.dim())};
+}
+
+}  // namespace istlab

@@ -1,0 +1,27 @@
+#pragma once
+// Local gradient descent (local SGD with exact gradients; the baseline federated learning
+// uses, and IST's without sketches): every worker starts from x, takes τ local steps
+//   z_i ← z_i − γ ∇f_i(z_i)
+// on its own f_i, and the server averages: x ← (1/n) Σ_i z_i. τ = 1 is gd. Every worker
+// receives and sends d floats per round.
+
+#include "istlab/method/method.hpp"
+
+namespace istlab {
+
+class LocalGradientDescent final : public Method {
+ public:
+  LocalGradientDescent(const Quadratic& problem, const MethodSpec& spec);
+  void step(const RoundSketch& sketch, double step_size, Vector& x) override;
+  Communication communication(const RoundSketch& sketch) const override;
+
+ private:
+  const Quadratic& problem_;
+  int local_steps_;
+  std::vector<Vector> models_;     // z_i
+  std::vector<Vector> gradients_;  // ∇f_i(z_i)
+  DenseMatrix final_models_;       // column i: z_i after τ steps, summed in worker order
+  Vector sum_;
+};
+
+}  // namespace istlab

@@ -1,0 +1,149 @@
+#include "istlab/problem/network_problem.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "istlab/problem/least_squares.hpp"
+
+namespace istlab {
+namespace {
+
+[[noreturn]] void refuse(const std::string& name, const std::string& value, const std::string& rule,
+                         std::vector<std::string> related = {}) {
+  throw ParameterError(name, value, rule, std::move(related));
+}
+
+bool has_test_set(const ProblemSpec& spec) {
+  return !spec.test_dataset.empty() || !spec.test_dataset_path.empty();
+}
+
+// Every ⌊N/m⌋-th training sample, m of them (all when m is 0 or at least N).
+std::vector<std::int64_t> eval_subsample(std::int64_t samples, std::int64_t wanted) {
+  std::vector<std::int64_t> chosen;
+  if (wanted <= 0 || wanted >= samples) wanted = samples;
+  const std::int64_t stride = samples / wanted;
+  chosen.reserve(static_cast<std::size_t>(wanted));
+  for (std::int64_t t = 0; t < wanted; ++t) chosen.push_back(t * stride);
+  return chosen;
+}
+
+}  // namespace
+
+DatasetRequest test_dataset_request(const ProblemSpec& spec) {
+  const DatasetRequest train = dataset_request(spec);
+  DatasetRequest request = train;
+  request.name = spec.test_dataset;
+  request.path = spec.test_dataset_path;
+  request.labels = spec.test_dataset_labels;
+  if (!request.name.empty()) {  // a named set has its own format
+    request.format.clear();
+    request.labels.clear();
+    request.label_column = -1;
+    request.header = false;
+  }
+  if (has_test_set(spec)) request.scaled_like = std::make_shared<const DatasetRequest>(train);
+  return request;
+}
+
+void check_test_set(const Dataset& train, const Dataset& test) {
+  if (test.num_features() != train.num_features())
+    throw DataError(test.source, "",
+                    fmt::format("a test set with the training set's {} features (it has {})",
+                                train.num_features(), test.num_features()));
+  std::vector<double> known(train.labels.begin(), train.labels.end());
+  std::sort(known.begin(), known.end());
+  for (std::size_t i = 0; i < test.labels.size(); ++i)
+    if (!std::binary_search(known.begin(), known.end(), test.labels[i]))
+      throw DataError(test.source, fmt::format("sample {}", i),
+                      fmt::format("a label the training set has (it has {}, which no training "
+                                  "sample has)",
+                                  test.labels[i]));
+}
+
+NetworkProblem make_network_problem(const ProblemSpec& spec, std::shared_ptr<const Dataset> train,
+                                    std::shared_ptr<const Dataset> test) {
+  spec.validate();
+  const LabelClasses classes = dataset_classes(*train);
+  check_mlp_data(spec, *train, classes);
+  NetworkProblem problem;
+  problem.data.samples_of_worker = worker_samples(spec, classes);
+  problem.data.class_of_sample = classes.class_of_sample;
+  problem.data.features = &train->features;
+  problem.data.shape = {static_cast<int>(train->num_features()), spec.hidden,
+                        static_cast<int>(classes.values.size())};
+  problem.data.l2 = spec.regularization;
+  problem.label_values = classes.values;
+  problem.eval_samples = eval_subsample(train->num_samples(), spec.eval_samples);
+  problem.initial = initial_parameters<float>(problem.data.shape, spec.seed);
+  if (test) {
+    check_test_set(*train, *test);
+    for (std::size_t i = 0; i < test->labels.size(); ++i) {
+      const auto at =
+          std::lower_bound(classes.values.begin(), classes.values.end(), test->labels[i]);
+      problem.test_class_of_sample.push_back(static_cast<int>(at - classes.values.begin()));
+      problem.test_samples.push_back(static_cast<std::int64_t>(i));
+    }
+  }
+  problem.train = std::move(train);
+  problem.test = std::move(test);
+  return problem;
+}
+
+NetworkProblem make_network_problem(const ProblemSpec& spec) {
+  DatasetCache datasets;
+  auto train = datasets.get(dataset_request(spec));
+  auto test = has_test_set(spec) ? datasets.get(test_dataset_request(spec)) : nullptr;
+  return make_network_problem(spec, std::move(train), std::move(test));
+}
+
+void check_mlp(const ProblemSpec& spec) {
+  check_dataset_source(spec);
+  if (!spec.test_dataset.empty() && !spec.test_dataset_path.empty())
+    refuse("test_dataset.path", spec.test_dataset_path,
+           "give a test set by name or by path, not both", {"test_dataset.name"});
+  const bool labels_file = spec.dataset_format == "idx" || spec.dataset_format == "npy";
+  if (!spec.test_dataset_path.empty() && spec.dataset_path.empty())
+    refuse("test_dataset.path", spec.test_dataset_path,
+           "is read in the training file's format: give the training set by dataset.path too "
+           "(or name a test set: test_dataset: fashion_mnist_test)",
+           {"dataset.name"});
+  if (!spec.test_dataset_path.empty() && labels_file && spec.test_dataset_labels.empty())
+    refuse("test_dataset.labels", "", "is needed for the idx and npy formats: the labels file",
+           {"test_dataset.path"});
+  if (!spec.test_dataset_labels.empty() && (spec.test_dataset_path.empty() || !labels_file))
+    refuse("test_dataset.labels", spec.test_dataset_labels,
+           "is for a test set given by test_dataset.path in the idx or npy format",
+           {"test_dataset.path", "dataset.format"});
+}
+
+void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes) {
+  if (!classes.by_label || classes.values.size() < 2)
+    refuse(
+        "generator", spec.generator,
+        fmt::format("classifies: it needs a dataset with 2 to {} distinct labels (this one "
+                    "has {})",
+                    kMaxClasses, classes.by_label ? std::to_string(classes.values.size()) : "more"),
+        {"dataset.name"});
+  check_split_fits(spec, data, classes);
+}
+
+bool mlp_reads(const ProblemSpec& spec, std::string_view parameter) {
+  return split_reads(spec, parameter);
+}
+
+// The training set's classes and splits; per worker its model, gradients and a chunk's
+// activations (float), the server's sums; the evaluation's buffers.
+double mlp_problem_bytes(const ProblemSpec& spec) {
+  const double d = spec.dim;
+  const double hidden = spec.hidden;
+  const double classes = 10;  // (a typical count: the estimate is made before the data)
+  const double parameters = hidden * (d + 1 + classes) + classes;
+  const double chunk = 256 * (d + 3 * hidden + 2 * classes);
+  const double n = spec.num_workers;
+  return static_cast<double>(spec.num_samples) * 12 + (n + 2) * (3 * parameters + chunk) * 4;
+}
+
+int mlp_sketched_dim(const ProblemSpec& spec) { return spec.hidden; }
+
+}  // namespace istlab
