@@ -119,12 +119,13 @@ void check_mlp(const ProblemSpec& spec) {
 
 void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes) {
   if (!classes.by_label || classes.values.size() < 2)
-    refuse(
-        "generator", spec.generator,
-        fmt::format("classifies: it needs a dataset with 2 to {} distinct labels (this one "
-                    "has {})",
-                    kMaxClasses, classes.by_label ? std::to_string(classes.values.size()) : "more"),
-        {"dataset.name"});
+    refuse("generator", spec.generator,
+           fmt::format("classifies: it needs a dataset with 2 to {} distinct labels (this one "
+                       "has {})",
+                       kMaxClasses,
+                       classes.by_label ? std::to_string(classes.values.size())
+                                        : fmt::format("more than {}", kMaxClasses)),
+           {"dataset.name"});
   check_split_fits(spec, data, classes);
 }
 

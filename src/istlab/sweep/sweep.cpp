@@ -35,13 +35,16 @@ nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datas
   for (const auto& cell : cells) {
     const ProblemFamily& family = problem_family(cell.problem.generator);
     if (family.dataset == nullptr) continue;
-    const DatasetRequest request = family.dataset(cell.problem);
-    if (found.count(request.key())) continue;
-    const auto data = datasets.get(request);
-    found[request.key()] = {{"source", data->source},
-                            {"samples", data->num_samples()},
-                            {"features", data->num_features()},
-                            {"fingerprint", datasets.fingerprint(request)}};
+    auto add = [&](const DatasetRequest& request) {
+      if ((request.name.empty() && request.path.empty()) || found.count(request.key())) return;
+      const auto data = datasets.get(request);
+      found[request.key()] = {{"source", data->source},
+                              {"samples", data->num_samples()},
+                              {"features", data->num_features()},
+                              {"fingerprint", datasets.fingerprint(request)}};
+    };
+    add(family.dataset(cell.problem));
+    if (family.test_dataset != nullptr) add(family.test_dataset(cell.problem));
   }
   nlohmann::json list = nlohmann::json::array();
   for (auto& [key, entry] : found) {
@@ -469,7 +472,7 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
   const CellStore store(options.out_dir / config.experiment);
   for (const auto& cell : cells) {
     problems.insert(cell.problem_key());
-    theories.insert(cell.theory_key());
+    if (problem_family(cell.problem.generator).theory_applies) theories.insert(cell.theory_key());
     done += store.has(cell) ? 1 : 0;  // a corrupt record is not done
   }
   out << fmt::format("{}: {} cells{}, {} distinct problems, {} distinct theories\n",

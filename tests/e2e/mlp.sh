@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The mlp family end to end, on precomputed features in .npy files (the documented way to run
+# the paper's own setting, ResNet-50 features of CIFAR-10, elsewhere): a small generated
+# dataset of 4 Gaussian classes, 32 float32 features, a training and a test file. A sweep of
+# gd, dcgd, ist and local_sgd on an iid and a Dirichlet split gives byte-identical cells.csv,
+# trace.csv and problems.csv with 1 and 2 threads, reaches a test accuracy a linear
+# classifier would on such data, and resumes without rerunning; a step too large for the
+# network is the status diverged; bad mlp configs exit 2 naming the key.
+set -uo pipefail
+istlab=$1 work=$2
+python=/usr/bin/python3
+if ! "$python" -c "import numpy" 2>/dev/null; then
+  echo "SKIP: $python has no numpy (apt-get install python3-numpy)"
+  exit 77
+fi
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+# Four classes with means 3 standard deviations apart along their own axis.
+"$python" - "$work" <<'EOF'
+import sys
+import numpy as np
+folder = sys.argv[1]
+rng = np.random.default_rng(7)
+for name, count in (("train", 800), ("test", 400)):
+    labels = rng.integers(0, 4, size=count).astype(np.int64)
+    features = rng.normal(size=(count, 32)).astype(np.float32)
+    features[np.arange(count), labels] += 3.0
+    np.save(f"{folder}/{name}_features.npy", features)
+    np.save(f"{folder}/{name}_labels.npy", labels)
+EOF
+
+config="$work/mlp_e2e.yaml"
+cat > "$config" <<EOF
+experiment: mlp_e2e
+description: the mlp family on precomputed features read from .npy files.
+problem:
+  generator: mlp
+  dataset: {path: $work/train_features.npy, format: npy, labels: $work/train_labels.npy}
+  test_dataset: {path: $work/test_features.npy, labels: $work/test_labels.npy}
+  preprocess: {scale: standardise}
+  hidden: 32
+  num_workers: 4
+  split: [iid, dirichlet]
+  concentration: 0.3
+  min_samples: 20
+  eval_samples: 400
+seeds: [3]
+step_size: 0.1
+methods:
+  - method: [gd, dcgd]
+    sketch: perm
+    batch_size: 32
+  - method: [ist, local_sgd]
+    sketch: perm
+    local_steps: 2
+    batch_size: 32
+run:
+  max_iters: 150
+  record: {every: 50}
+EOF
+for threads in 1 2; do
+  if ! "$istlab" sweep "$config" --out "$work/threads$threads" --threads "$threads" --quiet; then
+    fail "the sweep with --threads $threads exited with $?"
+  fi
+done
+results="$work/threads1/mlp_e2e"
+for file in cells.csv trace.csv problems.csv; do
+  if cmp "$results/$file" "$work/threads2/mlp_e2e/$file"; then
+    echo "ok   identical with 1 and 2 threads: $file ($(wc -l < "$results/$file") lines)"
+  else
+    fail "$file differs between 1 and 2 threads"
+  fi
+done
+
+if ! "$python" - "$results" <<'EOF'; then
+import csv, math, sys
+folder = sys.argv[1]
+with open(f"{folder}/cells.csv", newline="") as f:
+    cells = list(csv.DictReader(f))
+with open(f"{folder}/trace.csv", newline="") as f:
+    trace = list(csv.DictReader(f))
+with open(f"{folder}/problems.csv", newline="") as f:
+    problems = list(csv.DictReader(f))
+errors = []
+if len(cells) != 8:
+    errors.append(f"{len(cells)} cells, expected 8")
+d, hidden, classes, n = 32, 32, 4, 4
+model = hidden * (d + 1 + classes) + classes
+for cell in cells:
+    name = f"{cell['method']} {cell['split']}"
+    if cell["status"] != "max_iters":
+        errors.append(f"{name}: status {cell['status']}")
+    # A well-separated problem: every method classifies most test samples on iid data.
+    if cell["split"] == "iid" and not float(cell["test_accuracy"]) >= 0.9:
+        errors.append(f"{name}: test accuracy {cell['test_accuracy']} below 0.9")
+    for empty in ("rel_err", "f_gap", "dist_fixed", "lambda_max", "zeta2"):
+        if cell[empty] != "":
+            errors.append(f"{name}: {empty} = '{cell[empty]}' on a network")
+    # Floats per worker per round: the parameters sent (SPEC-style counts, 150 rounds).
+    kept = hidden // n
+    submodel = kept * (d + 1 + classes) + classes
+    up = {"gd": model, "local_sgd": model, "dcgd": submodel, "ist": submodel}[cell["method"]]
+    down = submodel if cell["method"] == "ist" else model
+    if float(cell["floats_up"]) != 150 * up or float(cell["floats_down"]) != 150 * down:
+        errors.append(f"{name}: floats {cell['floats_up']} up, {cell['floats_down']} down; "
+                      f"expected {150 * up}, {150 * down}")
+rows = [r for r in trace if r["iter"] == "0"]
+if len({(r["train_loss"], r["test_loss"]) for r in rows if r["split"] == "iid"}) != 1:
+    errors.append("the cells of one problem start from different models")
+for r in trace:
+    if not (math.isfinite(float(r["train_loss"])) and 0 <= float(r["test_accuracy"]) <= 1):
+        errors.append(f"trace row {r['cell_key']} {r['iter']}: {r['train_loss']} {r['test_accuracy']}")
+        break
+if sorted({int(r["samples"]) for r in problems if r["split"] == "iid"}) != [200]:
+    errors.append("iid problem rows do not hold 200 samples each")
+for error in errors:
+    print("  " + error)
+print(f"checked {len(cells)} cells, {len(trace)} trace rows, {len(problems)} problem rows")
+sys.exit(1 if errors else 0)
+EOF
+  fail "the mlp sweep's outputs (above)"
+else
+  echo "ok   mlp outputs: accuracy, floats, empty quadratic columns, problems.csv"
+fi
+
+# A rerun finds every cell stored.
+rerun=$("$istlab" sweep "$config" --out "$work/threads1" --quiet 2>&1)
+if [[ "$rerun" == *"ran 0"*"skipped 8"* ]] || grep -q '"ran": 0' "$results/manifest.json"; then
+  echo "ok   a rerun resumes: nothing rerun"
+else
+  fail "a rerun ran cells again: $rerun"
+fi
+
+# A step far too large: the parameters overflow, the cell is diverged, the sweep goes on.
+sed -e 's/^step_size: 0.1/step_size: 1.0e+30/' -e 's/experiment: mlp_e2e/experiment: mlp_diverge/' \
+  "$config" > "$work/diverge.yaml"
+if "$istlab" sweep "$work/diverge.yaml" --out "$work/diverge" --quiet; then
+  statuses=$(grep -c ',diverged,' "$work/diverge/mlp_diverge/cells.csv")
+  if [[ $statuses -ge 1 ]]; then
+    echo "ok   a diverging network is the status diverged ($statuses cells)"
+  else
+    fail "no cell diverged at step 1e30"
+  fi
+else
+  fail "the diverging sweep exited with $?"
+fi
+
+# ---------------------------------------------------------------------------------------
+# Config errors: exit code 2, the key in the message, no output left behind
+
+expect_error() {  # name, expected message fragment, extra top-level lines, problem: lines
+  local name=$1 fragment=$2 file="$work/$1.yaml"
+  printf 'experiment: %s\nmethods:\n  - method: ist\n    sketch: perm\n%s\n' "$name" "$3" > "$file"
+  printf 'problem:\n  generator: mlp\n  num_workers: 2\n%s\n' "$4" >> "$file"
+  local stderr code
+  stderr=$("$istlab" sweep "$file" --out "$work/errors" --quiet 2>&1 >/dev/null)
+  code=$?
+  if [[ $code -ne 2 ]]; then
+    fail "$name: exit code $code, expected 2 ($stderr)"
+  elif [[ "$stderr" != *"$fragment"* ]]; then
+    fail "$name: message '$stderr' lacks '$fragment'"
+  else
+    echo "ok   $name: $stderr"
+  fi
+  if [[ -e "$work/errors" ]]; then
+    fail "$name: a bad config left output behind"
+    rm -rf "$work/errors"
+  fi
+}
+data="  dataset: {path: $work/train_features.npy, format: npy, labels: $work/train_labels.npy}"
+steps='step_size: 0.1
+run: {max_iters: 10}'
+
+expect_error relative_step "step_size: relative steps need SPEC §4's theory" \
+  'step_size: {relative: 0.5}
+run: {max_iters: 10}' "$data"
+expect_error rel_err_tolerance "run.tolerance.rel_err: does not apply to generator 'mlp'" \
+  'step_size: 0.1
+run: {max_iters: 10, tolerance: {rel_err: 1e-3}}' "$data"
+expect_error no_hidden_units "problem.hidden" "$steps" "$data
+  hidden: 0"
+expect_error test_labels_missing "problem.test_dataset.labels" "$steps" "$data
+  test_dataset: {path: $work/test_features.npy}"
+expect_error test_path_beside_a_name "problem.test_dataset.path" "$steps" "  dataset: fashion_mnist
+  test_dataset: {path: $work/test_features.npy}"
+"$python" -c "
+import numpy as np
+np.save('$work/wide.npy', np.zeros((400, 33), np.float32))
+np.save('$work/labels9.npy', np.full(400, 9, np.int64))
+np.save('$work/real.npy', np.arange(2000, dtype=np.float64) / 7)
+np.save('$work/rows2000.npy', np.zeros((2000, 3), np.float32))"
+expect_error test_features_differ "wide.npy, $work/test_labels.npy: expected a test set with the training set's 32 features (it has 33)" "$steps" "$data
+  test_dataset: {path: $work/wide.npy, labels: $work/test_labels.npy}"
+expect_error test_label_unknown "sample 0: expected a label the training set has (it has 9" "$steps" "$data
+  test_dataset: {path: $work/test_features.npy, labels: $work/labels9.npy}"
+expect_error real_valued_labels "problem.generator: value 'mlp' classifies" "$steps" \
+  "  dataset: {path: $work/rows2000.npy, format: npy, labels: $work/real.npy}"
+
+echo "$failures failure(s)"
+((failures == 0))

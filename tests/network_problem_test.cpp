@@ -1,0 +1,204 @@
+// The mlp family (problem/network_problem.hpp) and the run loop on networks: a held-out set
+// scaled with its training set's statistics, the training-loss subsample, the test set's
+// classes, the same bits with 1 or 2 threads, divergence as a status; and local_sgd on
+// quadratics against its update rule by hand.
+
+#include "istlab/problem/network_problem.hpp"
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "istlab/method/method.hpp"
+#include "istlab/problem/least_squares.hpp"
+#include "istlab/run/run.hpp"
+#include "temp_dir.hpp"
+
+namespace istlab {
+namespace {
+
+// n_per_class samples of each of 3 classes, 4 features: class c's feature c is offset by
+// `offset`, the rest follow a fixed pattern.
+std::string write_classes(const std::filesystem::path& path, int per_class, double offset) {
+  std::ofstream out(path);
+  for (int i = 0; i < 3 * per_class; ++i) {
+    const int label = i % 3;
+    for (int j = 0; j < 4; ++j)
+      out << (j == label ? offset : 0.0) + 0.1 * ((i * 7 + j * 3) % 11) << ',';
+    out << label << '\n';
+  }
+  return path.string();
+}
+
+ProblemSpec csv_spec(const std::string& train, const std::string& test) {
+  ProblemSpec spec;
+  spec.generator = "mlp";
+  spec.dataset_path = train;
+  spec.dataset_format = "csv";
+  spec.test_dataset_path = test;
+  spec.num_workers = 2;
+  spec.hidden = 6;
+  spec.seed = 4;
+  return spec;
+}
+
+TEST(NetworkProblem, TestSetIsScaledWithTheTrainingSetsStatistics) {
+  const TempDir dir("network_problem_scaling");
+  const std::string train = write_classes(dir.path() / "train.csv", 10, 5.0);
+  const std::string test = write_classes(dir.path() / "test.csv", 4, 20.0);  // a wider range
+  for (const std::string scale : {"unit", "standardise"}) {
+    SCOPED_TRACE(scale);
+    ProblemSpec spec = csv_spec(train, test);
+    spec.feature_scale = scale;
+    DatasetCache cache;
+    const auto scaled_train = cache.get(dataset_request(spec));
+    const auto scaled_test = cache.get(test_dataset_request(spec));
+    DatasetRequest raw_request = dataset_request(spec);
+    raw_request.scale = "none";
+    const auto raw_train = cache.get(raw_request);
+    raw_request.path = test;
+    const auto raw_test = cache.get(raw_request);
+    // Feature j of the test set maps as the training set's feature j does: fit the affine
+    // map a ↦ (a − shift)/width on two training samples that differ in j, apply it by hand.
+    for (int j = 0; j < 4; ++j) {
+      int a = 0, b = 1;
+      while (raw_train->features(b, j) == raw_train->features(a, j)) ++b;
+      const double width = (raw_train->features(b, j) - raw_train->features(a, j)) /
+                           (scaled_train->features(b, j) - scaled_train->features(a, j));
+      const double shift = raw_train->features(a, j) - width * scaled_train->features(a, j);
+      for (int i = 0; i < raw_test->num_samples(); ++i)
+        EXPECT_NEAR(scaled_test->features(i, j), (raw_test->features(i, j) - shift) / width, 1e-5)
+            << "sample " << i << ", feature " << j;
+    }
+    // Scaled on its own statistics it would stay within [0, 1] (unit): with the training
+    // set's, its offset of 20 lands well above.
+    if (scale == "unit") {
+      EXPECT_GT(scaled_test->features.maxCoeff(), 2.0f);
+    }
+  }
+}
+
+TEST(NetworkProblem, ClassesSubsampleAndInitialParameters) {
+  const TempDir dir("network_problem_build");
+  const std::string train = write_classes(dir.path() / "train.csv", 10, 5.0);
+  const std::string test = write_classes(dir.path() / "test.csv", 4, 5.0);
+  ProblemSpec spec = csv_spec(train, test);
+  spec.eval_samples = 7;  // of 30: every 4th
+  const NetworkProblem problem = make_network_problem(spec);
+  EXPECT_EQ(problem.data.shape.inputs, 4);
+  EXPECT_EQ(problem.data.shape.hidden, 6);
+  EXPECT_EQ(problem.data.shape.classes, 3);
+  EXPECT_EQ(problem.eval_samples, (std::vector<std::int64_t>{0, 4, 8, 12, 16, 20, 24}));
+  ASSERT_EQ(problem.test_class_of_sample.size(), 12u);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(problem.test_class_of_sample[i], i % 3);
+  EXPECT_EQ(problem.data.samples_of_worker.size(), 2u);
+  const auto initial = initial_parameters<float>(problem.data.shape, spec.seed);
+  EXPECT_EQ(problem.initial.hidden_weights, initial.hidden_weights);
+  EXPECT_EQ(problem.initial.output_bias, initial.output_bias);
+  spec.eval_samples = 0;
+  EXPECT_EQ(make_network_problem(spec).eval_samples.size(), 30u);
+}
+
+TEST(NetworkProblem, TestSetMustMatchTheTrainingSet) {
+  Dataset train;
+  train.source = "train";
+  train.features = FeatureMatrix::Zero(3, 2);
+  train.labels = {0, 1, 2};
+  Dataset test = train;
+  test.source = "test";
+  EXPECT_NO_THROW(check_test_set(train, test));
+  test.labels = {0, 1, 5};
+  EXPECT_THROW(check_test_set(train, test), DataError);
+  test.labels = {0, 1, 2};
+  test.features = FeatureMatrix::Zero(3, 3);
+  EXPECT_THROW(check_test_set(train, test), DataError);
+}
+
+RunResult run_with_threads(const NetworkProblem& problem, const NetworkRoundSpec& round,
+                           const RunOptions& options, int threads) {
+  tbb::task_arena arena(threads);
+  return arena.execute([&] { return run_network(problem, round, /*seed=*/9, options); });
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+TEST(RunNetwork, SameBitsWithOneOrTwoThreadsAndMetricsOnRecordedRounds) {
+  const TempDir dir("network_problem_run");
+  ProblemSpec spec = csv_spec(write_classes(dir.path() / "train.csv", 40, 2.0),
+                              write_classes(dir.path() / "test.csv", 10, 2.0));
+  spec.num_workers = 3;
+  const NetworkProblem problem = make_network_problem(spec);
+  RunOptions options;
+  options.max_iters = 60;
+  options.record_every = 20;
+  for (const auto method : {"gd", "dcgd", "ist", "local_sgd"}) {
+    SCOPED_TRACE(method);
+    MethodSpec method_spec{.name = method, .local_steps = 2, .batch_size = 8};
+    const NetworkRoundSpec round = network_round_spec(method_spec, {SketchType::kPerm}, 0.2);
+    const RunResult one = run_with_threads(problem, round, options, 1);
+    const RunResult two = run_with_threads(problem, round, options, 2);
+    ASSERT_EQ(one.status, RunStatus::kMaxIters);
+    ASSERT_EQ(one.trace.size(), 4u);  // rounds 0, 20, 40, 60
+    ASSERT_EQ(two.trace.size(), 4u);
+    for (std::size_t r = 0; r < one.trace.size(); ++r) {
+      EXPECT_TRUE(same_bits(one.trace[r].train_loss, two.trace[r].train_loss)) << r;
+      EXPECT_TRUE(same_bits(one.trace[r].test_accuracy, two.trace[r].test_accuracy)) << r;
+      EXPECT_TRUE(same_bits(one.trace[r].grad_norm2, two.trace[r].grad_norm2)) << r;
+      EXPECT_TRUE(std::isnan(one.trace[r].rel_err));
+    }
+    EXPECT_LT(one.trace.back().train_loss, one.trace.front().train_loss);  // it trained
+    EXPECT_GT(one.trace.back().flops, 0.0);
+    EXPECT_GT(one.trace.back().test_accuracy, 0.9);  // the classes are 2 apart in one feature
+  }
+}
+
+TEST(RunNetwork, AnOverflowingStepIsTheStatusDiverged) {
+  const TempDir dir("network_problem_diverge");
+  const NetworkProblem problem =
+      make_network_problem(csv_spec(write_classes(dir.path() / "train.csv", 10, 2.0), ""));
+  RunOptions options;
+  options.max_iters = 50;
+  const RunResult run =
+      run_network(problem, network_round_spec({.name = "gd"}, {}, 1e30), 1, options);
+  EXPECT_EQ(run.status, RunStatus::kDiverged);
+  EXPECT_LT(run.iterations, 50);
+  EXPECT_TRUE(std::isnan(run.trace.back().test_loss));  // no test set
+}
+
+// local_sgd on a quadratic: z_i ← z_i − γ(L_i z_i − b_i) τ times from x, then the mean.
+TEST(LocalGradientDescent, FollowsItsUpdateRuleOnAQuadratic) {
+  const Quadratic problem = make_problem(
+      {.generator = "dense", .dim = 6, .num_workers = 3, .heterogeneity = 0.5, .seed = 2});
+  const double step = 0.3 / problem.lambda_max();
+  const MethodSpec spec{.name = "local_sgd", .local_steps = 3};
+  const Sketcher sketcher(SketchSpec{}, problem);
+  const auto method = make_method(spec, problem, sketcher);
+  RoundSketch round = sketcher.make_round();
+  Vector x = problem.start_point();
+  Vector expected = x;
+  for (int k = 0; k < 4; ++k) {
+    Vector sum = Vector::Zero(6);
+    for (int i = 0; i < 3; ++i) {
+      Vector z = expected;
+      Vector gradient(6);
+      for (int s = 0; s < 3; ++s) {
+        problem.worker_gradient(i, z, gradient);
+        z -= step * gradient;
+      }
+      sum += z;
+    }
+    expected = sum / 3.0;
+    sketcher.draw(1, k, round);
+    method->step(round, step, x);
+    ASSERT_LE((x - expected).norm(), 1e-13 * expected.norm()) << "round " << k;
+  }
+  EXPECT_EQ(method->communication(round).up, 6.0);
+  EXPECT_EQ(method->communication(round).down, 6.0);
+}
+
+}  // namespace
+}  // namespace istlab
