@@ -35,8 +35,9 @@ METHOD_COLORS = {
     "gd": "#0072B2",    # blue
     "dcgd": "#009E73",  # bluish green
     "ist": "#D55E00",   # vermillion
+    "local_sgd": "#CC79A7",  # reddish purple
 }
-METHOD_ORDER = ["gd", "dcgd", "ist"]
+METHOD_ORDER = ["gd", "dcgd", "ist", "local_sgd"]
 _FALLBACK_COLORS = ["#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 
 # Line styles handed out to a second parameter (e.g. relative step size).

@@ -23,7 +23,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    LINESTYLES, apply_style, die, figure_parser, fmt_num, fmt_sci, load_experiment, method_color,
+    apply_style, die, figure_parser, fmt_num, fmt_sci, load_experiment, method_color,
     method_sort_key, style_map, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,6 +35,7 @@ EXPERIMENT = "fig10_network_training"
 SPLITS = ["iid", "dirichlet"]
 MARKERS = ["o", "s", "^", "D", "v"]
 CHANCE_LS = (0, (1, 2))
+FLOATS_ROOM = 5.0      # right end of the floats axis, as a multiple of the largest value
 XLABEL_ROUNDS = "round k"
 XLABEL_FLOATS = "floats communicated per worker (up + down, cumulative)"
 SUPTITLE = ("A Fashion-MNIST network: on the iid split IST reaches GD's test accuracy with far "
@@ -88,7 +89,7 @@ def reach_box(ax, panel, ns):
             parts.append("{} {}".format(method, fmt_sci(f) if np.isfinite(f) else "never"))
         lines.append("n = {} ({:.0f}%): {}".format(n, 100 * level, ", ".join(parts)))
     ax.text(0.98, 0.14, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=8, linespacing=1.35, zorder=10,
+            fontsize=8, linespacing=1.35, multialignment="left", zorder=10,
             bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.92))
 
 
@@ -118,6 +119,8 @@ def split_row(axes, panel, title, n_style, ns, chance):
     sent = panel[panel["floats"] > 0]
     draw_curves(ax_fl, sent, "floats", "test_accuracy", n_style, scale=100)
     ax_fl.set_xscale("log")
+    # Room on the right, beyond the last round, for the box (the curves end at the top).
+    ax_fl.set_xlim(sent["floats"].min() / 1.5, sent["floats"].max() * FLOATS_ROOM)
     ax_fl.set_title("{}: test accuracy against communication".format(title))
     ax_fl.set_xlabel(XLABEL_FLOATS)
     reach_box(ax_fl, sent, ns)
@@ -125,6 +128,18 @@ def split_row(axes, panel, title, n_style, ns, chance):
     for ax in (ax_acc, ax_fl):
         ax.axhline(100 * chance, color="0.45", lw=1.0, ls=CHANCE_LS, zorder=1)
         ax.set_ylim(0, 100)
+
+
+def suptitle(trace, alpha, nmax, chance):
+    """SUPTITLE with the best test accuracy ist reaches after round 0 on the Dirichlet split
+    at the largest n (rounded up, so that "never exceeds" holds)."""
+    hard = trace[(trace["split"] == "dirichlet") & (trace["method"] == "ist")
+                 & (trace["num_workers"] == nmax) & (trace["iter"] > 0)]
+    if hard.empty:
+        die("trace.csv has no ist run on the dirichlet split with n = {}; is it a run of "
+            "experiments/{}.yaml?".format(nmax, EXPERIMENT))
+    return SUPTITLE.format(alpha=fmt_num(alpha), nmax=nmax, chance=100 * chance,
+                           ist_max=np.ceil(100 * hard["test_accuracy"].max()))
 
 
 def legend_entries(methods, n_style, chance):
@@ -159,16 +174,12 @@ def main():
 
     apply_style(10)
     fig, axes = plt.subplots(len(splits), 3, figsize=(17, 5.0 * len(splits) + 2.2),
-                             squeeze=False)
+                             squeeze=False, gridspec_kw=dict(width_ratios=(1, 1, 1.3)))
     for row, split in zip(axes, splits):
         split_row(row, trace[trace["split"] == split], split_title(split, alpha), n_style, ns,
                   chance)
 
-    hard = trace[(trace["split"] == "dirichlet") & (trace["method"] == "ist")
-                 & (trace["num_workers"] == ns[-1]) & (trace["iter"] > 0)]
-    fig.suptitle(SUPTITLE.format(alpha=fmt_num(alpha), nmax=ns[-1],
-                                 ist_max=100 * hard["test_accuracy"].max(), chance=100 * chance),
-                 fontsize=12.5, fontweight="bold")
+    fig.suptitle(suptitle(trace, alpha, ns[-1], chance), fontsize=12.5, fontweight="bold")
     handles, labels = legend_entries(methods, n_style, chance)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
                bbox_to_anchor=(0.5, 0.045), handlelength=3.2, columnspacing=1.8)

@@ -336,6 +336,96 @@ def fig9(results, report):
                  len(gd) > 0 and (gd.status == "converged").all())
 
 
+def network_floats(cells):
+    """Per round and worker, the floats a cell sends up, and gd's, from the network's shape:
+    H(d+1+C)+C for the whole model, (H/n)(d+1+C)+C for a Perm submodel (C = 10 classes)."""
+    unit = cells.dim + 1 + 10
+    return (cells.hidden // cells.num_workers) * unit + 10, cells.hidden * unit + 10
+
+
+def fig10(results, report):
+    name = "fig10_network_training"
+    cells = load(results, name, "cells.csv")
+    trace = load(results, name, "trace.csv")
+    final = cells.pivot_table(index="num_workers", columns=["split", "method"], values="test_accuracy")
+    ns = list(final.index)
+    report.check(name, "cells ({} over n = {})".format(len(cells), ns), ",".join(sorted(set(cells.status))),
+                 "max_iters, 2+ worker counts", len(ns) >= 2 and (cells.status == "max_iters").all())
+    ist, gd = final["iid", "ist"], final["iid", "gd"]
+    report.check(name, "iid: IST's final test accuracy - GD's, per n", " ".join(
+        "{:+.3f}".format(v) for v in ist - gd), ">= 0 for every n", (ist >= gd).all())
+    rows = cells[cells.method == "ist"]
+    submodel, model = network_floats(rows)
+    per_round = rows.floats_up / rows.iterations
+    report.check(name, "IST floats per round and worker = its submodel's", "{} of {} cells".format(
+        int((per_round == submodel).sum()), len(rows)), "all (H/n)(d+1+C)+C, about 1/n of GD's {:.0f}".format(
+        model.iloc[0]), len(rows) > 0 and (per_round == submodel).all())
+    trace["floats"] = trace.floats_up + trace.floats_down
+    reach = trace[(trace.split == "iid") & (trace.test_accuracy >= 0.75)].groupby(
+        ["num_workers", "method"]).floats.min().unstack()
+    saving = reach["gd"] / reach["ist"]
+    report.check(name, "iid: floats per worker to 75% test accuracy, GD / IST, per n",
+                 " ".join("{:.1f}x".format(v) for v in saving), ">= 5x for every n",
+                 len(saving) == len(ns) and (saving >= 5).all())
+    drop = final["iid"] - final["dirichlet"]
+    report.check(name, "Dirichlet 0.1: IST's accuracy drop from iid, n={} vs n={}".format(ns[0], ns[-1]),
+                 "{:.3f} vs {:.3f}".format(drop["ist"].iloc[0], drop["ist"].iloc[-1]),
+                 "larger at the largest n by >= 0.3", drop["ist"].iloc[-1] >= drop["ist"].iloc[0] + 0.3)
+    largest = final.loc[ns[-1], "dirichlet"]
+    report.check(name, "Dirichlet 0.1, n={}: test accuracy of ist vs gd and local_sgd".format(ns[-1]),
+                 "{:.3f} vs {:.3f}, {:.3f}".format(largest["ist"], largest["gd"], largest["local_sgd"]),
+                 "ist < 0.5 <= 0.75 <= both", largest["ist"] < 0.5 and min(largest["gd"], largest["local_sgd"]) >= 0.75)
+    report.check(name, "local_sgd's accuracy drop from iid to Dirichlet 0.1, per n",
+                 " ".join("{:.3f}".format(v) for v in drop["local_sgd"]), "<= 0.05 for every n",
+                 (drop["local_sgd"] <= 0.05).all())
+    dcgd = final["dirichlet", "dcgd"] - final["dirichlet", "gd"]
+    report.check(name, "Dirichlet 0.1: DCGD's final test accuracy - GD's, per n",
+                 " ".join("{:+.3f}".format(v) for v in dcgd), "< 0 for every n (compression noise)",
+                 (dcgd < 0).all())
+
+
+def fig11(results, report):
+    name = "fig11_network_floor"
+    trace = load(results, name, "trace.csv")
+    at = trace[(trace.step_size * trace.iter).round(6) == 40]
+    steps = sorted(set(at.step_size))
+    report.check(name, "rows at gamma*k = 40", "{} rows, steps {}".format(len(at), steps),
+                 "every cell, 3+ steps", len(steps) >= 3 and len(at) == trace.cell_key.nunique())
+    small = [step for step in steps if step <= 0.1]
+    for split, rows in at.groupby("split"):
+        loss = rows.pivot_table(index="step_size", columns="method", values="train_loss")
+        grad = rows.pivot_table(index="step_size", columns="method", values="grad_norm2")
+        spread = loss.gd.max() / loss.gd.min() - 1
+        report.check(name, "{}: GD's training loss at gamma*k = 40 across steps".format(split),
+                     "{:.2%} spread".format(spread), "<= 1% (one gradient flow)", spread <= 0.01)
+        dcgd = grad.dcgd - grad.gd
+        if split == "iid":  # the workers' gradients agree: compression costs next to nothing
+            excess = (dcgd[small] / grad.gd[small]).abs().max()
+            report.check(name, "iid: DCGD's |grad F|^2 vs GD's, steps <= 0.1", "{:.1%} at most".format(excess),
+                         "within 5%", excess <= 0.05)
+        else:
+            fall, ratio = dcgd[steps[0]] / dcgd[steps[-1]], steps[0] / steps[-1]
+            report.check(name, "{}: DCGD's excess |grad F|^2 over GD, smallest / largest step".format(split),
+                         "{:.3g} ({} -> {})".format(fall, sci(dcgd[steps[-1]]), sci(dcgd[steps[0]])),
+                         "<= {:.3g}, the step ratio (its neighbourhood shrinks with the step)".format(ratio),
+                         fall <= ratio)
+        ist = grad.ist - grad.gd
+        kept = ist[small[0]] / ist[0.1]
+        report.check(name, "{}: IST's excess |grad F|^2 over GD, step {} / step 0.1".format(split, small[0]),
+                     "{:.2f} ({} -> {})".format(kept, sci(ist[0.1]), sci(ist[small[0]])),
+                     ">= 0.3 and GD's x 1.5 or more (a floor: it does not shrink with the step)",
+                     kept >= 0.3 and (grad.ist[small] >= 1.5 * grad.gd[small]).all())
+        below = loss.ist[small] - loss.gd[small]
+        report.check(name, "{}: IST's training loss - GD's at gamma*k = 40, steps <= 0.1".format(split),
+                     " ".join("{:+.3f}".format(v) for v in below), "< 0 (IST's flow fits faster here)",
+                     (below < 0).all())
+    large = at[at.step_size == steps[-1]].pivot_table(index="split", columns="method", values="train_loss")
+    gap = large.ist - large.gd
+    report.check(name, "step {}: IST's training loss - GD's, Dirichlet vs iid".format(steps[-1]),
+                 "{:+.3f} vs {:+.3f}".format(gap["dirichlet"], gap["iid"]), "Dirichlet >= +0.2 > iid",
+                 gap["dirichlet"] >= 0.2 > gap["iid"])
+
+
 FIGURES = {
     "fig1_interpolation_precond": fig1,
     "fig2_homogeneous_interpolation": fig2,
@@ -346,6 +436,8 @@ FIGURES = {
     "fig7_communication": fig7,
     "fig8_mean_iterate": fig8,
     "fig9_real_data_bias": fig9,
+    "fig10_network_training": fig10,
+    "fig11_network_floor": fig11,
 }
 
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -205,6 +206,8 @@ class DataResolver {
     if (test.name.empty() && test.path.empty()) return;
     const Resolved& test_data = resolved(test, "test_dataset");
     cell.problem.data_fingerprint += "+" + test_data.fingerprint;
+    // (once per pair of datasets: the check reads every label of both)
+    if (!test_checked_.insert(cell.problem.data_fingerprint).second) return;
     try {
       check_test_set(*data.dataset, *test_data.dataset);
     } catch (const DataError& error) {
@@ -240,6 +243,7 @@ class DataResolver {
   DatasetCache own_;
   DatasetCache& datasets_;
   std::map<std::string, Resolved> resolved_;  // by dataset key
+  std::set<std::string> test_checked_;        // training and test fingerprints checked
 };
 
 // Everything a cell's record depends on: its parameters, its repeat number (written into
