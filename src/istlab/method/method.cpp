@@ -155,8 +155,8 @@ const std::vector<Parameter<MethodSpec>>& method_parameters() {
       field("method", &MethodSpec::name, one_of("a method", method_names), "method", "method"),
       field("outer_sketch", &MethodSpec::outer_sketch, any_value(), "outer_sketch", "outer"),
       field("local_steps", &MethodSpec::local_steps, at_least(1), "local_steps", "tau"),
-      field("batch_size", &MethodSpec::batch_size, at_least(0, " (0: all of a worker's samples)"),
-            "batch_size", "batch"),
+      keyed_when_set(field("batch_size", &MethodSpec::batch_size,
+                           at_least(0, " (0: all of a worker's samples)"), "batch_size", "batch")),
   };
   return table;
 }

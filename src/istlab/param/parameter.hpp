@@ -61,6 +61,9 @@ struct Parameter {
   std::function<Value(const Spec&)> get;
   std::function<void(Spec&, const Value&)> set;
   std::int64_t max_int = std::numeric_limits<std::int64_t>::max();  // integers: the field's range
+  // Parameters added after results were stored leave cell keys alone at their default, so
+  // stored cells stay valid (and keep their order) when a parameter is added.
+  bool keyed_at_default = true;
 
   Value default_value() const { return get(Spec{}); }
   // Throws ParameterError when the value in `spec` breaks the rule.
@@ -112,6 +115,19 @@ Parameter<Spec> field(std::string name, T Spec::*member, Rule rule, std::string 
     parameter.max_int = static_cast<std::int64_t>(std::numeric_limits<T>::max());
   }
   return parameter;
+}
+
+// `parameter`, named in cell keys only when it differs from its default.
+template <class Spec>
+Parameter<Spec> keyed_when_set(Parameter<Spec> parameter) {
+  parameter.keyed_at_default = false;
+  return parameter;
+}
+
+// Whether `spec`'s value of `parameter` belongs in a cell key.
+template <class Spec>
+bool in_key(const Parameter<Spec>& parameter, const Spec& spec) {
+  return parameter.keyed_at_default || parameter.get(spec) != parameter.default_value();
 }
 
 // The parameter called `name` in `table`, or null.

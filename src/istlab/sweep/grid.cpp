@@ -252,7 +252,8 @@ class DataResolver {
 std::string cell_text(const Cell& cell, const RunOptions& run) {
   std::string text = cell.problem.key();
   for (const auto& parameter : method_parameters())
-    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.method)));
+    if (in_key(parameter, cell.method))
+      text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.method)));
   for (const auto& parameter : sketch_parameters())
     text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.sketch)));
   text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "",

@@ -23,11 +23,15 @@ std::vector<std::string> with(std::vector<std::string> head, const std::vector<s
   return head;
 }
 
-// The problem's parameters that are columns (the file-reading details of a dataset are not).
+// The problem's parameters that are columns (the file-reading details of a dataset are not),
+// empty where the problem's family does not read them.
 void add_problem_fields(const ProblemSpec& problem, CsvFields& fields) {
+  const ProblemFamily& family = problem_family(problem.generator);
   for (const auto& parameter : problem_parameters())
     if (!parameter.column.empty())
-      fields.emplace_back(parameter.column, field_text(parameter.get(problem)));
+      fields.emplace_back(parameter.column, family.reads(problem, parameter.name)
+                                                ? field_text(parameter.get(problem))
+                                                : std::string());
 }
 
 CsvFields parameter_fields(const Cell& cell, double step_size) {
