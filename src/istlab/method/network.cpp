@@ -44,6 +44,10 @@ bool sketched(NetworkMethod method) {
 // chunk's mean gradient weighted by its share of the samples) into worker.gradient.
 double gradient_over(NetworkRounds::Worker& worker, std::span<const std::int64_t> samples,
                      const NetworkData& data) {
+  if (samples.size() <= static_cast<std::size_t>(kNetworkChunk)) {  // one chunk: no sum needed
+    load_batch(*data.features, data.class_of_sample, samples, worker.workspace);
+    return submodel_loss(worker.model, data.l2, worker.workspace, &worker.gradient);
+  }
   set_zero(worker.gradient);
   double loss = 0.0;
   for (std::size_t first = 0; first < samples.size(); first += kNetworkChunk) {
@@ -132,10 +136,15 @@ void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
 
 // x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (dcgd) or whole (gd).
 void NetworkRounds::average_gradients(const RoundSketch* sketch, Model& model) {
-  set_zero(sum_);
+  sum_.output_bias.setZero();
+  if (sketch != nullptr) set_zero(sum_);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const Block& gradient = workers_[i].gradient;
-    if (sketch == nullptr) {
+    if (sketch == nullptr && i == 0) {  // (the first full gradient is copied, not added to 0)
+      sum_.hidden_weights = gradient.hidden_weights;
+      sum_.hidden_bias = gradient.hidden_bias;
+      sum_.output_weights = gradient.output_weights;
+    } else if (sketch == nullptr) {
       sum_.hidden_weights += gradient.hidden_weights;
       sum_.hidden_bias += gradient.hidden_bias;
       sum_.output_weights += gradient.output_weights;
