@@ -73,8 +73,11 @@ NetworkRounds::NetworkRounds(const NetworkData& data, const NetworkRoundSpec& sp
       sum_(Model::zeros(data.shape)),
       holders_(static_cast<std::size_t>(data.shape.hidden)) {
   std::iota(all_units_.begin(), all_units_.end(), 0);
-  for (std::size_t i = 0; i < workers_.size(); ++i)
-    workers_[i].pool.reserve(data.samples_of_worker[i].size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i].pool = data.samples_of_worker[i];
+    workers_[i].swapped.reserve(static_cast<std::size_t>(std::max(spec.batch_size, 0)));
+  }
+  shared_.reserve(holders_.size());
 }
 
 std::span<const std::int64_t> NetworkRounds::batch(std::uint64_t seed, std::int64_t round,
@@ -85,12 +88,16 @@ std::span<const std::int64_t> NetworkRounds::batch(std::uint64_t seed, std::int6
   // A partial Fisher–Yates shuffle of the worker's samples: depends on (seed, round, worker,
   // step) only, not on earlier draws.
   auto& pool = workers_[static_cast<std::size_t>(worker)].pool;
-  pool.assign(samples.begin(), samples.end());
+  auto& swapped = workers_[static_cast<std::size_t>(worker)].swapped;
+  for (std::size_t t = swapped.size(); t-- > 0;) std::swap(pool[t], pool[swapped[t]]);
+  swapped.clear();
   RandomStream stream(
       seed, StreamPurpose::kMinibatch, static_cast<std::uint64_t>(round),
       (static_cast<std::uint64_t>(worker) << 32) | static_cast<std::uint64_t>(step));
-  for (std::size_t t = 0; t < size; ++t)
-    std::swap(pool[t], pool[t + stream.below(pool.size() - t)]);
+  for (std::size_t t = 0; t < size; ++t) {
+    swapped.push_back(t + stream.below(pool.size() - t));
+    std::swap(pool[t], pool[swapped.back()]);
+  }
   return std::span<const std::int64_t>(pool.data(), size);
 }
 
@@ -105,33 +112,50 @@ void NetworkRounds::local_steps(std::uint64_t seed, std::int64_t round, int work
 
 // Each unit's blocks become the mean of its holders' (b2: of every worker's); the lists of
 // units are the sketch's for ist and every unit for local_sgd.
+// A unit one worker held is copied back (what the mean of one block is, bit for bit), so a
+// Perm round moves each unit once and never touches the server's sums.
 void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
-  Model& sum = sum_;
-  std::vector<int>& holders = holders_;
-  set_zero(sum);
-  std::fill(holders.begin(), holders.end(), 0);
+  auto units_of = [&](std::size_t i) {
+    return spec_.method == NetworkMethod::kIst ? std::span<const int>(sketch.workers[i].indices)
+                                               : std::span<const int>(all_units_);
+  };
+  std::fill(holders_.begin(), holders_.end(), 0);
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    for (const int j : units_of(i)) ++holders_[static_cast<std::size_t>(j)];
+  shared_.clear();
+  for (std::size_t j = 0; j < holders_.size(); ++j) {
+    if (holders_[j] < 2) continue;
+    shared_.push_back(static_cast<int>(j));
+    sum_.hidden_weights.row(static_cast<Eigen::Index>(j)).setZero();
+    sum_.hidden_bias[static_cast<Eigen::Index>(j)] = 0.0f;
+    sum_.output_weights.col(static_cast<Eigen::Index>(j)).setZero();
+  }
+  sum_.output_bias.setZero();
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const Block& block = workers_[i].model;
-    const std::span<const int> units = spec_.method == NetworkMethod::kIst
-                                           ? std::span<const int>(sketch.workers[i].indices)
-                                           : std::span<const int>(all_units_);
+    const std::span<const int> units = units_of(i);
     for (std::size_t t = 0; t < units.size(); ++t) {
       const auto j = units[t];
-      sum.hidden_weights.row(j) += block.hidden_weights.row(static_cast<Eigen::Index>(t));
-      sum.hidden_bias[j] += block.hidden_bias[static_cast<Eigen::Index>(t)];
-      sum.output_weights.col(j) += block.output_weights.col(static_cast<Eigen::Index>(t));
-      ++holders[static_cast<std::size_t>(j)];
+      const auto from = static_cast<Eigen::Index>(t);
+      if (holders_[static_cast<std::size_t>(j)] == 1) {
+        model.hidden_weights.row(j) = block.hidden_weights.row(from);
+        model.hidden_bias[j] = block.hidden_bias[from];
+        model.output_weights.col(j) = block.output_weights.col(from);
+      } else {
+        sum_.hidden_weights.row(j) += block.hidden_weights.row(from);
+        sum_.hidden_bias[j] += block.hidden_bias[from];
+        sum_.output_weights.col(j) += block.output_weights.col(from);
+      }
     }
-    sum.output_bias += block.output_bias;
+    sum_.output_bias += block.output_bias;
   }
-  for (int j = 0; j < model.shape().hidden; ++j) {
-    if (holders[static_cast<std::size_t>(j)] == 0) continue;
-    const float inverse = 1.0f / static_cast<float>(holders[static_cast<std::size_t>(j)]);
-    model.hidden_weights.row(j) = inverse * sum.hidden_weights.row(j);
-    model.hidden_bias[j] = inverse * sum.hidden_bias[j];
-    model.output_weights.col(j) = inverse * sum.output_weights.col(j);
+  for (const int j : shared_) {
+    const float inverse = 1.0f / static_cast<float>(holders_[static_cast<std::size_t>(j)]);
+    model.hidden_weights.row(j) = inverse * sum_.hidden_weights.row(j);
+    model.hidden_bias[j] = inverse * sum_.hidden_bias[j];
+    model.output_weights.col(j) = inverse * sum_.output_weights.col(j);
   }
-  model.output_bias = (1.0f / static_cast<float>(workers_.size())) * sum.output_bias;
+  model.output_bias = (1.0f / static_cast<float>(workers_.size())) * sum_.output_bias;
 }
 
 // x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (dcgd) or whole (gd).

@@ -57,7 +57,11 @@ class NetworkRounds {
     Submodel<float> gradient;  // of its local loss, summed over chunks
     Submodel<float> chunk_gradient;
     MlpWorkspace<float> workspace;
-    std::vector<std::int64_t> pool;  // its samples, shuffled in place for minibatches
+    // Its samples, partly shuffled in place for a minibatch; `swapped` are the last draw's
+    // positions, undone before the next, so each draw starts from the samples' own order
+    // without copying them all.
+    std::vector<std::int64_t> pool;
+    std::vector<std::size_t> swapped;
   };
 
  private:
@@ -76,6 +80,7 @@ class NetworkRounds {
   std::vector<Worker> workers_;
   MlpParameters<float> sum_;  // server-side sums
   std::vector<int> holders_;  // per unit, workers that held it this round
+  std::vector<int> shared_;   // the units more than one worker held
 };
 
 // The full model's mean loss (cross-entropy plus the L2 penalty) and accuracy over `samples`.
