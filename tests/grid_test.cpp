@@ -208,6 +208,19 @@ TEST(Grid, CellKeysAreStableAcrossExpansionsAndDistinct) {
   EXPECT_EQ(keys.size(), first.size());
 }
 
+// Stored results stay valid as istlab grows: these keys were written by the version before
+// networks, batch sizes and network models (d39f7df). A parameter added since enters a key
+// only away from its default (keyed_when_set), so the same cells keep their keys.
+TEST(Grid, CellKeysOfOldCellsDoNotChangeWhenParametersAreAdded) {
+  const auto cells = expand(
+      "problem: {generator: dense, dim: 8, num_workers: 2, heterogeneity: 0.5}\n"
+      "methods: [{method: gd}, {method: ist, sketch: perm}]\nstep_size: 0.1\n"
+      "run: {max_iters: 3}\n");
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_EQ(cells[0].key, "77f88c91c1f9c006");
+  EXPECT_EQ(cells[1].key, "8600707fdd4b682d");
+}
+
 TEST(Grid, CellKeyDoesNotDependOnThePositionInTheGrid) {
   // Adding a step size shifts every later cell's index, but a stored cell is found by its
   // key: the cells that were there before keep their keys.

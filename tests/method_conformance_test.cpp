@@ -190,9 +190,9 @@ TEST_P(MethodConformance, CommunicationMatchesSpecTable) {
       sketcher.draw(/*seed=*/4, k, round);
       for (const WorkerSketch& worker : round.workers)
         ASSERT_EQ(static_cast<double>(worker.indices.size()), kept);
-      const Communication sent = method->communication(round);
-      EXPECT_EQ(sent.down, row->down == Floats::kDim ? dim : kept) << "down, round " << k;
-      EXPECT_EQ(sent.up, row->up == Floats::kDim ? dim : kept) << "up, round " << k;
+      const RoundCounts sent = method->counts(round);
+      EXPECT_EQ(sent.floats_down, row->down == Floats::kDim ? dim : kept) << "down, round " << k;
+      EXPECT_EQ(sent.floats_up, row->up == Floats::kDim ? dim : kept) << "up, round " << k;
     }
   }
 }

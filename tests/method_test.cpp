@@ -233,7 +233,7 @@ TEST(Method, IstWithOneLocalStepIsAlgorithmOneForPerm) {
   EXPECT_LE(relative_difference(actual, average), kRoundTolerance);
 }
 
-TEST(Method, CommunicationPerWorker) {
+TEST(Method, FloatsAndFlopsPerWorker) {
   const Quadratic problem = make_problem(
       {.generator = "dense", .dim = 10, .num_workers = 4, .heterogeneity = 0.5, .seed = 7});
   const double d = 10;
@@ -251,22 +251,42 @@ TEST(Method, CommunicationPerWorker) {
     EXPECT_DOUBLE_EQ(mean_support, sketch_spec.type == SketchType::kPerm   ? 2.5
                                    : sketch_spec.type == SketchType::kRand ? 3.0
                                                                            : d);
-    const Communication gd = make_method({.name = "gd"}, problem, sketcher)->communication(round);
-    EXPECT_DOUBLE_EQ(gd.down, d);
-    EXPECT_DOUBLE_EQ(gd.up, d);
-    const Communication dcgd =
-        make_method({.name = "dcgd"}, problem, sketcher)->communication(round);
-    EXPECT_DOUBLE_EQ(dcgd.down, d);
-    EXPECT_DOUBLE_EQ(dcgd.up, mean_support);
-    const Communication ist = make_method({.name = "ist"}, problem, sketcher)->communication(round);
-    EXPECT_DOUBLE_EQ(ist.down, mean_support);
-    EXPECT_DOUBLE_EQ(ist.up, mean_support);
-    // Without the outer sketch a worker's gradient is a full vector.
-    const Communication ist_full =
-        make_method({.name = "ist", .outer_sketch = false}, problem, sketcher)
-            ->communication(round);
-    EXPECT_DOUBLE_EQ(ist_full.down, mean_support);
-    EXPECT_DOUBLE_EQ(ist_full.up, d);
+    double largest = 0, mean_square = 0;
+    for (const WorkerSketch& worker : round.workers) {
+      const auto q = static_cast<double>(worker.indices.size());
+      largest = std::max(largest, q);
+      mean_square += q * q / 4;
+    }
+    const RoundCounts gd = make_method({.name = "gd"}, problem, sketcher)->counts(round);
+    EXPECT_DOUBLE_EQ(gd.floats_down, d);
+    EXPECT_DOUBLE_EQ(gd.floats_up, d);
+    EXPECT_DOUBLE_EQ(gd.flops, 2 * d * d);  // L_i x: 2 flops per entry of the dense L_i
+    EXPECT_DOUBLE_EQ(gd.max_flops, 2 * d * d);
+    const RoundCounts dcgd = make_method({.name = "dcgd"}, problem, sketcher)->counts(round);
+    EXPECT_DOUBLE_EQ(dcgd.floats_down, d);
+    EXPECT_DOUBLE_EQ(dcgd.floats_up, mean_support);
+    EXPECT_DOUBLE_EQ(dcgd.max_floats_up, largest);
+    EXPECT_DOUBLE_EQ(dcgd.flops, 2 * mean_support * d);  // rows S_i of L_i
+    EXPECT_DOUBLE_EQ(dcgd.max_flops, 2 * largest * d);
+    const RoundCounts ist = make_method({.name = "ist"}, problem, sketcher)->counts(round);
+    EXPECT_DOUBLE_EQ(ist.floats_down, mean_support);
+    EXPECT_DOUBLE_EQ(ist.floats_up, mean_support);
+    EXPECT_DOUBLE_EQ(ist.max_floats_down, largest);
+    EXPECT_DOUBLE_EQ(ist.flops, 2 * mean_square);  // the block (L_i)[S_i, S_i]
+    EXPECT_DOUBLE_EQ(ist.max_flops, 2 * largest * largest);
+    const RoundCounts ist_steps =
+        make_method({.name = "ist", .local_steps = 3}, problem, sketcher)->counts(round);
+    EXPECT_DOUBLE_EQ(ist_steps.flops, 3 * 2 * mean_square);
+    // Without the outer sketch a worker's gradient is a full vector: columns S_i of all rows.
+    const RoundCounts ist_full =
+        make_method({.name = "ist", .outer_sketch = false}, problem, sketcher)->counts(round);
+    EXPECT_DOUBLE_EQ(ist_full.floats_down, mean_support);
+    EXPECT_DOUBLE_EQ(ist_full.floats_up, d);
+    EXPECT_DOUBLE_EQ(ist_full.flops, 2 * d * mean_support);
+    const RoundCounts local =
+        make_method({.name = "local_sgd", .local_steps = 2}, problem, sketcher)->counts(round);
+    EXPECT_DOUBLE_EQ(local.floats_up, d);
+    EXPECT_DOUBLE_EQ(local.flops, 2 * 2 * d * d);
   }
 }
 

@@ -196,8 +196,8 @@ TEST(LocalGradientDescent, FollowsItsUpdateRuleOnAQuadratic) {
     method->step(round, step, x);
     ASSERT_LE((x - expected).norm(), 1e-13 * expected.norm()) << "round " << k;
   }
-  EXPECT_EQ(method->communication(round).up, 6.0);
-  EXPECT_EQ(method->communication(round).down, 6.0);
+  EXPECT_EQ(method->counts(round).floats_up, 6.0);
+  EXPECT_EQ(method->counts(round).floats_down, 6.0);
 }
 
 }  // namespace

@@ -14,12 +14,13 @@ PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "i
               "concentration", "classes_per_worker", "min_samples", "target", "positive_classes",
               "regularization", "relative_regularization", "hidden", "test_dataset", "test_dataset_path", "eval_samples",
               "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "batch_size", "sketch",
-              "scale", "rand_q", "step_size", "relative_step"]
+              "scale", "rand_q", "step_size", "relative_step", "network", "latency_s", "bandwidth_bits_per_s",
+              "bytes_per_float", "flops_per_second", "topology"]
 TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down",
-                      "train_loss", "test_loss", "test_accuracy", "flops"]
+                      "train_loss", "test_loss", "test_accuracy", "flops", "model_time_s"]
 CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
                       "floats_up", "floats_down", "train_loss", "test_loss", "test_accuracy", "flops",
-                      "lambda_min", "lambda_max", "gd_step", "ist_step",
+                      "model_time_s", "lambda_min", "lambda_max", "gd_step", "ist_step",
                       "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd",
                       "w_bar_min_eigenvalue", "w_bar_max_eigenvalue", "zeta2", "problem_id"]
 

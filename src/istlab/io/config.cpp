@@ -274,6 +274,17 @@ void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& confi
     config.problem_seed = decoder.seeds(v, "problem.seed");
 }
 
+// `network: wan` (or a list of names) names the preset; a map gives any cost_parameters().
+void decode_network(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
+  auto found = [&](const Parameter<CostModel>& parameter, const YAML::Node& value,
+                   const std::string& key) {
+    config.network[parameter.name] =
+        decoder.axis(value, key, parameter.type, parameter.rule, parameter.max_int);
+  };
+  if (!node.IsMap()) return found(cost_parameters().front(), node, "network");
+  nested_keys(decoder, node, "network", cost_parameters(), {}, found);
+}
+
 MethodAxes decode_method(Decoder& decoder, const YAML::Node& node, const std::string& where) {
   std::vector<std::string> allowed;
   for (const auto& parameter : method_parameters()) allowed.push_back(parameter.name);
@@ -307,6 +318,8 @@ std::vector<std::string> zippable_keys() {
     if (parameter.zippable) keys.push_back("problem." + parameter.name);
   keys.push_back("problem.seed");
   keys.push_back("seeds");
+  for (const auto& parameter : cost_parameters())
+    if (parameter.zippable) keys.push_back("network." + parameter.name);
   return keys;
 }
 
@@ -328,6 +341,9 @@ std::size_t zippable_length(const SweepConfig& config, const std::string& key) {
   for (const auto& parameter : problem_parameters())
     if (parameter.zippable && key == "problem." + parameter.name)
       return SweepConfig::values_of(config.problem, parameter).size();
+  for (const auto& parameter : cost_parameters())
+    if (parameter.zippable && key == "network." + parameter.name)
+      return SweepConfig::values_of(config.network, parameter).size();
   return 0;
 }
 
@@ -385,7 +401,7 @@ void merge_overrides(YAML::Node target, const YAML::Node& overrides) {
 
 const std::vector<std::string> kTopKeys = {"experiment", "description", "problem", "methods",
                                            "step_size",  "seeds",       "repeats", "zip",
-                                           "run",        "quick"};
+                                           "run",        "network",     "quick"};
 
 // Applies (or only checks) the `quick:` section.
 void apply_quick(Decoder& decoder, YAML::Node& root, const std::string& text,
@@ -539,6 +555,7 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
 
   decode_experiment(decoder, root, config);
   if (auto v = decoder.child(root, "", "problem")) decode_problem(decoder, v, config);
+  if (auto v = decoder.child(root, "", "network")) decode_network(decoder, v, config);
   decode_methods(decoder, root, config);
   decode_seeds(decoder, root, config);
   if (auto v = decoder.child(root, "", "zip")) decode_zip(decoder, v, config);

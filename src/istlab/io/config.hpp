@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "istlab/param/parameter.hpp"
+#include "istlab/run/cost_model.hpp"
 #include "istlab/run/run.hpp"
 
 namespace istlab {
@@ -66,6 +67,7 @@ struct SweepConfig {
   // `problem.seed`: draws the problem from these seeds while `seeds` drive the sketches, so
   // repeats can share one problem; empty means the problem follows `seeds`.
   std::vector<std::uint64_t> problem_seed;
+  Axes network;  // cost_parameters(): the network and compute model, swept like the problem
   std::vector<MethodAxes> methods;
   std::optional<StepSizeAxis> step_size;
   std::vector<std::uint64_t> seeds{0};  // `seeds: [...]`, or 0..N−1 from `repeats: N`

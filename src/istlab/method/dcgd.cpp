@@ -3,6 +3,8 @@
 
 #include "istlab/method/dcgd.hpp"
 
+#include <array>
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {
@@ -68,8 +70,12 @@ void CompressedGradientDescent::partition_step(const RoundSketch& sketch, double
   });
 }
 
-Communication CompressedGradientDescent::communication(const RoundSketch& sketch) const {
-  return {static_cast<double>(problem_.dim()), sketch.mean_support()};
+// A worker computes only the rows S_i of L_i x − b_i.
+RoundCounts CompressedGradientDescent::counts(const RoundSketch& sketch) const {
+  const auto d = static_cast<double>(problem_.dim());
+  return worker_counts(sketch, d, sketch.mean_support(), [&](int worker, double kept) {
+    return std::array{d, kept, product_flops(problem_, worker, kept, d)};
+  });
 }
 
 }  // namespace istlab

@@ -12,7 +12,7 @@ class CompressedGradientDescent final : public Method {
  public:
   CompressedGradientDescent(const Quadratic& problem, int max_support);
   void step(const RoundSketch& sketch, double step_size, Vector& x) override;
-  Communication communication(const RoundSketch& sketch) const override;
+  RoundCounts counts(const RoundSketch& sketch) const override;
 
  private:
   void partition_step(const RoundSketch& sketch, double step_size, Vector& x);

@@ -2,6 +2,8 @@
 
 #include "istlab/method/gd.hpp"
 
+#include <array>
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {
@@ -40,8 +42,11 @@ void GradientDescent::shared_matrix_step(double step_size, Vector& x) {
   apply_mean_step(sum_, workers, step_size, x);
 }
 
-Communication GradientDescent::communication(const RoundSketch& /*sketch*/) const {
-  return {static_cast<double>(problem_.dim()), static_cast<double>(problem_.dim())};
+RoundCounts GradientDescent::counts(const RoundSketch& sketch) const {
+  const auto d = static_cast<double>(problem_.dim());
+  return worker_counts(sketch, d, d, [&](int worker, double) {
+    return std::array{d, d, product_flops(problem_, worker, d, d)};
+  });
 }
 
 }  // namespace istlab

@@ -11,7 +11,7 @@ class GradientDescent final : public Method {
  public:
   explicit GradientDescent(const Quadratic& problem);
   void step(const RoundSketch& sketch, double step_size, Vector& x) override;
-  Communication communication(const RoundSketch& sketch) const override;
+  RoundCounts counts(const RoundSketch& sketch) const override;
 
  private:
   void shared_matrix_step(double step_size, Vector& x);

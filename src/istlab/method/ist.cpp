@@ -8,6 +8,8 @@
 
 #include "istlab/method/ist.hpp"
 
+#include <array>
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {
@@ -133,10 +135,17 @@ void IndependentSubnetworkTraining::partition_step(const RoundSketch& sketch, do
   });
 }
 
-Communication IndependentSubnetworkTraining::communication(const RoundSketch& sketch) const {
-  const double kept = sketch.mean_support();
-  // Without the outer sketch the worker's gradient is a full vector.
-  return {kept, spec_.outer_sketch ? kept : static_cast<double>(problem_.dim())};
+// With the outer sketch a worker reads the block (L_i)[S_i, S_i] once per local step; without
+// it, the columns S_i of every row, and it sends a full vector back.
+RoundCounts IndependentSubnetworkTraining::counts(const RoundSketch& sketch) const {
+  const auto d = static_cast<double>(problem_.dim());
+  const double mean_kept = sketch.mean_support();
+  const bool outer = spec_.outer_sketch;
+  return worker_counts(sketch, mean_kept, outer ? mean_kept : d, [&](int worker, double kept) {
+    const double flops = outer ? spec_.local_steps * product_flops(problem_, worker, kept, kept)
+                               : product_flops(problem_, worker, d, kept);
+    return std::array{kept, outer ? kept : d, flops};
+  });
 }
 
 }  // namespace istlab

@@ -16,7 +16,7 @@ class IndependentSubnetworkTraining final : public Method {
  public:
   IndependentSubnetworkTraining(const Quadratic& problem, const MethodSpec& spec, int max_support);
   void step(const RoundSketch& sketch, double step_size, Vector& x) override;
-  Communication communication(const RoundSketch& sketch) const override;
+  RoundCounts counts(const RoundSketch& sketch) const override;
 
  private:
   void sparse_step(const RoundSketch& sketch, double step_size, Vector& x);

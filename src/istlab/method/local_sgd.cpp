@@ -1,5 +1,7 @@
 #include "istlab/method/local_sgd.hpp"
 
+#include <array>
+
 #include "istlab/method/worker_loops.hpp"
 
 namespace istlab {
@@ -30,8 +32,11 @@ void LocalGradientDescent::step(const RoundSketch& /*sketch*/, double step_size,
   x = sum_ / static_cast<double>(problem_.num_workers());
 }
 
-Communication LocalGradientDescent::communication(const RoundSketch& /*sketch*/) const {
-  return {static_cast<double>(problem_.dim()), static_cast<double>(problem_.dim())};
+RoundCounts LocalGradientDescent::counts(const RoundSketch& sketch) const {
+  const auto d = static_cast<double>(problem_.dim());
+  return worker_counts(sketch, d, d, [&](int worker, double) {
+    return std::array{d, d, local_steps_ * product_flops(problem_, worker, d, d)};
+  });
 }
 
 }  // namespace istlab

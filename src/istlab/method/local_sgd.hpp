@@ -13,7 +13,7 @@ class LocalGradientDescent final : public Method {
  public:
   LocalGradientDescent(const Quadratic& problem, const MethodSpec& spec);
   void step(const RoundSketch& sketch, double step_size, Vector& x) override;
-  Communication communication(const RoundSketch& sketch) const override;
+  RoundCounts counts(const RoundSketch& sketch) const override;
 
  private:
   const Quadratic& problem_;

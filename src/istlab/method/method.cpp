@@ -172,6 +172,10 @@ void MethodSpec::validate() const {
 
 StepUnit step_unit(const MethodSpec& spec) { return entry_of(spec.name).step_unit(spec); }
 bool has_fixed_point(const MethodSpec& spec) { return entry_of(spec.name).has_fixed_point(spec); }
+bool can_allreduce(const MethodSpec& spec) {
+  // The sketched methods send each worker's own coordinates (dcgd's up, ist's both ways).
+  return !entry_of(spec.name).sketched;
+}
 
 double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
   return entry_of(spec.name).bytes(spec, dim, num_workers);

@@ -28,18 +28,14 @@ struct MethodSpec {
 // `method`, `outer_sketch`, `local_steps` and `batch_size` of a `methods:` entry.
 const std::vector<Parameter<MethodSpec>>& method_parameters();
 
-// Floats a worker exchanges with the server in one round (mean over workers, SPEC §3).
-struct Communication {
-  double down = 0.0;
-  double up = 0.0;
-};
-
 class Method {
  public:
   virtual ~Method() = default;
   // Replaces x = x^k by x^{k+1}. Uses only buffers allocated at construction.
   virtual void step(const RoundSketch& sketch, double step_size, Vector& x) = 0;
-  virtual Communication communication(const RoundSketch& sketch) const = 0;
+  // The round's floats per worker (SPEC §3's table) and flops per worker: 2 per entry of L_i
+  // the worker reads (as if each worker computed on its own machine).
+  virtual RoundCounts counts(const RoundSketch& sketch) const = 0;
 };
 
 // `sketcher` sizes the per-worker buffers; methods keep a reference to `problem`.
@@ -51,6 +47,9 @@ std::vector<std::string> method_names();
 // The step size that `step_size: {relative: r}` multiplies: 1/λ_max(L̄) or 1/λ_max(E[B̄]).
 enum class StepUnit { kGradientDescent, kIst };
 StepUnit step_unit(const MethodSpec& spec);
+// Whether every worker sends the same dense vector, so a ring all-reduce can replace the
+// server (run/cost_model.hpp's allreduce topology).
+bool can_allreduce(const MethodSpec& spec);
 // Whether IST's fixed point x^∞ = E[B̄]⁻¹E[c̄] (SPEC §4) describes the method's mean iterate.
 bool has_fixed_point(const MethodSpec& spec);
 // Bytes of the method's buffers and the round's sketch for a problem of this size.

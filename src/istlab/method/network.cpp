@@ -244,13 +244,11 @@ RoundCounts NetworkRounds::counts() const {
                                          : static_cast<double>(shape.hidden);
     const double sent = kept * unit_floats(shape) + shape.classes;
     const bool whole_down = method != NetworkMethod::kIst;
-    counts.floats_down += (whole_down ? model_floats(shape) : sent) / n;
-    counts.floats_up +=
-        (method == NetworkMethod::kGd || method == NetworkMethod::kLocalSgd ? model_floats(shape)
-                                                                            : sent) /
-        n;
+    const bool whole_up = method == NetworkMethod::kGd || method == NetworkMethod::kLocalSgd;
     const int computed = method == NetworkMethod::kIst ? static_cast<int>(kept) : shape.hidden;
-    counts.flops += steps * submodel_step_flops(shape, computed, static_cast<int>(batch)) / n;
+    counts.add_worker(whole_down ? model_floats(shape) : sent,
+                      whole_up ? model_floats(shape) : sent,
+                      steps * submodel_step_flops(shape, computed, static_cast<int>(batch)), n);
   }
   return counts;
 }

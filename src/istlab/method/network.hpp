@@ -22,6 +22,7 @@
 #include <span>
 #include <vector>
 
+#include "istlab/method/counts.hpp"
 #include "istlab/problem/mlp.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -37,13 +38,6 @@ struct NetworkRoundSpec {
   int local_steps = 1;  // ist and local_sgd
   int batch_size = 0;   // per worker and local step; 0: all of the worker's samples
   double step_size = 0.1;
-};
-
-// Per worker and round, the mean over workers.
-struct RoundCounts {
-  double floats_up = 0.0;
-  double floats_down = 0.0;
-  double flops = 0.0;
 };
 
 class NetworkRounds {

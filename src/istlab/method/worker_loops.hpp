@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "istlab/method/counts.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -185,6 +186,32 @@ inline void apply_sketched_mean_step(const RoundSketch& sketch, const Coordinate
 // x ← x − γ · (sum / n): the shared last line of every averaged method.
 inline void apply_mean_step(const Vector& sum, int num_workers, double step_size, Vector& x) {
   x -= step_size * (sum / static_cast<double>(num_workers));
+}
+
+// Flops of multiplying `rows` rows of worker i's L_i, restricted to `columns` columns, by a
+// vector: 2 per entry read (a sparse row's entries whatever the columns kept).
+inline double product_flops(const Quadratic& problem, int worker, double rows, double columns) {
+  if (!problem.is_sparse()) return 2.0 * rows * columns;
+  return 2.0 * rows * static_cast<double>(problem.worker_nonzeros(worker)) /
+         static_cast<double>(problem.dim());
+}
+
+// A round's counts: SPEC §3's mean floats as the methods have always reported them, and per
+// worker i (floats down, floats up, flops) = per_worker(i, |S_i|) for the maxima and the
+// mean flops.
+template <class PerWorker>
+RoundCounts worker_counts(const RoundSketch& sketch, double mean_down, double mean_up,
+                          PerWorker per_worker) {
+  RoundCounts counts;
+  const auto workers = static_cast<double>(sketch.workers.size());
+  for (std::size_t i = 0; i < sketch.workers.size(); ++i) {
+    const auto [down, up, flops] =
+        per_worker(static_cast<int>(i), static_cast<double>(sketch.workers[i].indices.size()));
+    counts.add_worker(down, up, flops, workers);
+  }
+  counts.floats_down = mean_down;
+  counts.floats_up = mean_up;
+  return counts;
 }
 
 }  // namespace istlab

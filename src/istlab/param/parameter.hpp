@@ -127,7 +127,9 @@ Parameter<Spec> keyed_when_set(Parameter<Spec> parameter) {
 // Whether `spec`'s value of `parameter` belongs in a cell key.
 template <class Spec>
 bool in_key(const Parameter<Spec>& parameter, const Spec& spec) {
-  return parameter.keyed_at_default || parameter.get(spec) != parameter.default_value();
+  // (compared as text: a NaN default, "not applicable", equals itself)
+  return parameter.keyed_at_default ||
+         format_value(parameter.get(spec)) != format_value(parameter.default_value());
 }
 
 // The parameter called `name` in `table`, or null.

@@ -32,14 +32,24 @@ struct Totals {
   double floats_down = 0.0;
   double flops = 0.0;
   double wall_s = 0.0;
+  double model_s = 0.0;
+
+  void add(const RoundCounts& counts, const CostModel& cost, int num_workers) {
+    floats_up += counts.floats_up;
+    floats_down += counts.floats_down;
+    flops += counts.flops;
+    if (cost.enabled()) model_s += cost.round_seconds(counts, num_workers);
+  }
 };
 
-TraceRow counted_row(std::int64_t iter, const Totals& totals) {
+TraceRow counted_row(std::int64_t iter, const Totals& totals, const CostModel& cost) {
   TraceRow row;
   row.iter = iter;
   row.floats_up = totals.floats_up;
   row.floats_down = totals.floats_down;
   row.wall_s = totals.wall_s;
+  row.flops = totals.flops;
+  if (cost.enabled()) row.model_time_s = totals.model_s;
   return row;
 }
 
@@ -63,15 +73,12 @@ class QuadraticSubject {
         sketch_(sketcher.make_round()),
         rel_err_(relative_error()) {}
 
-  void round(std::int64_t iter, Totals&) {
+  void round(std::int64_t iter) {
     sketcher_.draw(seed_, iter, sketch_);
     method_.step(sketch_, step_size_, x_);
   }
-  void count(Totals& totals) const {
-    const Communication sent = method_.communication(sketch_);
-    totals.floats_up += sent.up;
-    totals.floats_down += sent.down;
-  }
+  RoundCounts counts() const { return method_.counts(sketch_); }
+  int num_workers() const { return problem_.num_workers(); }
 
   RunStatus check(std::int64_t iter, const Totals& totals, std::optional<TraceRow>& row,
                   std::string_view& converged_on) {
@@ -96,7 +103,7 @@ class QuadraticSubject {
   }
 
   TraceRow row(std::int64_t iter, const Totals& totals) const {
-    TraceRow row = counted_row(iter, totals);
+    TraceRow row = counted_row(iter, totals, options_.cost);
     row.rel_err = rel_err_;
     row.f_gap = problem_.objective_gap(x_);
     row.grad_norm2 = problem_.gradient(x_).squaredNorm();
@@ -131,24 +138,25 @@ class QuadraticSubject {
 
 class NetworkSubject {
  public:
-  NetworkSubject(const NetworkProblem& problem, const NetworkRoundSpec& spec, std::uint64_t seed)
-      : problem_(problem), rounds_(problem.data, spec), seed_(seed), model_(problem.initial) {}
+  NetworkSubject(const NetworkProblem& problem, const NetworkRoundSpec& spec, std::uint64_t seed,
+                 const RunOptions& options)
+      : problem_(problem),
+        rounds_(problem.data, spec),
+        seed_(seed),
+        options_(options),
+        model_(problem.initial) {}
 
-  void round(std::int64_t iter, Totals&) { counts_ = rounds_.run(seed_, iter, model_); }
-  void count(Totals& totals) const {
-    totals.floats_up += counts_.floats_up;
-    totals.floats_down += counts_.floats_down;
-    totals.flops += counts_.flops;
-  }
+  void round(std::int64_t iter) { counts_ = rounds_.run(seed_, iter, model_); }
+  RoundCounts counts() const { return counts_; }
+  int num_workers() const { return static_cast<int>(problem_.data.samples_of_worker.size()); }
   RunStatus check(std::int64_t, const Totals&, std::optional<TraceRow>&, std::string_view&) const {
     return all_finite(model_) ? RunStatus::kMaxIters : RunStatus::kDiverged;
   }
 
   TraceRow row(std::int64_t iter, const Totals& totals) const {
-    TraceRow row = counted_row(iter, totals);
+    TraceRow row = counted_row(iter, totals, options_.cost);
     constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     row.rel_err = row.f_gap = row.dist_fixed = kNaN;
-    row.flops = totals.flops;
     const LossAndGradient train = loss_and_gradient(model_, problem_.data, problem_.eval_samples);
     row.train_loss = train.loss;
     row.grad_norm2 = train.grad_norm2;
@@ -169,6 +177,7 @@ class NetworkSubject {
   const NetworkProblem& problem_;
   NetworkRounds rounds_;
   std::uint64_t seed_;
+  const RunOptions& options_;
   MlpParameters<float> model_;
   RoundCounts counts_;
 };
@@ -198,9 +207,9 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
       break;
     }
     const auto start = Clock::now();
-    subject.round(iter, totals);
+    subject.round(iter);
     totals.wall_s += std::chrono::duration<double>(Clock::now() - start).count();
-    subject.count(totals);
+    totals.add(subject.counts(), options.cost, subject.num_workers());
     ++iter;
 
     std::optional<TraceRow> row;
@@ -208,6 +217,8 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
     if (status != RunStatus::kMaxIters) {
     } else if (options.floats_budget > 0.0 &&
                totals.floats_up + totals.floats_down >= options.floats_budget) {
+      status = RunStatus::kBudget;
+    } else if (options.time_budget > 0.0 && totals.model_s >= options.time_budget) {
       status = RunStatus::kBudget;
     } else if (options.max_seconds > 0.0 && totals.wall_s >= options.max_seconds) {
       status = RunStatus::kTimeLimit;
@@ -240,6 +251,7 @@ const std::vector<Parameter<RunOptions>>& run_parameters() {
       field("tolerance.f_gap", &RunOptions::f_gap_tolerance, off, "", ""),
       field("tolerance.grad_norm2", &RunOptions::grad_norm2_tolerance, off, "", ""),
       field("floats_budget", &RunOptions::floats_budget, off, "", ""),
+      keyed_when_set(field("time_budget", &RunOptions::time_budget, off, "", "")),
       field("max_seconds", &RunOptions::max_seconds, off, "", ""),
       field("divergence_factor", &RunOptions::divergence_factor, greater_than(1), "", ""),
       field("record.every", &RunOptions::record_every, off, "", ""),
@@ -292,7 +304,7 @@ RunResult run_network(const NetworkProblem& problem, const NetworkRoundSpec& rou
   if (!(round.step_size > 0.0) || !std::isfinite(round.step_size))
     throw std::invalid_argument(
         fmt::format("step_size = {}: must be positive and finite", round.step_size));
-  NetworkSubject subject(problem, round, seed);
+  NetworkSubject subject(problem, round, seed, options);
   return run_loop(subject, options);
 }
 

@@ -13,6 +13,7 @@
 #include "istlab/param/parameter.hpp"
 #include "istlab/problem/network_problem.hpp"
 #include "istlab/problem/quadratic.hpp"
+#include "istlab/run/cost_model.hpp"
 #include "istlab/sketch/sketch.hpp"
 
 namespace istlab {
@@ -24,6 +25,7 @@ struct RunOptions {
   double f_gap_tolerance = 0.0;       // on f(x) − f*
   double grad_norm2_tolerance = 0.0;  // on ‖∇f(x)‖²
   double floats_budget = 0.0;         // stop when floats_up + floats_down reach it; 0 = off
+  double time_budget = 0.0;           // stop when model_time_s reaches it; 0 = off
   double max_seconds = 0.0;           // stop when a cell's compute time reaches it; 0 = off
   double divergence_factor = 1e6;     // diverged when rel_err exceeds it (or is not finite)
   std::int64_t record_every = 0;      // record every k-th round; 0 = off
@@ -31,6 +33,8 @@ struct RunOptions {
   bool record_iterates = false;       // keep x itself at every recorded round (small d only)
   // Set from outside (e.g. on SIGINT) to abandon the run at the next round.
   const std::atomic<bool>* interrupt = nullptr;
+  // The cell's network and compute model (a sweep sets it per cell; not a `run:` key).
+  CostModel cost;
 
   // Throws ParameterError naming the field and value.
   void validate() const;
@@ -54,11 +58,13 @@ struct TraceRow {
   double floats_down = 0.0;
   double wall_s = 0.0;  // cumulative compute time, metric evaluation excluded
   // Networks (NaN for quadratics): the full model's loss on the training subsample, its test
-  // loss and accuracy (NaN without a test set), and the cumulative flops per worker.
+  // loss and accuracy (NaN without a test set). Then the cumulative flops per worker.
   double train_loss = std::numeric_limits<double>::quiet_NaN();
   double test_loss = std::numeric_limits<double>::quiet_NaN();
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   double flops = std::numeric_limits<double>::quiet_NaN();
+  // Cumulative modelled seconds (run/cost_model.hpp); NaN without a network model.
+  double model_time_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct RunResult {

@@ -75,6 +75,10 @@ std::vector<Axis> problem_axes(const SweepConfig& config) {
     axes.push_back(
         axis("problem." + parameter.name, SweepConfig::values_of(config.problem, parameter),
              [&parameter](Cell& cell, const Value& value) { parameter.set(cell.problem, value); }));
+  for (const auto& parameter : cost_parameters())
+    axes.push_back(
+        axis("network." + parameter.name, SweepConfig::values_of(config.network, parameter),
+             [&parameter](Cell& cell, const Value& value) { parameter.set(cell.network, value); }));
   axes.push_back({"seeds", config.seeds.size(), [&config](std::size_t i, Cell& cell) {
                     cell.seed = config.seeds[i];
                     cell.repeat = static_cast<int>(i);
@@ -137,6 +141,9 @@ void reset_unread(Cell& cell) {
   cell.problem.reset_unread();
   cell.problem.seed = cell.problem_seed.value_or(cell.seed);
   reset_unread(cell.method, cell.sketch, problem_family(cell.problem.generator).trains_network());
+  // A ring all-reduce needs every worker to send the same dense vector (gd, local_sgd); the
+  // sketched methods send their own coordinates through the server.
+  if (!can_allreduce(cell.method)) cell.network.topology = "server";
 }
 
 // Throws the ConfigError for a ParameterError of the cell's `entry`.
@@ -165,6 +172,21 @@ void check_network_cell(const Cell& cell, const SweepConfig& config, const Metho
   if (config.run.grad_norm2_tolerance > 0.0) config.fail("run.tolerance.grad_norm2", why);
 }
 
+// The network model's own rules, and those between it, the run and the method.
+void check_cost_model(const Cell& cell, const SweepConfig& config) {
+  try {
+    cell.network.validate();
+  } catch (const ParameterError& error) {
+    std::vector<std::string> related;
+    for (const auto& name : error.related) related.push_back("network." + name);
+    config.fail("network." + error.name, error.rule, error.value, related);
+  }
+  if (config.run.time_budget > 0.0 && !cell.network.enabled())
+    config.fail("run.time_budget",
+                "counts modelled seconds: it needs a network model, e.g. "
+                "network: ethernet");
+}
+
 void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
   const ProblemFamily& family = problem_family(cell.problem.generator);
   checked(config, entry, [&] {
@@ -172,6 +194,7 @@ void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& ent
     cell.method.validate();
   });
   if (family.trains_network()) check_network_cell(cell, config, entry);
+  check_cost_model(cell, config);
   if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
     config.fail("run.record_iterates",
                 fmt::format("records x at every recorded round, for dim up to {}; "
@@ -256,9 +279,13 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
       text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.method)));
   for (const auto& parameter : sketch_parameters())
     text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.sketch)));
+  for (const auto& parameter : cost_parameters())
+    if (in_key(parameter, cell.network))
+      text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.network)));
   text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "",
                       cell.step_value, cell.seed, cell.repeat);
   for (const auto& parameter : run_parameters()) {
+    if (!in_key(parameter, run)) continue;
     if (&parameter != &run_parameters().front()) text += ',';
     text += format_value(parameter.get(run));
   }

@@ -24,6 +24,7 @@ struct Cell {
   ProblemSpec problem;
   MethodSpec method;
   SketchSpec sketch;
+  CostModel network;  // the modelled network and compute rate (run/cost_model.hpp)
   bool relative_step = false;
   double step_value = 0.0;  // as written: absolute, or a multiple of the theoretical step
   std::uint64_t seed = 0;

@@ -66,13 +66,17 @@ json resolved_config(const SweepConfig& config) {
   json run = json::object();
   for (const auto& parameter : run_parameters())
     nested(run, parameter.name) = to_json(parameter.get(config.run));
+  json network = json::object();
+  for (const auto& parameter : cost_parameters())
+    network[parameter.name] = to_json(SweepConfig::values_of(config.network, parameter));
   json result = {{"experiment", config.experiment},
                  {"description", config.description},
                  {"problem", problem},
                  {"methods", methods},
                  {"seeds", config.seeds},
                  {"zip", config.zip},
-                 {"run", run}};
+                 {"run", run},
+                 {"network", network}};
   if (config.step_size) result["step_size"] = steps_json(*config.step_size);
   return result;
 }

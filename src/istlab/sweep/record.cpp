@@ -46,6 +46,17 @@ CsvFields parameter_fields(const Cell& cell, double step_size) {
     fields.emplace_back(parameter.column, field_text(parameter.get(cell.sketch)));
   fields.emplace_back("step_size", format_number(step_size));
   fields.emplace_back("relative_step", cell.relative_step ? format_number(cell.step_value) : "");
+  // The network model: its name, then (when there is one) the values it uses.
+  const CostModel& cost = cell.network;
+  fields.emplace_back("network", cost.network);
+  fields.emplace_back("latency_s", cost.enabled() ? format_number(cost.latency()) : "");
+  fields.emplace_back("bandwidth_bits_per_s",
+                      cost.enabled() ? format_number(cost.bandwidth()) : "");
+  fields.emplace_back("bytes_per_float",
+                      cost.enabled() ? std::to_string(cost.bytes_per_float) : "");
+  fields.emplace_back("flops_per_second",
+                      cost.enabled() ? format_number(cost.flops_per_second) : "");
+  fields.emplace_back("topology", cost.enabled() ? cost.topology : "");
   return fields;
 }
 
@@ -79,6 +90,7 @@ CsvFields outcome_fields(const Cell& cell, const RunResult& run, const Theory* t
           {"test_loss", format_number(last.test_loss)},
           {"test_accuracy", format_number(last.test_accuracy)},
           {"flops", format_number(last.flops)},
+          {"model_time_s", format_number(last.model_time_s)},
           {"lambda_min", theory_value(&Theory::lambda_min)},
           {"lambda_max", theory_value(&Theory::lambda_max)},
           {"gd_step", theory_value(&Theory::gd_step)},
@@ -104,7 +116,8 @@ CsvFields round_fields(const TraceRow& row) {
           {"train_loss", format_number(row.train_loss)},
           {"test_loss", format_number(row.test_loss)},
           {"test_accuracy", format_number(row.test_accuracy)},
-          {"flops", format_number(row.flops)}};
+          {"flops", format_number(row.flops)},
+          {"model_time_s", format_number(row.model_time_s)}};
 }
 
 std::vector<std::string> names_of(const CsvFields& fields) {

@@ -231,6 +231,7 @@ std::optional<std::string> run_cell(const Cell& cell, const ProblemWork& work,
   try {
     RunOptions run_options = config.run;
     run_options.interrupt = options.interrupt;
+    run_options.cost = cell.network;
     record = work.network() ? network_record(cell, *work.network(), work.facts(), run_options)
                             : quadratic_record(cell, work, run_options);
     if (!record) return std::nullopt;
@@ -445,6 +446,9 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
     if (read) line("problem." + parameter.name, values);
   }
   if (!config.problem_seed.empty()) line("problem.seed", joined(seeds(config.problem_seed)));
+  for (const auto& parameter : cost_parameters())
+    if (!config.network.empty())
+      line("network." + parameter.name, joined(SweepConfig::values_of(config.network, parameter)));
   line("seeds", joined(seeds(config.seeds)));
   for (const auto& entry : config.methods) {
     std::string text;

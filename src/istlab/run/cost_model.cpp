@@ -1,0 +1,100 @@
+#include "istlab/run/cost_model.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <string_view>
+
+namespace istlab {
+namespace {
+
+struct Preset {
+  std::string_view name;
+  double latency_s;
+  double bandwidth_bits_per_s;
+};
+
+constexpr Preset kPresets[] = {
+    {"datacenter", 5e-6, 100e9},
+    {"ethernet", 50e-6, 1e9},
+    {"wan", 20e-3, 10e6},
+};
+
+const Preset* preset(const std::string& name) {
+  for (const auto& entry : kPresets)
+    if (entry.name == name) return &entry;
+  return nullptr;
+}
+
+// NaN (the preset's) or a positive finite number.
+Rule preset_or_positive() {
+  return [](const Value& value) {
+    const double number = real_of(value);
+    return std::isnan(number) || (number > 0.0 && std::isfinite(number))
+               ? std::string()
+               : std::string("must be positive (leave it out to use the preset's)");
+  };
+}
+
+}  // namespace
+
+std::vector<std::string> network_names() {
+  return {"none", "datacenter", "ethernet", "wan", "custom"};
+}
+std::vector<std::string> topology_names() { return {"server", "allreduce"}; }
+
+const std::vector<Parameter<CostModel>>& cost_parameters() {
+  static const std::vector<Parameter<CostModel>> table = {
+      keyed_when_set(field("name", &CostModel::network, one_of("a network", network_names),
+                           "network", "net", true)),
+      keyed_when_set(field("latency_s", &CostModel::latency_s, preset_or_positive(), "latency_s",
+                           "lat", true)),
+      keyed_when_set(field("bandwidth_bits_per_s", &CostModel::bandwidth_bits_per_s,
+                           preset_or_positive(), "bandwidth_bits_per_s", "bw", true)),
+      keyed_when_set(field(
+          "bytes_per_float", &CostModel::bytes_per_float,
+          [](const Value& value) {
+            return int_of(value) == 4 || int_of(value) == 8 ? std::string() : "must be 4 or 8";
+          },
+          "bytes_per_float", "bpf", true)),
+      keyed_when_set(field("flops_per_second", &CostModel::flops_per_second, greater_than(0),
+                           "flops_per_second", "rate", true)),
+      keyed_when_set(field("topology", &CostModel::topology, one_of("a topology", topology_names),
+                           "topology", "topo", true)),
+  };
+  return table;
+}
+
+double CostModel::latency() const {
+  if (!std::isnan(latency_s)) return latency_s;
+  const Preset* found = preset(network);
+  return found ? found->latency_s : std::numeric_limits<double>::quiet_NaN();
+}
+
+double CostModel::bandwidth() const {
+  if (!std::isnan(bandwidth_bits_per_s)) return bandwidth_bits_per_s;
+  const Preset* found = preset(network);
+  return found ? found->bandwidth_bits_per_s : std::numeric_limits<double>::quiet_NaN();
+}
+
+void CostModel::validate() const {
+  check_all(cost_parameters(), *this);
+  if (network == "custom" && std::isnan(latency_s))
+    throw ParameterError("latency_s", "", "is needed with name: custom", {"name"});
+  if (network == "custom" && std::isnan(bandwidth_bits_per_s))
+    throw ParameterError("bandwidth_bits_per_s", "", "is needed with name: custom", {"name"});
+}
+
+double CostModel::round_seconds(const RoundCounts& counts, int num_workers) const {
+  const double compute = counts.max_flops / flops_per_second;
+  const double seconds_per_float = bytes_per_float * 8.0 / bandwidth();
+  if (topology == "allreduce") {
+    const double steps = 2.0 * (num_workers - 1);
+    return compute + steps * latency() +
+           steps / num_workers * counts.max_floats_up * seconds_per_float;
+  }
+  return compute + 2.0 * latency() +
+         (counts.max_floats_down + counts.max_floats_up) * seconds_per_float;
+}
+
+}  // namespace istlab
