@@ -426,6 +426,65 @@ def fig11(results, report):
                  gap["dirichlet"] >= 0.2 > gap["iid"])
 
 
+def time_to(trace, target):
+    """Per cell: the modelled time and round of the first recorded round at test accuracy >= target
+    (NaN when it never gets there), with the cell's split, latency, bandwidth and method."""
+    keys = ["cell_key", "split", "latency_s", "bandwidth_bits_per_s", "method"]
+    reached = trace[trace.test_accuracy >= target].sort_values("iter").groupby("cell_key").first()
+    cells = trace.groupby("cell_key")[keys[1:]].first()
+    return cells.join(reached[["model_time_s", "iter"]])
+
+
+def crossover(first, second):
+    """The bandwidth at which two methods' times to the target are equal. At a fixed latency a
+    run's modelled time is R·(c + a/B) (R rounds, each c seconds of compute and latency plus a
+    bits over bandwidth B), linear in 1/B: fitted exactly through the slowest and fastest
+    bandwidth of each series (indexed by B). NaN when the lines do not cross at a positive B."""
+    def line(times):
+        b1, b2 = times.index[0], times.index[-1]
+        slope = (times.iloc[0] - times.iloc[-1]) / (1 / b1 - 1 / b2)
+        return times.iloc[0] - slope / b1, slope
+    (c1, a1), (c2, a2) = line(first), line(second)
+    cross = -(a1 - a2) / (c1 - c2) if c1 != c2 else float("nan")
+    return cross if cross > 0 else float("nan")
+
+
+def fig12(results, report):
+    name = "fig12_time_to_accuracy"
+    trace = load(results, name, "trace.csv")
+    times = time_to(trace, 0.70)
+    table = times.pivot_table(index=["split", "latency_s", "bandwidth_bits_per_s"], columns="method",
+                              values="model_time_s", dropna=False)
+    bandwidths = sorted(set(times.bandwidth_bits_per_s))
+    report.check(name, "bandwidths swept", " ".join(sci(b) for b in bandwidths), "10 Mbit/s to 100 Gbit/s",
+                 bandwidths[0] <= 1e7 and bandwidths[-1] >= 1e11)
+    het = table.loc["dirichlet"]
+    report.check(name, "Dirichlet 0.1: cells where IST reaches 70% / where gd, dcgd, local_sgd do",
+                 "{} / {} of {}".format(int(het.ist.notna().sum()), int(het[["gd", "dcgd", "local_sgd"]].notna().all(
+                     axis=1).sum()), len(het)), "0 / all (its bias, at every bandwidth)",
+                 het.ist.isna().all() and het[["gd", "dcgd", "local_sgd"]].notna().all().all())
+    for latency, rows in table.loc["iid"].groupby(level="latency_s"):
+        rows = rows.droplevel("latency_s")
+        label = "iid, latency {}".format(sci(latency))
+        monotone = all((rows[m].diff().dropna() <= 0).all() for m in rows.columns)
+        report.check(name, label + ": time to 70% never rises with bandwidth", str(monotone), "True", monotone)
+        report.check(name, label + ": IST / GD time to 70%, per bandwidth", "{:.2f}..{:.2f}".format(
+            (rows.ist / rows.gd).min(), (rows.ist / rows.gd).max()), "< 1 at every bandwidth",
+            (rows.ist < rows.gd).all())
+        ratio = rows.ist / rows.local_sgd
+        if latency < 1e-3:
+            cross = crossover(rows.ist, rows.local_sgd)
+            report.check(name, label + ": IST vs local_sgd, crossover bandwidth", "{} bit/s ({:.2f} at {}, "
+                         "{:.2f} at {})".format(sci(cross), ratio.iloc[0], sci(rows.index[0]), ratio.iloc[-1],
+                                                sci(rows.index[-1])),
+                         "IST faster on the slowest link, slower on the fastest, crossing between 1e8 and 1e11",
+                         ratio.iloc[0] < 1 < ratio.iloc[-1] and 1e8 <= cross <= 1e11)
+        else:
+            report.check(name, label + ": IST / local_sgd time to 70%, per bandwidth",
+                         "{:.2f}..{:.2f}".format(ratio.min(), ratio.max()),
+                         "> 1 at every bandwidth (latency-bound: fewer rounds win)", (ratio > 1).all())
+
+
 FIGURES = {
     "fig1_interpolation_precond": fig1,
     "fig2_homogeneous_interpolation": fig2,
@@ -438,6 +497,7 @@ FIGURES = {
     "fig9_real_data_bias": fig9,
     "fig10_network_training": fig10,
     "fig11_network_floor": fig11,
+    "fig12_time_to_accuracy": fig12,
 }
 
 

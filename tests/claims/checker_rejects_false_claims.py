@@ -83,6 +83,14 @@ def doctor_network_ist_excess_shrinks_with_step(folder):
     trace.to_csv(os.path.join(folder, "trace.csv"), index=False)
 
 
+def doctor_ist_reaches_accuracy_on_dirichlet(folder):
+    """IST as accurate on the Dirichlet split as gd: its bias gone."""
+    trace = pd.read_csv(os.path.join(folder, "trace.csv"))
+    rows = (trace.method == "ist") & (trace.split == "dirichlet") & (trace.iter > 0)
+    trace.loc[rows, "test_accuracy"] = 0.9
+    trace.to_csv(os.path.join(folder, "trace.csv"), index=False)
+
+
 CASES = [
     ("fig3_counterexample", doctor_psd_counterexample, "W-bar eigenvalues"),
     ("fig4_irreducible_bias", doctor_ist_floor_moves_with_step, "IST floor across"),
@@ -90,6 +98,7 @@ CASES = [
     ("fig9_real_data_bias", doctor_real_data_floor_above_bias, "IST floor / predicted bias"),
     ("fig10_network_training", doctor_network_ist_unharmed_by_heterogeneity, "IST's accuracy drop from iid"),
     ("fig11_network_floor", doctor_network_ist_excess_shrinks_with_step, "IST's excess |grad F|^2"),
+    ("fig12_time_to_accuracy", doctor_ist_reaches_accuracy_on_dirichlet, "cells where IST reaches 70%"),
 ]
 
 
