@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Figure 12: modelled time for gd, dcgd, ist and local_sgd to reach 70% test accuracy, against bandwidth.
+"""Figure 12: modelled time for gd, dcgd, ist and local_sgd to reach 70% test accuracy.
 
 The small Fashion-MNIST network of experiments/fig12_time_to_accuracy.yaml, trained by n
 workers (n read from the results) on an iid and a Dirichlet(alpha) split, on a network model
@@ -8,8 +8,8 @@ is model_time_s at the first recorded round with test_accuracy >= TARGET. One ro
 (iid, then Dirichlet), one column per link latency (shortest first); each panel plots that
 time (log y) against the bandwidth (log x), one line per method. A method that never reaches
 TARGET at a bandwidth is an 'x' in the grey "never" band at the top of the panel. A dotted
-vertical line marks where ist's curve crosses local_sgd's or gd's (interpolated linearly in
-log-log between neighbouring bandwidths). The box in each panel gives the rounds each method
+vertical line marks where ist's curve crosses local_sgd's or gd's (solved exactly: at one
+latency a run's modelled time is linear in 1/bandwidth). The box in each panel gives the rounds each method
 needs to reach TARGET (the same at every bandwidth: the network changes time, not rounds).
 
 Input : <results>/fig12_time_to_accuracy/{trace.csv,cells.csv}, produced by
@@ -24,12 +24,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    apply_style, die, figure_parser, fmt_num, fmt_sci, load_experiment, method_color, method_sort_key,
-    write_figure,
+    apply_style, die, figure_parser, fmt_num, fmt_sci, load_experiment, method_color,
+    method_sort_key, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig12_time_to_accuracy"
@@ -43,6 +43,7 @@ NEVER_BAND = 4.0         # and spans this factor up to the top of the axis
 NEVER_MARKS_AT = 0.3     # markers this far up the band (in log), its label at NEVER_LABEL_AT
 NEVER_LABEL_AT = 0.75
 NEVER_MARKER = "x"
+SHORT_AXIS_DECADES = 3.0  # a time axis spanning fewer decades also labels 2 and 5
 CROSS_LS = (0, (1, 2))
 PCT = "{:.0f}%".format(100 * TARGET)
 
@@ -90,18 +91,26 @@ def by_bandwidth(panel, column="time"):
 
 
 def crossings(table, a, b):
-    """Bandwidths where the curves of methods a and b cross: where the sign of
-    log(t_a / t_b) changes between neighbouring bandwidths, interpolated in log-log."""
+    """Bandwidths where methods a and b reach the target at the same time. At one latency a
+    run's modelled time is R*(c + s/B): linear in 1/B, so each curve is fitted exactly through
+    its slowest and fastest bandwidth and the crossing solved (the claims checker does the
+    same); [] when they do not cross inside the swept range or one never reaches the target."""
     if a not in table or b not in table:
         return []
-    logbw = np.log10(table.index.to_numpy(dtype=float))
-    r = np.log(table[a].to_numpy(dtype=float) / table[b].to_numpy(dtype=float))
-    out = [10.0 ** logbw[i] for i in range(len(r)) if r[i] == 0]
-    for i in range(len(r) - 1):
-        if r[i] * r[i + 1] < 0:  # False when either is NaN or 0
-            frac = r[i] / (r[i] - r[i + 1])
-            out.append(10.0 ** (logbw[i] + frac * (logbw[i + 1] - logbw[i])))
-    return sorted(out)
+    pair = table[[a, b]].dropna()
+    if len(pair) < 2:
+        return []
+    inverse = 1.0 / pair.index.to_numpy(dtype=float)
+
+    def line(times):
+        slope = (times[0] - times[-1]) / (inverse[0] - inverse[-1])
+        return times[0] - slope * inverse[0], slope
+
+    (level_a, slope_a), (level_b, slope_b) = (line(pair[m].to_numpy(dtype=float)) for m in (a, b))
+    if slope_a == slope_b:
+        return []
+    at = (level_b - level_a) / (slope_a - slope_b)  # 1/B where the lines meet
+    return [1.0 / at] if inverse.min() <= at <= inverse.max() else []
 
 
 def rounds_text(panel, methods):
@@ -159,6 +168,13 @@ def band_point(y_lo, y_hi, frac):
     return y_lo * (y_hi / y_lo) ** frac
 
 
+def time_axis(ax, bottom, top):
+    """Log y labels: every decade, and 2 and 5 in between when the axis spans few decades."""
+    subs = (1.0, 2.0, 5.0) if np.log10(top / bottom) < SHORT_AXIS_DECADES else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=subs))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_num(v)))
+
+
 def never_band(ax, y_lo, y_hi):
     ax.axhspan(y_lo, y_hi, color="0.88", zorder=0, lw=0)
     ax.text(0.015, band_point(y_lo, y_hi, NEVER_LABEL_AT), "never reaches {}".format(PCT),
@@ -176,7 +192,7 @@ def draw_panel(ax, panel, ylim, methods, title):
     draw_methods(ax, table, band_point(band_lo, top, NEVER_MARKS_AT))
     mark_crossings(ax, table)
     bandwidth_axis(ax, list(table.index))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_num(v)))
+    time_axis(ax, bottom, top)
     ax.text(0.015, 0.025, rounds_text(panel, methods), transform=ax.transAxes, fontsize=8,
             ha="left", va="bottom", linespacing=1.3, zorder=6,
             bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.7", alpha=0.92))
@@ -208,9 +224,9 @@ def lan_clause(times, latency):
     if set(below) != {"ist"} or set(above) != {"local_sgd"}:
         return None
     rounds = panel.groupby("method")["rounds"].min()
-    return ("on the iid split over a {} IST is fastest up to {}, local_sgd with its fewer rounds "
-            "({:.0f} vs {:.0f}) from {} on (the curves cross at ~{})".format(
-                link_name(latency), fmt_bandwidth(below.index.max()), rounds["local_sgd"],
+    return ("on the iid split over a {} link IST is fastest up to {} and local_sgd ({:.0f} rounds "
+            "vs {:.0f}) from {} on, crossing at ~{}".format(
+                fmt_latency(latency), fmt_bandwidth(below.index.max()), rounds["local_sgd"],
                 rounds["ist"], fmt_bandwidth(above.index.min()), fmt_bandwidth(xs[0])))
 
 
@@ -263,7 +279,7 @@ def legend_entries(methods):
     entries.append((Line2D([], [], ls="none", color="0.3", marker=NEVER_MARKER, ms=8, mew=2.2),
                     "never reaches {} (at that bandwidth)".format(PCT)))
     entries.append((Line2D([], [], color="0.25", lw=1.2, ls=CROSS_LS),
-                    "curves cross (log-log interpolation)"))
+                    "curves cross (exact: times are linear in 1/bandwidth)"))
     return zip(*entries)
 
 
