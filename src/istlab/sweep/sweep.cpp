@@ -446,8 +446,8 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
     if (read) line("problem." + parameter.name, values);
   }
   if (!config.problem_seed.empty()) line("problem.seed", joined(seeds(config.problem_seed)));
-  for (const auto& parameter : cost_parameters())
-    if (!config.network.empty())
+  if (!config.network.empty())
+    for (const auto& parameter : cost_parameters())
       line("network." + parameter.name, joined(SweepConfig::values_of(config.network, parameter)));
   line("seeds", joined(seeds(config.seeds)));
   for (const auto& entry : config.methods) {
