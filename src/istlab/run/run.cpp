@@ -209,7 +209,9 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
     const auto start = Clock::now();
     subject.round(iter);
     totals.wall_s += std::chrono::duration<double>(Clock::now() - start).count();
-    totals.add(subject.counts(), options.cost, subject.num_workers());
+    const RoundCounts counts = subject.counts();
+    totals.add(counts, options.cost, subject.num_workers());
+    if (options.keep_round_counts) result.round_counts.push_back(counts);
     ++iter;
 
     std::optional<TraceRow> row;
@@ -233,6 +235,7 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
   }
   result.status = status;
   result.iterations = iter;
+  result.num_workers = subject.num_workers();
   result.final_point = subject.final_point();
   return result;
 }
@@ -267,6 +270,16 @@ void RunOptions::validate() const {
   if (record_log_points > max_iters)
     throw ParameterError("record.log_points", std::to_string(record_log_points),
                          fmt::format("must be at most max_iters ({})", max_iters), {"max_iters"});
+}
+
+void retime(RunResult& run, const CostModel& cost) {
+  Totals totals;
+  std::size_t priced = 0;
+  for (TraceRow& row : run.trace) {
+    while (priced < static_cast<std::size_t>(row.iter))
+      totals.add(run.round_counts.at(priced++), cost, run.num_workers);
+    row.model_time_s = counted_row(row.iter, totals, cost).model_time_s;
+  }
 }
 
 std::string_view name(RunStatus status) {

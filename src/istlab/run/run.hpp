@@ -35,6 +35,9 @@ struct RunOptions {
   const std::atomic<bool>* interrupt = nullptr;
   // The cell's network and compute model (a sweep sets it per cell; not a `run:` key).
   CostModel cost;
+  // Keep every round's counts in the result, so retime() can price the same run on another
+  // network (cells that differ only in `network:` share one run).
+  bool keep_round_counts = false;
 
   // Throws ParameterError naming the field and value.
   void validate() const;
@@ -74,7 +77,14 @@ struct RunResult {
   std::vector<TraceRow> trace;
   std::vector<Vector> iterates;  // x at each trace row, when record_iterates
   Vector final_point;
+  std::vector<RoundCounts> round_counts;  // every round's, when keep_round_counts
+  int num_workers = 0;
 };
+
+// Sets every trace row's model_time_s as `cost` prices the run's kept round counts: the same
+// bits as running under `cost` (the same sums in the same order). The run must not have been
+// stopped by its own network's time budget.
+void retime(RunResult& run, const CostModel& cost);
 
 // Runs `method` from the problem's start point, its workers in the caller's task_arena.
 // `fixed_point` (IST's x^∞) may be null.

@@ -331,6 +331,9 @@ std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets)
                              added.problem.num_workers);
         validate(added, config, entry);
         added.key = hex_hash(cell_text(added, config.run));
+        Cell unpriced = added;
+        unpriced.network = CostModel{};
+        added.trajectory = hex_hash(cell_text(unpriced, config.run));
         if (!seen.insert(added.key).second) return;
         added.index = static_cast<int>(cells.size());
         cells.push_back(std::move(added));

@@ -21,6 +21,9 @@ namespace istlab {
 struct Cell {
   int index = 0;    // position in grid order (the order of the output files)
   std::string key;  // hash of every resolved parameter (not of the build)
+  // The same hash without the network model: cells that share it follow the same iterates
+  // and differ only in how their rounds are priced, so a sweep runs them once.
+  std::string trajectory;
   ProblemSpec problem;
   MethodSpec method;
   SketchSpec sketch;

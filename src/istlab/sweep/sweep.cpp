@@ -190,60 +190,96 @@ class ProblemWork {
   std::vector<std::string> theory_errors_;
 };
 
-// The record of one network cell, or nothing when the run was interrupted.
-std::optional<CellRecord> network_record(const Cell& cell, const NetworkProblem& network,
-                                         const ProblemFacts& facts, RunOptions run_options) {
-  const double step_size = cell.step_size(1.0, 1.0);  // absolute: the grid refuses relative ones
-  const RunResult run = run_network(
-      network, network_round_spec(cell.method, cell.sketch, step_size), cell.seed, run_options);
-  if (run.status == RunStatus::kInterrupted) return std::nullopt;
-  return make_record(cell, step_size, run, nullptr, Vector(), nullptr, facts);
+// One run, and what every cell priced from it needs for its record.
+struct Trajectory {
+  RunResult run;
+  double step_size = 0.0;
+  const Theory* theory = nullptr;
+  Vector solution;  // empty for a network
+  const Vector* fixed_point = nullptr;
+};
+
+Trajectory network_run(const Cell& cell, const NetworkProblem& network,
+                       const RunOptions& run_options) {
+  Trajectory trajectory;
+  trajectory.step_size = cell.step_size(1.0, 1.0);  // absolute: the grid refuses relative ones
+  trajectory.run =
+      run_network(network, network_round_spec(cell.method, cell.sketch, trajectory.step_size),
+                  cell.seed, run_options);
+  return trajectory;
 }
 
-// The record of one quadratic cell, or nothing when the run was interrupted.
-std::optional<CellRecord> quadratic_record(const Cell& cell, const ProblemWork& work,
-                                           const RunOptions& run_options) {
+Trajectory quadratic_run(const Cell& cell, const ProblemWork& work, const RunOptions& run_options) {
+  Trajectory trajectory;
   const Quadratic& problem = work.problem();
-  const Theory* theory = work.theory(cell);
-  if (cell.relative_step && theory == nullptr)
+  trajectory.theory = work.theory(cell);
+  if (cell.relative_step && trajectory.theory == nullptr)
     throw std::runtime_error(fmt::format("its relative step needs the theory, which failed: {}",
                                          work.theory_error(cell)));
-  const double step_size =
-      theory ? cell.step_size(theory->gd_step, theory->ist_step) : cell.step_size(1.0, 1.0);
+  trajectory.step_size =
+      trajectory.theory ? cell.step_size(trajectory.theory->gd_step, trajectory.theory->ist_step)
+                        : cell.step_size(1.0, 1.0);
   const Sketcher sketcher(cell.sketch, problem);
   auto method = make_method(cell.method, problem, sketcher);
-  const Vector* fixed_point =
-      has_fixed_point(cell.method) && theory ? &theory->fixed_point : nullptr;
-  const RunResult run =
-      run_method(problem, sketcher, *method, step_size, cell.seed, run_options, fixed_point);
-  if (run.status == RunStatus::kInterrupted) return std::nullopt;
-  return make_record(cell, step_size, run, theory, problem.solution(), fixed_point, work.facts());
+  if (has_fixed_point(cell.method) && trajectory.theory)
+    trajectory.fixed_point = &trajectory.theory->fixed_point;
+  trajectory.run = run_method(problem, sketcher, *method, trajectory.step_size, cell.seed,
+                              run_options, trajectory.fixed_point);
+  trajectory.solution = problem.solution();
+  return trajectory;
 }
 
-// Runs one cell and stores its record, or its failure; returns its status, or nothing when
-// the run was interrupted (an interrupted run is discarded). A cell that throws is a failed
-// cell; a store that cannot be written (disk full, file-size limit) ends the sweep.
-std::optional<std::string> run_cell(const Cell& cell, const ProblemWork& work,
-                                    const SweepConfig& config, const SweepOptions& options,
-                                    const CellStore& store) {
-  std::optional<CellRecord> record;
+// Runs cells that share one trajectory (they differ only in their network model) once, and
+// stores each one's record, priced on its own network, or the failure they share; returns
+// their statuses, or nothing when the run was interrupted (an interrupted run is discarded).
+// A store that cannot be written (disk full, file-size limit) ends the sweep.
+std::optional<std::vector<std::string>> run_cells_of_trajectory(
+    const std::vector<const Cell*>& cells, const ProblemWork& work, const SweepConfig& config,
+    const SweepOptions& options, const CellStore& store) {
+  std::optional<Trajectory> trajectory;
   std::string failure;
   try {
     RunOptions run_options = config.run;
     run_options.interrupt = options.interrupt;
-    run_options.cost = cell.network;
-    record = work.network() ? network_record(cell, *work.network(), work.facts(), run_options)
-                            : quadratic_record(cell, work, run_options);
-    if (!record) return std::nullopt;
+    run_options.cost = cells.front()->network;
+    run_options.keep_round_counts = cells.size() > 1;
+    trajectory.emplace(work.network() ? network_run(*cells.front(), *work.network(), run_options)
+                                      : quadratic_run(*cells.front(), work, run_options));
+    if (trajectory->run.status == RunStatus::kInterrupted) return std::nullopt;
   } catch (const std::exception& error) {
+    trajectory.reset();
     failure = error.what();
   }
-  if (!record) {
-    store.save_failure(cell, failure);
-    return "failed";
+  std::vector<std::string> statuses;
+  for (const Cell* cell : cells) {
+    if (!trajectory) {
+      store.save_failure(*cell, failure);
+      statuses.emplace_back("failed");
+      continue;
+    }
+    if (cells.size() > 1) retime(trajectory->run, cell->network);
+    const CellRecord record =
+        make_record(*cell, trajectory->step_size, trajectory->run, trajectory->theory,
+                    trajectory->solution, trajectory->fixed_point, work.facts());
+    store.save(*cell, record);
+    statuses.push_back(record.status);
   }
-  store.save(cell, *record);
-  return record->status;
+  return statuses;
+}
+
+// A problem's cells grouped by trajectory, in grid order. With run.time_budget a cell's
+// network decides when it stops, so every cell runs on its own.
+std::vector<std::vector<const Cell*>> group_by_trajectory(const std::vector<const Cell*>& cells,
+                                                          const SweepConfig& config) {
+  std::vector<std::vector<const Cell*>> groups;
+  std::unordered_map<std::string, std::size_t> index;
+  for (const Cell* cell : cells) {
+    const std::string key = config.run.time_budget > 0.0 ? cell->key : cell->trajectory;
+    const auto [found, added] = index.emplace(key, groups.size());
+    if (added) groups.emplace_back();
+    groups[found->second].push_back(cell);
+  }
+  return groups;
 }
 
 }  // namespace
@@ -328,10 +364,12 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
       if (interrupted()) return;
       tbb::this_task_arena::isolate([&] {
         const ProblemWork work(groups[g], *options.datasets);
-        tbb::parallel_for(std::size_t{0}, groups[g].size(), [&](std::size_t c) {
+        const auto trajectories = group_by_trajectory(groups[g], config);
+        tbb::parallel_for(std::size_t{0}, trajectories.size(), [&](std::size_t t) {
           if (interrupted()) return;
-          if (const auto status = run_cell(*groups[g][c], work, config, options, store))
-            count(*status);
+          if (const auto statuses =
+                  run_cells_of_trajectory(trajectories[t], work, config, options, store))
+            for (const auto& status : *statuses) count(status);
         });
       });
     });
