@@ -125,6 +125,8 @@ expect_error negative_latency "network.latency_s: value '-1' must be positive" \
 expect_error budget_without_network "run.time_budget: counts modelled seconds" \
   "run: {time_budget: 5}"
 expect_error unknown_network_key "network.speed" "network: {name: wan, speed: 3}"
+expect_error bandwidth_without_a_model "network.bandwidth_bits_per_s: value '1000000000' has no effect without a network model" \
+  "network: {bandwidth_bits_per_s: 1.0e+9}"
 
 echo "$failures failure(s)"
 ((failures == 0))

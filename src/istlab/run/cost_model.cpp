@@ -79,6 +79,15 @@ double CostModel::bandwidth() const {
 
 void CostModel::validate() const {
   check_all(cost_parameters(), *this);
+  // Values given without a model would be silently unused.
+  const CostModel defaults;
+  if (!enabled())
+    for (const auto& parameter : cost_parameters())
+      if (format_value(parameter.get(*this)) != format_value(parameter.get(defaults)))
+        throw ParameterError(parameter.name, format_value(parameter.get(*this)),
+                             "has no effect without a network model: give name (a preset such "
+                             "as ethernet, or custom)",
+                             {"name"});
   if (network == "custom" && std::isnan(latency_s))
     throw ParameterError("latency_s", "", "is needed with name: custom", {"name"});
   if (network == "custom" && std::isnan(bandwidth_bits_per_s))
