@@ -3,24 +3,11 @@
 set -uo pipefail
 istlab=$1 work=$2
 rm -rf "$work" && mkdir -p "$work"
-failures=0
+source "$(dirname "$0")/lib.sh"
 
 expect_error() {  # name, expected message fragment, config text
-  local name=$1 fragment=$2 file="$work/$1.yaml"
-  printf '%s\n' "$3" > "$file"
-  local stderr code
-  stderr=$("$istlab" sweep "$file" --out "$work/out" 2>&1 >/dev/null)
-  code=$?
-  if [[ $code -ne 2 ]]; then
-    echo "FAIL $name: exit code $code, expected 2 ($stderr)"; failures=$((failures + 1))
-  elif [[ "$stderr" != *"$fragment"* ]]; then
-    echo "FAIL $name: message '$stderr' lacks '$fragment'"; failures=$((failures + 1))
-  else
-    echo "ok   $name: $stderr"
-  fi
-  if [[ -e "$work/out" ]]; then
-    echo "FAIL $name: a bad config left output behind"; failures=$((failures + 1)); rm -rf "$work/out"
-  fi
+  printf '%s\n' "$3" > "$work/$1.yaml"
+  check_config_error "$1" "$2" "$work/$1.yaml"
 }
 
 valid='problem: {generator: dense, dim: 8, num_workers: 2}

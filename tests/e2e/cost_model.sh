@@ -7,8 +7,7 @@ set -uo pipefail
 istlab=$1 work=$2
 python=/usr/bin/python3
 rm -rf "$work" && mkdir -p "$work"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib.sh"
 
 config="$work/cost_e2e.yaml"
 cat > "$config" <<'EOF'
@@ -29,18 +28,8 @@ run:
   max_iters: 60
   record: {every: 20}
 EOF
-for threads in 1 2; do
-  "$istlab" sweep "$config" --out "$work/threads$threads" --threads "$threads" --quiet ||
-    fail "the sweep with --threads $threads exited with $?"
-done
+same_with_threads "$config" cost_e2e cells.csv trace.csv
 results="$work/threads1/cost_e2e"
-for file in cells.csv trace.csv; do
-  if cmp "$results/$file" "$work/threads2/cost_e2e/$file"; then
-    echo "ok   identical with 1 and 2 threads: $file ($(wc -l < "$results/$file") lines)"
-  else
-    fail "$file differs between 1 and 2 threads"
-  fi
-done
 
 if ! "$python" - "$results" <<'EOF'; then
 import csv, math, sys
@@ -101,19 +90,8 @@ else
 fi
 
 expect_error() {  # name, expected message fragment, network: and run: lines
-  local name=$1 fragment=$2 file="$work/$1.yaml"
-  printf 'experiment: %s\nmethods: [{method: gd}]\nstep_size: 0.1\n%s\n' "$name" "$3" > "$file"
-  local stderr code
-  stderr=$("$istlab" sweep "$file" --out "$work/errors" --quiet 2>&1 >/dev/null)
-  code=$?
-  if [[ $code -ne 2 ]]; then
-    fail "$name: exit code $code, expected 2 ($stderr)"
-  elif [[ "$stderr" != *"$fragment"* ]]; then
-    fail "$name: message '$stderr' lacks '$fragment'"
-  else
-    echo "ok   $name: $stderr"
-  fi
-  [[ -e "$work/errors" ]] && { fail "$name: a bad config left output behind"; rm -rf "$work/errors"; }
+  printf 'experiment: %s\nmethods: [{method: gd}]\nstep_size: 0.1\n%s\n' "$1" "$3" > "$work/$1.yaml"
+  check_config_error "$1" "$2" "$work/$1.yaml"
 }
 expect_error unknown_preset "network: value 'lan' is not a network; valid: none, datacenter" "network: lan"
 expect_error custom_without_bandwidth "network.bandwidth_bits_per_s" \
@@ -128,5 +106,4 @@ expect_error unknown_network_key "network.speed" "network: {name: wan, speed: 3}
 expect_error bandwidth_without_a_model "network.bandwidth_bits_per_s: value '1000000000' has no effect without a network model" \
   "network: {bandwidth_bits_per_s: 1.0e+9}"
 
-echo "$failures failure(s)"
-((failures == 0))
+exit_with_failures

@@ -13,8 +13,7 @@ if [[ ! -f $heart_scale ]]; then
   exit 77
 fi
 rm -rf "$work" && mkdir -p "$work"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------------------------------
 # The sweep, with 1 and 2 threads
@@ -44,19 +43,8 @@ run:
   max_iters: 200
   record: {every: 50}
 EOF
-for threads in 1 2; do
-  if ! "$istlab" sweep "$config" --out "$work/threads$threads" --threads "$threads" --quiet; then
-    fail "the sweep with --threads $threads exited with $?"
-  fi
-done
+same_with_threads "$config" least_squares_e2e cells.csv trace.csv problems.csv
 results="$work/threads1/least_squares_e2e"
-for file in cells.csv trace.csv problems.csv; do
-  if cmp "$results/$file" "$work/threads2/least_squares_e2e/$file"; then
-    echo "ok   identical with 1 and 2 threads: $file ($(wc -l < "$results/$file") lines)"
-  else
-    fail "$file differs between 1 and 2 threads"
-  fi
-done
 
 # ---------------------------------------------------------------------------------------
 # problems.csv against cells.csv
@@ -150,24 +138,11 @@ fi
 # Config errors: exit code 2, the key in the message, no output left behind
 
 expect_error() {  # name, expected message fragment, problem: lines
-  local name=$1 fragment=$2 file="$work/$1.yaml"
+  local file="$work/$1.yaml"
   printf 'experiment: %s\nmethods:\n  - method: ist\n    sketch: perm\nstep_size: {relative: 0.5}\n' \
-    "$name" > "$file"
+    "$1" > "$file"
   printf 'run: {max_iters: 10}\nproblem:\n  generator: least_squares\n%s\n' "$3" >> "$file"
-  local stderr code
-  stderr=$("$istlab" sweep "$file" --out "$work/errors" --quiet 2>&1 >/dev/null)
-  code=$?
-  if [[ $code -ne 2 ]]; then
-    fail "$name: exit code $code, expected 2 ($stderr)"
-  elif [[ "$stderr" != *"$fragment"* ]]; then
-    fail "$name: message '$stderr' lacks '$fragment'"
-  else
-    echo "ok   $name: $stderr"
-  fi
-  if [[ -e "$work/errors" ]]; then
-    fail "$name: a bad config left output behind"
-    rm -rf "$work/errors"
-  fi
+  check_config_error "$1" "$2" "$file"
 }
 
 expect_error no_dataset "problem.dataset.name" "  num_workers: 4"

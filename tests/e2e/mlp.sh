@@ -14,8 +14,7 @@ if ! "$python" -c "import numpy" 2>/dev/null; then
   exit 77
 fi
 rm -rf "$work" && mkdir -p "$work"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib.sh"
 
 # Four classes with means 3 standard deviations apart along their own axis.
 "$python" - "$work" <<'EOF'
@@ -60,19 +59,8 @@ run:
   max_iters: 150
   record: {every: 50}
 EOF
-for threads in 1 2; do
-  if ! "$istlab" sweep "$config" --out "$work/threads$threads" --threads "$threads" --quiet; then
-    fail "the sweep with --threads $threads exited with $?"
-  fi
-done
+same_with_threads "$config" mlp_e2e cells.csv trace.csv problems.csv
 results="$work/threads1/mlp_e2e"
-for file in cells.csv trace.csv problems.csv; do
-  if cmp "$results/$file" "$work/threads2/mlp_e2e/$file"; then
-    echo "ok   identical with 1 and 2 threads: $file ($(wc -l < "$results/$file") lines)"
-  else
-    fail "$file differs between 1 and 2 threads"
-  fi
-done
 
 if ! "$python" - "$results" <<'EOF'; then
 import csv, math, sys
@@ -151,23 +139,10 @@ fi
 # Config errors: exit code 2, the key in the message, no output left behind
 
 expect_error() {  # name, expected message fragment, extra top-level lines, problem: lines
-  local name=$1 fragment=$2 file="$work/$1.yaml"
-  printf 'experiment: %s\nmethods:\n  - method: ist\n    sketch: perm\n%s\n' "$name" "$3" > "$file"
+  local file="$work/$1.yaml"
+  printf 'experiment: %s\nmethods:\n  - method: ist\n    sketch: perm\n%s\n' "$1" "$3" > "$file"
   printf 'problem:\n  generator: mlp\n  num_workers: 2\n%s\n' "$4" >> "$file"
-  local stderr code
-  stderr=$("$istlab" sweep "$file" --out "$work/errors" --quiet 2>&1 >/dev/null)
-  code=$?
-  if [[ $code -ne 2 ]]; then
-    fail "$name: exit code $code, expected 2 ($stderr)"
-  elif [[ "$stderr" != *"$fragment"* ]]; then
-    fail "$name: message '$stderr' lacks '$fragment'"
-  else
-    echo "ok   $name: $stderr"
-  fi
-  if [[ -e "$work/errors" ]]; then
-    fail "$name: a bad config left output behind"
-    rm -rf "$work/errors"
-  fi
+  check_config_error "$1" "$2" "$file"
 }
 data="  dataset: {path: $work/train_features.npy, format: npy, labels: $work/train_labels.npy}"
 steps='step_size: 0.1
@@ -198,5 +173,4 @@ expect_error test_label_unknown "sample 0: expected a label the training set has
 expect_error real_valued_labels "problem.generator: value 'mlp' classifies" "$steps" \
   "  dataset: {path: $work/rows2000.npy, format: npy, labels: $work/real.npy}"
 
-echo "$failures failure(s)"
-((failures == 0))
+exit_with_failures
