@@ -129,10 +129,6 @@ void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelCla
   check_split_fits(spec, data, classes);
 }
 
-bool mlp_reads(const ProblemSpec& spec, std::string_view parameter) {
-  return split_reads(spec, parameter);
-}
-
 // The training set's classes and splits; per worker its model, gradients and a chunk's
 // activations (float), the server's sums; the evaluation's buffers.
 double mlp_problem_bytes(const ProblemSpec& spec) {

@@ -49,7 +49,6 @@ void check_test_set(const Dataset& train, const Dataset& test);
 
 void check_mlp(const ProblemSpec& spec);
 void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes);
-bool mlp_reads(const ProblemSpec& spec, std::string_view parameter);
 double mlp_problem_bytes(const ProblemSpec& spec);
 int mlp_sketched_dim(const ProblemSpec& spec);  // the hidden units
 
