@@ -61,6 +61,18 @@ double gradient_over(NetworkRounds::Worker& worker, std::span<const std::int64_t
   return loss;
 }
 
+// The whole model as a submodel of every unit, unscaled: what the metrics evaluate.
+Block full_submodel(const Model& model) {
+  const MlpShape shape = model.shape();
+  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
+  std::iota(units.begin(), units.end(), 0);
+  Block full;
+  full.resize(shape, shape.hidden);
+  full.gather(model, units);
+  full.scales.setOnes();
+  return full;
+}
+
 }  // namespace
 
 NetworkRounds::NetworkRounds(const NetworkData& data, const NetworkRoundSpec& spec)
@@ -257,12 +269,7 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
                     const std::vector<int>& class_of_sample, std::span<const std::int64_t> samples,
                     double l2) {
   const MlpShape shape = model.shape();
-  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
-  std::iota(units.begin(), units.end(), 0);
-  Block full;
-  full.resize(shape, shape.hidden);
-  full.gather(model, units);
-  full.scales.setOnes();
+  const Block full = full_submodel(model);
   MlpWorkspace<float> workspace;
   workspace.resize(shape, shape.hidden, kNetworkChunk);
   double cross_entropy = 0.0;
@@ -291,15 +298,11 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
 LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
                                   std::span<const std::int64_t> samples) {
   const MlpShape shape = model.shape();
-  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
-  std::iota(units.begin(), units.end(), 0);
   NetworkRounds::Worker full;
-  full.model.resize(shape, shape.hidden);
+  full.model = full_submodel(model);
   full.gradient.resize(shape, shape.hidden);
   full.chunk_gradient.resize(shape, shape.hidden);
   full.workspace.resize(shape, shape.hidden, kNetworkChunk);
-  full.model.gather(model, units);
-  full.model.scales.setOnes();
   const double loss = gradient_over(full, samples, data);
   const Block& g = full.gradient;
   const double norm2 = static_cast<double>(g.hidden_weights.squaredNorm()) +
