@@ -54,15 +54,15 @@ nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datas
   return list;
 }
 
-// A data family's samples and label counts per worker.
-void add_data_facts(const ProblemSpec& spec, const Dataset& data, ProblemFacts& facts) {
-  const LabelClasses classes = dataset_classes(data);
-  const auto samples = worker_samples(spec, classes);
+// Each worker's sample count and label counts ("label:count ..."; none for real-valued
+// targets, which `classes` holds as one class).
+void add_data_facts(const LabelClasses& classes,
+                    const std::vector<std::vector<std::int64_t>>& samples, ProblemFacts& facts) {
   const auto histograms =
       label_histograms(classes.class_of_sample, static_cast<int>(classes.values.size()), samples);
   for (std::size_t worker = 0; worker < samples.size(); ++worker) {
     facts.workers[worker].samples = static_cast<std::int64_t>(samples[worker].size());
-    if (!classes.by_label) continue;  // real-valued targets: no label counts
+    if (!classes.by_label) continue;
     std::string& text = facts.workers[worker].label_counts;
     for (std::size_t c = 0; c < classes.values.size(); ++c)
       if (histograms[worker][c] > 0)
@@ -82,18 +82,25 @@ ProblemFacts problem_facts(const ProblemSpec& spec, const Quadratic& problem, co
   });
   for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
   facts.zeta2 /= problem.num_workers();
-  if (data != nullptr) add_data_facts(spec, *data, facts);
+  if (data == nullptr) return facts;
+  // (A quadratic keeps only its L_i and b_i: the split is drawn again, from the same seed.)
+  const LabelClasses classes = dataset_classes(*data);
+  add_data_facts(classes, worker_samples(spec, classes), facts);
   return facts;
 }
 
-// A network has no optimum to measure ζ² at: its workers' samples and labels only.
-ProblemFacts network_facts(const ProblemSpec& spec, const Dataset& data) {
+// A network has no optimum to measure ζ² at: its workers' samples and labels only, from the
+// split the network holds.
+ProblemFacts network_facts(const NetworkProblem& network) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   ProblemFacts facts;
   facts.zeta2 = kNaN;
-  facts.workers.resize(static_cast<std::size_t>(spec.num_workers));
+  facts.workers.resize(network.data.samples_of_worker.size());
   for (auto& worker : facts.workers) worker.grad_norm2_at_optimum = kNaN;
-  add_data_facts(spec, data, facts);
+  LabelClasses classes;
+  classes.values = network.label_values;
+  classes.class_of_sample = network.data.class_of_sample;
+  add_data_facts(classes, network.data.samples_of_worker, facts);
   return facts;
 }
 
@@ -138,7 +145,7 @@ class ProblemWork {
         const bool has_test = !test.name.empty() || !test.path.empty();
         network_.emplace(
             family.make_network(spec, {tbb_for, data, has_test ? datasets.get(test) : nullptr}));
-        facts_ = network_facts(spec, *data);
+        facts_ = network_facts(*network_);
         return;
       }
       problem_.emplace(make_problem(spec, tbb_for, data.get()));
