@@ -135,6 +135,16 @@ else
   fail "the diverging sweep exited with $?"
 fi
 
+# A batch far above any worker's samples is its whole share (nothing sized by batch_size).
+sed -e 's/batch_size: 32/batch_size: 2000000000/' -e 's/experiment: mlp_e2e/experiment: mlp_huge_batch/' \
+  "$config" > "$work/huge_batch.yaml"
+if "$istlab" sweep "$work/huge_batch.yaml" --out "$work/huge_batch" --quiet &&
+  [[ $(grep -c ',max_iters,' "$work/huge_batch/mlp_huge_batch/cells.csv") -eq 8 ]]; then
+  echo "ok   batch_size 2e9: every cell runs on full batches"
+else
+  fail "batch_size 2e9: $(cat "$work/huge_batch/mlp_huge_batch/cells.csv" 2>/dev/null | cut -c1-200)"
+fi
+
 # ---------------------------------------------------------------------------------------
 # Config errors: exit code 2, the key in the message, no output left behind
 

@@ -87,7 +87,9 @@ NetworkRounds::NetworkRounds(const NetworkData& data, const NetworkRoundSpec& sp
   std::iota(all_units_.begin(), all_units_.end(), 0);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     workers_[i].pool = data.samples_of_worker[i];
-    workers_[i].swapped.reserve(static_cast<std::size_t>(std::max(spec.batch_size, 0)));
+    // (a draw swaps at most min(batch_size, samples) places: a huge batch_size reserves no more)
+    workers_[i].swapped.reserve(std::min(static_cast<std::size_t>(std::max(spec.batch_size, 0)),
+                                         data.samples_of_worker[i].size()));
   }
   shared_.reserve(holders_.size());
 }
