@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "bench_problems.hpp"
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/run/run.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/sweep.hpp"

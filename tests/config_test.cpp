@@ -1,6 +1,6 @@
 // Config decoding: one rule per test; every error names file:line:column, key and value.
 
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -14,7 +14,7 @@
 #include <tuple>
 #include <vector>
 
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 
 namespace istlab {
 namespace {

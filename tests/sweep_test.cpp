@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 
 namespace istlab {

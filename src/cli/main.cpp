@@ -16,7 +16,7 @@
 
 #include "istlab/data/dataset.hpp"
 #include "istlab/io/build_info.hpp"
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/sweep.hpp"
 

@@ -54,7 +54,7 @@
 #include <typeinfo>
 #include <vector>
 
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "sanitizer.hpp"
 

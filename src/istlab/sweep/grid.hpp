@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "istlab/data/catalog.hpp"
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
 #include "istlab/sketch/sketch.hpp"

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <optional>
 
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 
 namespace istlab {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 
 namespace istlab {
 

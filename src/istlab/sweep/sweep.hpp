@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "istlab/data/catalog.hpp"
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/lock.hpp"
 #include "istlab/sweep/progress.hpp"

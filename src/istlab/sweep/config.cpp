@@ -1,4 +1,4 @@
-#include "istlab/io/config.hpp"
+#include "istlab/sweep/config.hpp"
 
 #include <fmt/core.h>
 #include <sys/stat.h>

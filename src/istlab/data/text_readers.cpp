@@ -1,0 +1,331 @@
+// The text readers of readers.hpp: LIBSVM / svmlight and numeric CSV.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "istlab/data/input.hpp"
+#include "istlab/data/readers.hpp"
+
+namespace istlab {
+namespace {
+
+using namespace reading;
+
+// ---------------------------------------------------------------------------------------
+// Text: lines, tokens and numbers, with line and column for messages.
+
+class LineReader {
+ public:
+  explicit LineReader(Input& in) : in_(in) {}
+
+  // The next line without "\n" or "\r\n" (and without a UTF-8 byte-order mark on line 1);
+  // false at the end of the file. The view lives until the next call.
+  bool next(std::string_view& line) {
+    while (true) {
+      const std::size_t newline = buffer_.find('\n', start_ + scanned_);
+      if (newline != buffer_.npos || end_) {
+        if (newline == buffer_.npos && start_ == buffer_.size()) return false;
+        const std::size_t stop = newline == buffer_.npos ? buffer_.size() : newline;
+        line = std::string_view(buffer_).substr(start_, stop - start_);
+        start_ = newline == buffer_.npos ? stop : stop + 1;
+        scanned_ = 0;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (++number_ == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
+        return true;
+      }
+      refill();
+    }
+  }
+  std::int64_t number() const { return number_; }
+
+ private:
+  void refill() {
+    buffer_.erase(0, start_);
+    start_ = 0;
+    scanned_ = buffer_.size();
+    // Reads as much as is buffered: a very long line costs linear time, not quadratic.
+    const std::size_t want = std::max(kChunk, buffer_.size());
+    buffer_.resize(scanned_ + want);
+    const std::size_t got = in_.read(buffer_.data() + scanned_, want);
+    buffer_.resize(scanned_ + got);
+    end_ = got < want;
+  }
+
+  Input& in_;
+  std::string buffer_;
+  std::size_t start_ = 0;    // the next line's first byte in buffer_
+  std::size_t scanned_ = 0;  // bytes after start_ known to hold no '\n'
+  bool end_ = false;
+  std::int64_t number_ = 0;
+};
+
+// Where in a text file: the file, the line, and a hint added to "not a number" errors.
+struct TextSpot {
+  const std::string& path;
+  std::int64_t line;
+  std::string_view hint;
+};
+
+[[noreturn]] void fail_at(const TextSpot& spot, std::size_t column, const std::string& expected) {
+  throw DataError(spot.path,
+                  "line " + std::to_string(spot.line) + ", column " + std::to_string(column),
+                  expected);
+}
+
+// from_chars reports a value too small for a double (1e-400) as it does one too large; the
+// small one reads as zero, as numpy and pandas read it.
+bool underflows(std::string_view digits) {
+  const std::size_t exponent = digits.find_first_of("eE");
+  if (exponent != digits.npos) return exponent + 1 < digits.size() && digits[exponent + 1] == '-';
+  return digits.substr(0, digits.find('.')).find_first_not_of("+-0") == digits.npos;
+}
+
+// All of `text` as a number, or a DataError naming `what` (e.g. "the label").
+double finite_number(std::string_view text, const TextSpot& spot, std::size_t column,
+                     const std::string& what) {
+  std::string_view digits = text;
+  if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-') digits.remove_prefix(1);
+  double value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error == std::errc::result_out_of_range && end == digits.data() + digits.size() &&
+      underflows(digits))
+    return digits[0] == '-' ? -0.0 : 0.0;
+  if (error == std::errc::result_out_of_range)
+    fail_at(spot, column, "a number within double range (" + what + "), found " + quoted(text));
+  if (error != std::errc() || end != digits.data() + digits.size())
+    fail_at(spot, column,
+            "a finite number (" + what + "), found " + quoted(text) + std::string(spot.hint));
+  if (!std::isfinite(value))
+    fail_at(spot, column, "a finite number (" + what + "), found " + quoted(text));
+  return value;
+}
+
+float float_number(std::string_view text, const TextSpot& spot, std::size_t column,
+                   const std::string& what) {
+  const double value = finite_number(text, spot, column, what);
+  if (std::abs(value) > std::numeric_limits<float>::max())
+    fail_at(spot, column,
+            "a number within float range, |x| <= 3.4e38 (" + what + "), found " + quoted(text));
+  return static_cast<float>(value);
+}
+
+struct Token {
+  std::string_view text;
+  std::size_t column;  // 1-based
+};
+
+// The tokens of `line` separated by spaces and tabs.
+std::vector<Token> tokens(std::string_view line) {
+  std::vector<Token> out;
+  std::size_t pos = 0;
+  while (true) {
+    pos = line.find_first_not_of(" \t", pos);
+    if (pos == line.npos) return out;
+    const std::size_t end = std::min(line.find_first_of(" \t", pos), line.size());
+    out.push_back({line.substr(pos, end - pos), pos + 1});
+    pos = end;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// LIBSVM
+
+struct SparseRows {
+  std::vector<double> labels;
+  std::vector<std::size_t> row_end;  // one past each row's last entry
+  std::vector<std::int32_t> index;   // 1-based
+  std::vector<float> value;
+  std::int64_t max_index = 0;
+  std::string max_index_at;  // "line L, column C", for the dense-size check
+};
+
+std::int64_t libsvm_index(std::string_view text, const TextSpot& spot, std::size_t column,
+                          std::int64_t previous, std::int64_t num_features) {
+  constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();
+  std::int64_t index = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
+  const bool digits = !text.empty() && std::isdigit(static_cast<unsigned char>(text[0]));
+  if (!digits || (error != std::errc() && error != std::errc::result_out_of_range) ||
+      end != text.data() + text.size())
+    fail_at(spot, column, "index:value with a positive integer index, found " + quoted(text));
+  if (error == std::errc::result_out_of_range || index > kMaxIndex)
+    fail_at(spot, column, "an index of at most 2147483647, found " + quoted(text));
+  if (index == 0) fail_at(spot, column, "an index of at least 1 (indices are 1-based), found 0");
+  if (index <= previous)
+    fail_at(spot, column,
+            "an index greater than " + std::to_string(previous) +
+                " (indices increase within a line), found " + std::to_string(index));
+  if (num_features > 0 && index > num_features)
+    fail_at(spot, column,
+            "an index of at most num_features = " + std::to_string(num_features) + ", found " +
+                std::to_string(index));
+  return index;
+}
+
+void libsvm_line(std::string_view line, const TextSpot& spot, std::int64_t num_features,
+                 SparseRows& rows) {
+  line = line.substr(0, line.find('#'));
+  const std::vector<Token> parts = tokens(line);
+  if (parts.empty()) return;
+  rows.labels.push_back(finite_number(parts[0].text, spot, parts[0].column, "the label"));
+  std::int64_t previous = 0;
+  for (std::size_t k = 1; k < parts.size(); ++k) {
+    const Token& token = parts[k];
+    const std::size_t colon = token.text.find(':');
+    const std::int64_t index =
+        libsvm_index(token.text.substr(0, colon == token.text.npos ? token.text.size() : colon),
+                     spot, token.column, previous, num_features);
+    if (colon == token.text.npos)
+      fail_at(spot, token.column + token.text.size(), "':' and a value after the index");
+    rows.value.push_back(float_number(token.text.substr(colon + 1), spot, token.column + colon + 1,
+                                      "the value of index " + std::to_string(index)));
+    rows.index.push_back(static_cast<std::int32_t>(index));
+    previous = index;
+  }
+  if (previous > rows.max_index) {
+    rows.max_index = previous;
+    rows.max_index_at =
+        "line " + std::to_string(spot.line) + ", column " + std::to_string(parts.back().column);
+  }
+  rows.row_end.push_back(rows.index.size());
+}
+
+// Sparse text names d without paying for it: "1 2000000000:1" would ask for 8 GB of zeros.
+// Unless the caller vouches for d (num_features), the dense matrix must be in proportion to
+// the file: at most 2^24 values, or 1024 per byte read (real sparse sets such as rcv1, with
+// density 1.6e-3, need about 80).
+void check_dense_size(const std::string& path, const SparseRows& rows, std::uint64_t values,
+                      std::uint64_t file_bytes) {
+  constexpr std::uint64_t kPerByte = 1024;
+  const std::uint64_t budget =
+      std::max<std::uint64_t>(std::uint64_t{1} << 24, kPerByte * file_bytes);
+  if (values > budget)
+    throw DataError(path, rows.max_index_at,
+                    "an index for which samples × features is at most 2^24 or 1024 per byte of "
+                    "the file (" +
+                        str(file_bytes) + " bytes) unless num_features is given, found " +
+                        std::to_string(rows.max_index) + " (" + str(rows.labels.size()) +
+                        " samples)");
+}
+
+Dataset dense(const std::string& path, SparseRows& rows, std::int64_t num_features,
+              std::uint64_t file_bytes) {
+  const std::uint64_t samples = rows.labels.size();
+  const std::int64_t features = num_features > 0 ? num_features : rows.max_index;
+  if (samples == 0) throw DataError(path, "", "at least one sample (a line with a label)");
+  if (features == 0)
+    throw DataError(path, "", "at least one feature (an index:value pair), or num_features > 0");
+  std::uint64_t values = 0;
+  if (!multiply(samples, static_cast<std::uint64_t>(features), values))
+    values = std::numeric_limits<std::uint64_t>::max();
+  if (num_features == 0) check_dense_size(path, rows, values, file_bytes);
+  if (values > kMaxValues)
+    throw DataError(path, "",
+                    "at most 2^31 feature values, found " + str(samples) + " samples × " +
+                        std::to_string(features) + " features");
+  Dataset dataset;
+  dataset.source = path;
+  dataset.features.setZero(static_cast<Eigen::Index>(samples), features);
+  std::size_t entry = 0;
+  for (std::size_t row = 0; row < samples; ++row)
+    for (; entry < rows.row_end[row]; ++entry)
+      dataset.features(static_cast<Eigen::Index>(row), rows.index[entry] - 1) = rows.value[entry];
+  dataset.labels = std::move(rows.labels);
+  return dataset;
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV
+
+struct CsvTable {
+  std::size_t fields = 0;  // per line, set by the first data line
+  std::int64_t first_line = 0;
+  std::size_t label_field = 0;
+  std::vector<float> features;
+  std::vector<double> labels;
+};
+
+// The first data line fixes the number of fields and which one is the label.
+void csv_shape(std::size_t fields, int label_column, const TextSpot& spot, CsvTable& table) {
+  if (fields < 2) fail_at(spot, 1, "at least 2 fields (features and a label), found 1");
+  const auto count = static_cast<std::int64_t>(fields);
+  const std::int64_t label = label_column < 0 ? count + label_column : label_column;
+  if (label < 0 || label >= count)
+    fail_at(spot, 1,
+            "a label column from " + std::to_string(-count) + " to " + std::to_string(count - 1) +
+                " for " + str(fields) +
+                " fields, found label_column = " + std::to_string(label_column));
+  table.fields = fields;
+  table.first_line = spot.line;
+  table.label_field = static_cast<std::size_t>(label);
+}
+
+void csv_line(std::string_view line, const TextSpot& spot, int label_column, CsvTable& table) {
+  if (line.find_first_not_of(" \t") == line.npos) return;
+  if (table.fields == 0)
+    csv_shape(static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1, label_column,
+              spot, table);
+  const std::string shape = str(table.fields) + " fields like line " +
+                            std::to_string(table.first_line) + " (the first data line)";
+  std::size_t start = 0, field = 0;
+  for (; start <= line.size(); ++field) {
+    const std::size_t stop = std::min(line.find(',', start), line.size());
+    if (field == table.fields) fail_at(spot, start + 1, shape + ", found more");
+    std::string_view text = line.substr(start, stop - start);
+    const std::size_t skip = std::min(text.find_first_not_of(" \t"), text.size());
+    text.remove_prefix(skip);
+    text = text.substr(0, text.find_last_not_of(" \t") + 1);
+    const std::size_t column = start + skip + 1;
+    const std::string what = "field " + str(field + 1);
+    if (field == table.label_field)
+      table.labels.push_back(finite_number(text, spot, column, what + ", the label"));
+    else
+      table.features.push_back(float_number(text, spot, column, what));
+    start = stop + 1;
+  }
+  if (field < table.fields) fail_at(spot, line.size() + 1, shape + ", found " + str(field));
+}
+
+}  // namespace
+
+Dataset read_libsvm(const std::string& path, std::int64_t num_features) {
+  if (num_features < 0)
+    throw std::invalid_argument("read_libsvm: num_features must be >= 0 (0: the largest index)");
+  Input in(path);
+  LineReader reader(in);
+  SparseRows rows;
+  std::string_view line;
+  while (reader.next(line)) libsvm_line(line, {path, reader.number(), ""}, num_features, rows);
+  return dense(path, rows, num_features, in.offset());
+}
+
+Dataset read_csv(const std::string& path, int label_column, bool header) {
+  Input in(path);
+  LineReader reader(in);
+  CsvTable table;
+  std::string_view line;
+  if (header && !reader.next(line))
+    throw DataError(path, "", "a header line (header = true), found an empty file");
+  while (reader.next(line)) {
+    const bool first = table.fields == 0 && !header;
+    csv_line(
+        line,
+        {path, reader.number(), first ? "; if this line is a header, read with header = true" : ""},
+        label_column, table);
+  }
+  if (table.labels.empty())
+    throw DataError(path, "",
+                    header ? "at least one data line after the header" : "at least one data line");
+  Dataset dataset;
+  dataset.source = path;
+  const auto rows = static_cast<Eigen::Index>(table.labels.size());
+  dataset.features = Eigen::Map<const FeatureMatrix>(table.features.data(), rows,
+                                                     static_cast<Eigen::Index>(table.fields - 1));
+  dataset.labels = std::move(table.labels);
+  return dataset;
+}
+}  // namespace istlab
