@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""NumPy reference for one round of gd, dcgd and ist (SPEC §3), for timing against istlab.
+"""NumPy reference for one round of gd, dcgd and ist (docs/theory.md §3), for timing against istlab.
 
 One round is x ← x − γ·(1/n) Σ_i g_i with
     gd:   g_i = L_i x − b_i
@@ -21,7 +21,7 @@ Both give the same x^{k+1} up to rounding (checked by --selftest).
 
 Problems match istlab's benchmark in structure and size (values do not affect timing):
   dense   L_i = 3 I + (G_i + G_iᵀ)/(2√d), G_i iid N(0,1); b_i ~ N(0, I/d); x⁰ ~ N(0, I/d)
-  sparse  SPEC §1.1 tridiagonal generator, s = 0.1, mu = 1e-2, b_i ≠ 0, x⁰ = √d e_1
+  sparse  docs/theory.md §1.1 tridiagonal generator, s = 0.1, mu = 1e-2, b_i ≠ 0, x⁰ = √d e_1
 
 Timing: K = 16 rounds of sketches are drawn before the clock starts and cycled, so caches do
 not see the same block every round; x carries over from round to round. The reported time
@@ -84,7 +84,7 @@ class DenseProblem:
 
 
 class TridiagonalProblem:
-    """SPEC §1.1 tridiagonal generator: L_i = a_i T + σ I, b_i = β_i e_1, T = tridiag(−1, 2, −1)."""
+    """docs/theory.md §1.1 tridiagonal generator: L_i = a_i T + σ I, b_i = β_i e_1, T = tridiag(−1, 2, −1)."""
 
     kind = "sparse"
 

@@ -2,7 +2,7 @@
 """The performance targets of istlab, measured: reads the JSON of one benchmark run (and,
 if present, the NumPy comparison and the memory probe) and prints a Markdown table of the
 ratios, each against its target. scripts/bench.sh writes it to results/bench/report.md;
-the README's performance section is that table.
+docs/performance.md's "Measured" section is that table.
 
     /usr/bin/python3 bench/report.py --bench-json results/bench/bench.json \
         [--numpy-json results/bench/numpy_compare.json] [--memory-json results/bench/memory.json] \

@@ -39,7 +39,7 @@ STORAGE_MARKER = {"dense": "o", "sparse": "s"}
 PARALLEL_ROUND_FLOPS = 1e5  # kParallelRoundFlops in src/istlab/method/worker_loops.hpp
 SPEEDUP_TARGET, BANDWIDTH_TARGET = 1.7, 0.6
 REF_LS = (0, (5, 3))
-SLOPES = {  # storage: (slope, label, SPEC §3 cost model)
+SLOPES = {  # storage: (slope, label, docs/theory.md §3 cost rule)
     "dense": (2, r"$\propto d^2$",
               r"gd $\propto n d^2$, dcgd $\propto d^2$, ist (perm) $\propto d^2/n$"),
     "sparse": (1, r"$\propto d$", r"tridiagonal: every method $\propto d$")}
@@ -125,7 +125,7 @@ def fig_rounds(rounds):
     for ax, storage in zip(axes, ("dense", "sparse")):
         slope, label, model = SLOPES[storage]
         g = one[one["storage"] == storage]
-        ax.set_title("{} rounds (SPEC §3: {})".format(storage, model), fontsize=10)
+        ax.set_title("{} rounds (docs/theory.md §3: {})".format(storage, model), fontsize=10)
         if g.empty:
             missing(ax, "1-thread BM_Round/*_{}".format(storage))
             continue

@@ -2,8 +2,8 @@
 """Figure 1: with n = d, diagonal preconditioning and b_i = 0, IST with γ = 1 converges in one round.
 
 Heterogeneous dense problem under interpolation (every b_i = 0), d = n = 32, Perm-1 sketches
-scaled by the diagonal preconditioner, so E[B̄] = I (indeed B̄ = I in every round, SPEC §4
-fact 3). Relative error vs round for IST with absolute steps γ ∈ {1, 0.5, 0.1}, and for GD and
+scaled by the diagonal preconditioner, so E[B̄] = I (indeed B̄ = I in every round, docs/theory.md §4,
+known answer 3). Relative error vs round for IST with absolute steps γ ∈ {1, 0.5, 0.1}, and for GD and
 DCGD (Perm-1, unbiased) at their theoretical step 1/λ_max(L̄). For each curve the geometric
 mean over seeds is drawn as a line with a min-max band over seeds. IST with γ = 1 lands on
 x* after one round (rel_err ≈ 1e-32, clipped for display); smaller γ contract by exactly

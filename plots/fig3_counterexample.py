@@ -3,7 +3,7 @@
 
 Every worker holds L = [[1, 5], [5, 100]] (b = 0, so x* = 0 and f* = 0), n = 2 workers with
 Perm-1 sketches; then E[B̄] = 2·Diag(L) and W̄ = ½(L̄E[B̄] + E[B̄]L̄) has a negative
-eigenvalue (SPEC §4 fact 5). Four panels:
+eigenvalue (docs/theory.md §4, known answer 5). Four panels:
   (a) f(x^k) − f* and ‖x^k − x*‖², each relative to its value at round 0, on a linear axis:
       for IST, f rises during the first rounds while ‖x^k − x*‖ only shrinks; for GD both fall;
   (b) the same two quantities (absolute) on a log axis down to the tolerance: all runs converge;
@@ -36,7 +36,7 @@ EXPERIMENT = "fig3_counterexample"
 XLABEL = "round k   (plotted at k + 1, log scale, so round 0 shows)"
 SUPTITLE = (r"The 2×2 counterexample: $\bar W$ has a negative eigenvalue, so $f(x^k) - f^\star$ "
             "rises along IST\n" r"although $\Vert x^k - x^\star\Vert$ shrinks")
-# The counterexample's matrix (SPEC §1.1); used only to draw the level sets of f in panel (c).
+# The counterexample's matrix (docs/theory.md §1.1); used only to draw the level sets of f in panel (c).
 L_COUNTER = np.array([[1.0, 5.0], [5.0, 100.0]])
 # Shades of IST's colour, darkest for the largest step.
 IST_SHADES = ["#7A2F00", "#D55E00", "#F0A064", "#F5C7A0"]

@@ -3,7 +3,7 @@
 
 Dense problem (d = 100, n = 10, h = 0.5), one panel with b_i != 0 and one under
 interpolation (b_i = 0). Methods gd, dcgd (perm) and ist (perm) at relative step 1. The x
-axis is the cumulative number of floats sent per worker, up + down (SPEC §3: gd sends d each
+axis is the cumulative number of floats sent per worker, up + down (docs/theory.md §3: gd sends d each
 way, dcgd d down and |S_i| up, ist |S_i| each way), on a log scale (round 0, at 0 floats, is
 left out). For each method the geometric mean over seeds is drawn as a line with a min-max
 band over seeds, on the union of the seeds' x grids (common.aggregate_over_seeds; runs that

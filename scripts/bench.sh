@@ -12,7 +12,7 @@
 # --out DIR   where the JSON goes (default results/bench); figures go to plots/bench_*.png
 #             for a full run, DIR/plots/ otherwise
 # Writes DIR/bench.json (Google Benchmark's JSON, with the machine's context), DIR/medians.json
-# (the target rows repeated), DIR/numpy_compare.{csv,json}, DIR/report.md (the README's table).
+# (the target rows repeated), DIR/numpy_compare.{csv,json}, DIR/report.md (docs/performance.md's table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
 """Claims checker: each paper figure's claim, asserted numerically on its sweep's CSV.
 
 For every figure in experiments/fig*.yaml this reads <results>/<experiment>/{cells,trace,
-iterates}.csv and checks the claim the figure shows (README "Reproducing the paper"),
+iterates}.csv and checks the claim the figure shows (docs/figures.md),
 printing one line per check with the number it measured and the threshold it needs.
 Exit status 0 when every claim holds, 1 when one fails, 2 when results are missing.
 

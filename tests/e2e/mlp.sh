@@ -86,7 +86,7 @@ for cell in cells:
     for empty in ("rel_err", "f_gap", "dist_fixed", "lambda_max", "zeta2"):
         if cell[empty] != "":
             errors.append(f"{name}: {empty} = '{cell[empty]}' on a network")
-    # Floats per worker per round: the parameters sent (SPEC-style counts, 150 rounds).
+    # Floats per worker per round: the parameters sent (docs/theory.md §7's counts, 150 rounds).
     kept = hidden // n
     submodel = kept * (d + 1 + classes) + classes
     up = {"gd": model, "local_sgd": model, "dcgd": submodel, "ist": submodel}[cell["method"]]

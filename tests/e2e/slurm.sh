@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's SLURM recipe on a real one-node cluster, from a fresh copy of the repository:
+# docs/running.md's SLURM recipe on a real one-node cluster, from a fresh copy of the repository:
 #
 #   sbatch --array=1-2 scripts/slurm-array.sh experiments/grid500.yaml
 #   build/release/bin/istlab merge results/shards/* --out results
@@ -204,7 +204,7 @@ echo "\$ build/release/bin/istlab merge results/shards/* --out results"
 code=0
 build/release/bin/istlab merge results/shards/* --out results 2>"$work/merge.log" || code=$?
 sed 's/^/    /' "$work/merge.log"
-((code == 0)) || fail "the README's merge command exited $code"
+((code == 0)) || fail "the recipe's merge command exited $code"
 
 "$istlab" sweep experiments/grid500.yaml --out "$work/single" --quiet 2>"$work/single.log"
 for file in trace.csv cells.csv; do
@@ -223,4 +223,4 @@ code=0
 build/release/bin/istlab merge results/shards/* results/no-such-folder --out "$work/missing" 2>"$work/missing.log" || code=$?
 ((code == 2)) || { cat "$work/missing.log"; fail "merge of a missing folder exited $code, not 2"; }
 echo "merge skips files among its folders and refuses a missing one (exit 2)"
-echo "PASS: the README's SLURM recipe, $tasks tasks, $((SECONDS - start)) s from sbatch to the checks' end"
+echo "PASS: the SLURM recipe of docs/running.md, $tasks tasks, $((SECONDS - start)) s from sbatch to the checks' end"
