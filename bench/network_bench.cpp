@@ -1,5 +1,5 @@
-// One round of the network methods (src/istlab/method/network.hpp) on a one-hidden-layer ReLU
-// network in float, and the float GEMM they are compared with:
+// One round of the network methods (src/istlab/method/network_workers.hpp) on a one-hidden-layer
+// ReLU network in float, and the float GEMM they are compared with:
 //   BM_NetworkRound/<method>/<d>-<H>-<C>/n:<n>/threads:<t>/real_time
 //       one round of gd, ist, dcgd or local_sgd (perm sketch over the hidden units for ist and
 //       dcgd, one local step, 128 samples per worker) over n workers run in a tbb::task_arena
@@ -23,7 +23,7 @@
 #include <tuple>
 
 #include "bench_problems.hpp"
-#include "istlab/method/network.hpp"
+#include "istlab/method/method.hpp"
 
 namespace istlab::bench {
 namespace {
@@ -67,19 +67,15 @@ const NetworkData& cached_data(const MlpShape& shape, int workers) {
   return data;
 }
 
-void BM_NetworkRound(benchmark::State& state, NetworkMethod method, MlpShape shape) {
+void BM_NetworkRound(benchmark::State& state, const char* method, MlpShape shape) {
   const int workers = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const NetworkData& data = cached_data(shape, workers);
-  NetworkRoundSpec spec;
-  spec.method = method;
-  const bool sketched = method == NetworkMethod::kIst || method == NetworkMethod::kDcgd;
-  spec.sketch =
-      SketchSpec{sketched ? SketchType::kPerm : SketchType::kIdentity, SketchScale::kUnbiased, 0};
-  spec.local_steps = 1;
-  spec.batch_size = kBatch;
-  spec.step_size = kStepSize;
-  NetworkRounds rounds(data, spec);
+  const MethodSpec spec{.name = method, .local_steps = 1, .batch_size = kBatch};
+  const bool sketched = spec.name == "ist" || spec.name == "dcgd";
+  const SketchSpec sketch{sketched ? SketchType::kPerm : SketchType::kIdentity,
+                          SketchScale::kUnbiased, 0};
+  NetworkRound rounds(data, spec, sketch, kStepSize);
   MlpParameters<float> model = initial_parameters<float>(shape, kModelSeed);
   RoundCounts counts;
   tbb::task_arena arena(threads);
@@ -121,24 +117,20 @@ void BM_GemmFloat(benchmark::State& state) {
 
 struct MethodCase {
   const char* name;
-  NetworkMethod method;
   bool every_n;  // n = 1, 2, 4, 8; otherwise n = 4 only
 };
 
 // Registered by hand: the shape is part of the name, which Args alone cannot spell.
 bool register_network_rounds() {
-  constexpr std::array<MethodCase, 4> kMethods = {{{"gd", NetworkMethod::kGd, true},
-                                                   {"ist", NetworkMethod::kIst, true},
-                                                   {"dcgd", NetworkMethod::kDcgd, false},
-                                                   {"local_sgd", NetworkMethod::kLocalSgd, false}}};
+  constexpr std::array<MethodCase, 4> kMethods = {
+      {{"gd", true}, {"ist", true}, {"dcgd", false}, {"local_sgd", false}}};
   constexpr std::array<MlpShape, 2> kShapes = {{{784, 256, 10}, {2048, 512, 10}}};
   for (const MethodCase& method : kMethods) {
     for (const MlpShape& shape : kShapes) {
       const std::string name = "BM_NetworkRound/" + std::string(method.name) + "/" +
                                std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) +
                                "-" + std::to_string(shape.classes);
-      auto* bench =
-          benchmark::RegisterBenchmark(name.c_str(), BM_NetworkRound, method.method, shape);
+      auto* bench = benchmark::RegisterBenchmark(name.c_str(), BM_NetworkRound, method.name, shape);
       bench->ArgNames({"n", "threads"});
       for (int workers : {1, 2, 4, 8})
         if (method.every_n || workers == 4)

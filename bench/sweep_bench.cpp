@@ -17,8 +17,8 @@
 #include <sstream>
 
 #include "bench_problems.hpp"
-#include "istlab/sweep/config.hpp"
 #include "istlab/run/run.hpp"
+#include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/sweep.hpp"
 #include "istlab/theory/theory.hpp"

@@ -118,10 +118,11 @@ TEST(NetworkProblem, TestSetMustMatchTheTrainingSet) {
   EXPECT_THROW(check_test_set(train, test), DataError);
 }
 
-RunResult run_with_threads(const NetworkProblem& problem, const NetworkRoundSpec& round,
+RunResult run_with_threads(const NetworkProblem& problem, const MethodSpec& method,
                            const RunOptions& options, int threads) {
   tbb::task_arena arena(threads);
-  return arena.execute([&] { return run_network(problem, round, /*seed=*/9, options); });
+  return arena.execute(
+      [&] { return run_network(problem, method, {SketchType::kPerm}, 0.2, /*seed=*/9, options); });
 }
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -138,9 +139,8 @@ TEST(RunNetwork, SameBitsWithOneOrTwoThreadsAndMetricsOnRecordedRounds) {
   for (const auto method : {"gd", "dcgd", "ist", "local_sgd"}) {
     SCOPED_TRACE(method);
     MethodSpec method_spec{.name = method, .local_steps = 2, .batch_size = 8};
-    const NetworkRoundSpec round = network_round_spec(method_spec, {SketchType::kPerm}, 0.2);
-    const RunResult one = run_with_threads(problem, round, options, 1);
-    const RunResult two = run_with_threads(problem, round, options, 2);
+    const RunResult one = run_with_threads(problem, method_spec, options, 1);
+    const RunResult two = run_with_threads(problem, method_spec, options, 2);
     ASSERT_EQ(one.status, RunStatus::kMaxIters);
     ASSERT_EQ(one.trace.size(), 4u);  // rounds 0, 20, 40, 60
     ASSERT_EQ(two.trace.size(), 4u);
@@ -162,8 +162,7 @@ TEST(RunNetwork, AnOverflowingStepIsTheStatusDiverged) {
       make_network_problem(csv_spec(write_classes(dir.path() / "train.csv", 10, 2.0), ""));
   RunOptions options;
   options.max_iters = 50;
-  const RunResult run =
-      run_network(problem, network_round_spec({.name = "gd"}, {}, 1e30), 1, options);
+  const RunResult run = run_network(problem, {.name = "gd"}, {}, 1e30, 1, options);
   EXPECT_EQ(run.status, RunStatus::kDiverged);
   EXPECT_LT(run.iterations, 50);
   EXPECT_TRUE(std::isnan(run.trace.back().test_loss));  // no test set

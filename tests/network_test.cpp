@@ -2,8 +2,6 @@
 // issue names (ist with n = 1 is gd; dcgd with perm on identical workers is gd), the same bits
 // for any thread count, floats by hand, and a short Fashion-MNIST run that learns.
 
-#include "istlab/method/network.hpp"
-
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
@@ -14,6 +12,7 @@
 #include "istlab/data/catalog.hpp"
 #include "istlab/data/readers.hpp"
 #include "istlab/data/split.hpp"
+#include "istlab/method/method.hpp"
 
 namespace istlab {
 namespace {
@@ -47,12 +46,19 @@ std::vector<std::int64_t> range(std::int64_t first, std::int64_t last) {
   return samples;
 }
 
-MlpParameters<float> train(const Task& task, const NetworkRoundSpec& spec, int rounds,
+// A method's settings on a network, as a sweep's cell gives them.
+struct RoundSettings {
+  MethodSpec method;
+  SketchSpec sketch;
+  double step_size = 0.2;
+};
+
+MlpParameters<float> train(const Task& task, const RoundSettings& spec, int rounds,
                            int threads = 2) {
   auto model = initial_parameters<float>(kShape, 11);
   NetworkData data = task.data;
   data.features = &task.features;
-  NetworkRounds method(data, spec);
+  NetworkRound method(data, spec.method, spec.sketch, spec.step_size);
   tbb::task_arena arena(threads);
   arena.execute([&] {
     for (int k = 0; k < rounds; ++k) method.run(7, k, model);
@@ -67,20 +73,19 @@ void expect_same_bits(const MlpParameters<float>& a, const MlpParameters<float>&
   EXPECT_EQ(a.output_bias, b.output_bias);
 }
 
-NetworkRoundSpec spec_of(NetworkMethod method, SketchType sketch, int batch = 0) {
-  NetworkRoundSpec spec;
-  spec.method = method;
+RoundSettings spec_of(const std::string& method, SketchType sketch, int batch = 0) {
+  RoundSettings spec;
+  spec.method.name = method;
+  spec.method.batch_size = batch;
   spec.sketch.type = sketch;
-  spec.batch_size = batch;
-  spec.step_size = 0.2;
   return spec;
 }
 
 TEST(Network, IstWithOneWorkerIsGradientDescentBitForBit) {
   const Task task = make_task({range(0, 64)});
   for (const int batch : {0, 16}) {
-    const auto ist = train(task, spec_of(NetworkMethod::kIst, SketchType::kPerm, batch), 25);
-    const auto gd = train(task, spec_of(NetworkMethod::kGd, SketchType::kIdentity, batch), 25);
+    const auto ist = train(task, spec_of("ist", SketchType::kPerm, batch), 25);
+    const auto gd = train(task, spec_of("gd", SketchType::kIdentity, batch), 25);
     expect_same_bits(ist, gd);
   }
 }
@@ -88,20 +93,19 @@ TEST(Network, IstWithOneWorkerIsGradientDescentBitForBit) {
 TEST(Network, DcgdWithPermOnIdenticalWorkersIsGradientDescent) {
   // n = 2: bit for bit ((1/2)(2g) = g exactly); n = 3: to rounding.
   const Task two = make_task({range(0, 64), range(0, 64)});
-  expect_same_bits(train(two, spec_of(NetworkMethod::kDcgd, SketchType::kPerm), 20),
-                   train(two, spec_of(NetworkMethod::kGd, SketchType::kIdentity), 20));
+  expect_same_bits(train(two, spec_of("dcgd", SketchType::kPerm), 20),
+                   train(two, spec_of("gd", SketchType::kIdentity), 20));
   const Task three = make_task({range(0, 64), range(0, 64), range(0, 64)});
-  const auto dcgd = train(three, spec_of(NetworkMethod::kDcgd, SketchType::kPerm), 20);
-  const auto gd = train(three, spec_of(NetworkMethod::kGd, SketchType::kIdentity), 20);
+  const auto dcgd = train(three, spec_of("dcgd", SketchType::kPerm), 20);
+  const auto gd = train(three, spec_of("gd", SketchType::kIdentity), 20);
   EXPECT_LT((dcgd.hidden_weights - gd.hidden_weights).norm(), 1e-5 * gd.hidden_weights.norm());
 }
 
 TEST(Network, EveryMethodGivesTheSameBitsWithOneOrTwoThreads) {
   const Task task = make_task({range(0, 20), range(20, 44), range(44, 64)});
-  for (const auto method :
-       {NetworkMethod::kGd, NetworkMethod::kDcgd, NetworkMethod::kIst, NetworkMethod::kLocalSgd}) {
-    NetworkRoundSpec spec = spec_of(method, SketchType::kPerm, 8);
-    spec.local_steps = 3;
+  for (const std::string method : {"gd", "dcgd", "ist", "local_sgd"}) {
+    RoundSettings spec = spec_of(method, SketchType::kPerm, 8);
+    spec.method.local_steps = 3;
     expect_same_bits(train(task, spec, 10, 1), train(task, spec, 10, 2));
     spec.sketch.type = SketchType::kRand;
     expect_same_bits(train(task, spec, 10, 1), train(task, spec, 10, 2));
@@ -114,9 +118,9 @@ TEST(Network, IstAndLocalSgdLowerTheTrainingLoss) {
   const double start = evaluate(initial_parameters<float>(kShape, 11), task.features,
                                 task.data.class_of_sample, all, task.data.l2)
                            .loss;
-  for (const auto method : {NetworkMethod::kIst, NetworkMethod::kLocalSgd}) {
-    NetworkRoundSpec spec = spec_of(method, SketchType::kPerm, 8);
-    spec.local_steps = 2;
+  for (const std::string method : {"ist", "local_sgd"}) {
+    RoundSettings spec = spec_of(method, SketchType::kPerm, 8);
+    spec.method.local_steps = 2;
     const auto model = train(task, spec, 60);
     EXPECT_LT(evaluate(model, task.features, task.data.class_of_sample, all, task.data.l2).loss,
               0.7 * start);
@@ -129,17 +133,18 @@ TEST(Network, FloatsPerWorkerFollowTheUnitsSent) {
   const FeatureMatrix features = make_task({}).features;
   data.features = &features;
   auto model = initial_parameters<float>(kShape, 1);
-  auto counts = [&](NetworkMethod method) {
-    NetworkRounds rounds(data, spec_of(method, SketchType::kPerm));
+  auto counts = [&](const std::string& method) {
+    const RoundSettings spec = spec_of(method, SketchType::kPerm);
+    NetworkRound rounds(data, spec.method, spec.sketch, spec.step_size);
     return rounds.run(1, 0, model);
   };
-  const RoundCounts gd = counts(NetworkMethod::kGd);
+  const RoundCounts gd = counts("gd");
   EXPECT_EQ(gd.floats_up, 83);
   EXPECT_EQ(gd.floats_down, 83);
-  const RoundCounts dcgd = counts(NetworkMethod::kDcgd);  // 4 units each, and b2
+  const RoundCounts dcgd = counts("dcgd");  // 4 units each, and b2
   EXPECT_EQ(dcgd.floats_up, 43);
   EXPECT_EQ(dcgd.floats_down, 83);
-  const RoundCounts ist = counts(NetworkMethod::kIst);
+  const RoundCounts ist = counts("ist");
   EXPECT_EQ(ist.floats_up, 43);
   EXPECT_EQ(ist.floats_down, 43);
   EXPECT_EQ(ist.flops, submodel_step_flops(kShape, 4, 32));
@@ -169,19 +174,19 @@ TEST(Network, ShortFashionMnistRunsReachEightyPercentTestAccuracy) {
   data.samples_of_worker = split_samples(classes.class_of_sample, 10, 4, {}, 1);
   data.shape = {196, 64, 10};
   std::vector<std::int64_t> test_samples = range(0, test_pooled.num_samples());
-  for (const auto method : {NetworkMethod::kGd, NetworkMethod::kIst}) {
-    NetworkRoundSpec spec = spec_of(method, SketchType::kPerm, 64);
+  for (const std::string method : {"gd", "ist"}) {
+    RoundSettings spec = spec_of(method, SketchType::kPerm, 64);
     // IST's activations are scaled by n = 4: a step a quarter of GD's.
-    spec.step_size = method == NetworkMethod::kIst ? 0.05 : 0.2;
-    spec.local_steps = method == NetworkMethod::kIst ? 4 : 1;
+    spec.step_size = method == "ist" ? 0.05 : 0.2;
+    spec.method.local_steps = method == "ist" ? 4 : 1;
     auto model = initial_parameters<float>(data.shape, 3);
-    NetworkRounds rounds(data, spec);
+    NetworkRound rounds(data, spec.method, spec.sketch, spec.step_size);
     for (int k = 0; k < 2000; ++k) rounds.run(1, k, model);
     const Evaluation test =
         evaluate(model, test_pooled.features, test_classes.class_of_sample, test_samples, 0.0);
-    EXPECT_GE(test.accuracy, 0.80) << "method " << static_cast<int>(method);
-    std::cout << "method " << static_cast<int>(method) << ": test accuracy " << test.accuracy
-              << ", test loss " << test.loss << "\n";
+    EXPECT_GE(test.accuracy, 0.80) << "method " << method;
+    std::cout << "method " << method << ": test accuracy " << test.accuracy << ", test loss "
+              << test.loss << "\n";
   }
 }
 

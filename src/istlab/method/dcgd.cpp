@@ -78,4 +78,26 @@ RoundCounts CompressedGradientDescent::counts(const RoundSketch& sketch) const {
   });
 }
 
+std::unique_ptr<Method> make_dcgd(const MethodSpec&, const Quadratic& problem, int max_support) {
+  return std::make_unique<CompressedGradientDescent>(problem, max_support);
+}
+
+RoundCounts dcgd_on_network(NetworkWorkers& workers, const MethodSpec&, std::uint64_t seed,
+                            std::int64_t round, NetworkModel& model) {
+  const RoundSketch& sketch = workers.draw_sketch(seed, round);
+  workers.for_each_worker([&](int i) {
+    workers.take_whole_model(i, model);
+    workers.compute_gradient(i, seed, round);
+  });
+  workers.apply_mean_gradient(&sketch, model);
+  using Units = NetworkWorkers::Units;
+  return workers.counts({.down = Units::kAll, .up = Units::kKept, .computed = Units::kAll});
+}
+
+// Per worker: its kept rows' contributions, plus scratch of the same size.
+double dcgd_bytes(const MethodSpec&, double dim, double num_workers) {
+  const double support = perm_block(dim, num_workers);
+  return sketch_bytes(support, dim, num_workers) + 3 * num_workers * support * 8;
+}
+
 }  // namespace istlab

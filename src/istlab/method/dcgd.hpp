@@ -24,4 +24,13 @@ class CompressedGradientDescent final : public Method {
   Vector coordinate_gradient_;  // g by coordinate, for sketches that partition [d]
 };
 
+// The registry's hooks (method.cpp): the quadratic round; the network round (every worker
+// the full model's gradient, its unit blocks weighted by c_ij (kept) or 0 and the output
+// bias sent whole; the mean step); the buffers' bytes.
+std::unique_ptr<Method> make_dcgd(const MethodSpec& spec, const Quadratic& problem,
+                                  int max_support);
+RoundCounts dcgd_on_network(NetworkWorkers& workers, const MethodSpec& spec, std::uint64_t seed,
+                            std::int64_t round, NetworkModel& model);
+double dcgd_bytes(const MethodSpec& spec, double dim, double num_workers);
+
 }  // namespace istlab

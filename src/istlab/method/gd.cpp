@@ -49,4 +49,23 @@ RoundCounts GradientDescent::counts(const RoundSketch& sketch) const {
   });
 }
 
+std::unique_ptr<Method> make_gd(const MethodSpec&, const Quadratic& problem, int) {
+  return std::make_unique<GradientDescent>(problem);
+}
+
+RoundCounts gd_on_network(NetworkWorkers& workers, const MethodSpec&, std::uint64_t seed,
+                          std::int64_t round, NetworkModel& model) {
+  workers.for_each_worker([&](int i) {
+    workers.take_whole_model(i, model);
+    workers.compute_gradient(i, seed, round);
+  });
+  workers.apply_mean_gradient(nullptr, model);
+  return workers.counts({});
+}
+
+// A full gradient per worker.
+double gd_bytes(const MethodSpec&, double dim, double num_workers) {
+  return sketch_bytes(dim, dim, num_workers) + num_workers * dim * 8;
+}
+
 }  // namespace istlab

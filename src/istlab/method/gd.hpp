@@ -21,4 +21,11 @@ class GradientDescent final : public Method {
   Vector sum_;
 };
 
+// The registry's hooks (method.cpp): the quadratic round, the network round (every worker
+// the full model's gradient on its batch, the mean step), and the buffers' bytes.
+std::unique_ptr<Method> make_gd(const MethodSpec& spec, const Quadratic& problem, int max_support);
+RoundCounts gd_on_network(NetworkWorkers& workers, const MethodSpec& spec, std::uint64_t seed,
+                          std::int64_t round, NetworkModel& model);
+double gd_bytes(const MethodSpec& spec, double dim, double num_workers);
+
 }  // namespace istlab

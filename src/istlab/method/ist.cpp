@@ -148,4 +148,47 @@ RoundCounts IndependentSubnetworkTraining::counts(const RoundSketch& sketch) con
   });
 }
 
+std::unique_ptr<Method> make_ist(const MethodSpec& spec, const Quadratic& problem,
+                                 int max_support) {
+  return std::make_unique<IndependentSubnetworkTraining>(problem, spec, max_support);
+}
+
+RoundCounts ist_on_network(NetworkWorkers& workers, const MethodSpec& spec, std::uint64_t seed,
+                           std::int64_t round, NetworkModel& model) {
+  const RoundSketch& sketch = workers.draw_sketch(seed, round);
+  workers.for_each_worker([&](int i) {
+    workers.take_submodel(i, model, sketch.workers[static_cast<std::size_t>(i)]);
+    workers.local_steps(i, seed, round, spec.local_steps);
+  });
+  workers.write_back(&sketch, model);
+  using Units = NetworkWorkers::Units;
+  return workers.counts({.down = Units::kKept,
+                         .up = Units::kKept,
+                         .computed = Units::kKept,
+                         .steps = spec.local_steps});
+}
+
+// Submodels and contributions on S_i; without the outer sketch a full gradient per worker.
+double ist_bytes(const MethodSpec& spec, double dim, double num_workers) {
+  const double support = perm_block(dim, num_workers);
+  return sketch_bytes(support, dim, num_workers) +
+         (spec.outer_sketch ? 3 * num_workers * support * 8 : num_workers * dim * 8);
+}
+
+// Without the outer sketch the mean step is L̄E[C]x − b̄ = ∇f for unbiased sketches, so GD's
+// unit applies and there is no x^∞ to measure against; local steps keep IST's unit per step.
+StepUnit ist_step_unit(const MethodSpec& spec) {
+  return spec.outer_sketch ? StepUnit::kIst : StepUnit::kGradientDescent;
+}
+bool ist_has_fixed_point(const MethodSpec& spec) {
+  return spec.outer_sketch && spec.local_steps == 1;
+}
+
+void check_ist(const MethodSpec& spec) {
+  if (spec.local_steps > 1 && !spec.outer_sketch)
+    throw ParameterError("local_steps", std::to_string(spec.local_steps),
+                         "needs outer_sketch: true (Algorithm 1's local steps are sketched)",
+                         {"outer_sketch"});
+}
+
 }  // namespace istlab

@@ -32,4 +32,17 @@ class IndependentSubnetworkTraining final : public Method {
   Vector coordinate_submodel_;  // z = C x by coordinate, for sketches that partition [d]
 };
 
+// The registry's hooks (method.cpp). On a network worker i copies its submodel (units S_i,
+// activations scaled by c_ij) and takes τ local steps z ← z − γ ∇f_i(z) on its batches (the
+// paper's Algorithm 1; Yuan et al.'s IST); the server writes the blocks back: unit j ← the
+// mean of the blocks of the workers that held it (unchanged when none did), b2 ← the mean.
+std::unique_ptr<Method> make_ist(const MethodSpec& spec, const Quadratic& problem, int max_support);
+RoundCounts ist_on_network(NetworkWorkers& workers, const MethodSpec& spec, std::uint64_t seed,
+                           std::int64_t round, NetworkModel& model);
+double ist_bytes(const MethodSpec& spec, double dim, double num_workers);
+// x^∞ and 1/λ_max(E[B̄]) describe the table form (outer sketch, one local step).
+StepUnit ist_step_unit(const MethodSpec& spec);
+bool ist_has_fixed_point(const MethodSpec& spec);
+void check_ist(const MethodSpec& spec);  // local steps need the outer sketch
+
 }  // namespace istlab

@@ -39,4 +39,23 @@ RoundCounts LocalGradientDescent::counts(const RoundSketch& sketch) const {
   });
 }
 
+std::unique_ptr<Method> make_local_sgd(const MethodSpec& spec, const Quadratic& problem, int) {
+  return std::make_unique<LocalGradientDescent>(problem, spec);
+}
+
+RoundCounts local_sgd_on_network(NetworkWorkers& workers, const MethodSpec& spec,
+                                 std::uint64_t seed, std::int64_t round, NetworkModel& model) {
+  workers.for_each_worker([&](int i) {
+    workers.take_whole_model(i, model);
+    workers.local_steps(i, seed, round, spec.local_steps);
+  });
+  workers.write_back(nullptr, model);
+  return workers.counts({.steps = spec.local_steps});
+}
+
+// A model and a gradient per worker, and their sum.
+double local_sgd_bytes(const MethodSpec&, double dim, double num_workers) {
+  return sketch_bytes(dim, dim, num_workers) + 3 * num_workers * dim * 8 + dim * 8;
+}
+
 }  // namespace istlab

@@ -24,4 +24,12 @@ class LocalGradientDescent final : public Method {
   Vector sum_;
 };
 
+// The registry's hooks (method.cpp): the quadratic round; the network round (τ local steps
+// on the full model, then the n models are averaged); the buffers' bytes.
+std::unique_ptr<Method> make_local_sgd(const MethodSpec& spec, const Quadratic& problem,
+                                       int max_support);
+RoundCounts local_sgd_on_network(NetworkWorkers& workers, const MethodSpec& spec,
+                                 std::uint64_t seed, std::int64_t round, NetworkModel& model);
+double local_sgd_bytes(const MethodSpec& spec, double dim, double num_workers);
+
 }  // namespace istlab

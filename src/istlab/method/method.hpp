@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "istlab/method/network.hpp"
+#include "istlab/method/network_workers.hpp"
 #include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
@@ -43,10 +43,34 @@ std::unique_ptr<Method> make_method(const MethodSpec& spec, const Quadratic& pro
                                     const Sketcher& sketcher);
 std::vector<std::string> method_names();
 
+// A method's round on a network, stated with the workers' shared steps (network_workers.hpp).
+using NetworkRule = RoundCounts (*)(NetworkWorkers& workers, const MethodSpec& spec,
+                                    std::uint64_t seed, std::int64_t round, NetworkModel& model);
+
+// One method's rounds on a network: its rule over workers that hold the buffers.
+class NetworkRound {
+ public:
+  NetworkRound(const NetworkData& data, const MethodSpec& spec, const SketchSpec& sketch,
+               double step_size);
+  // Replaces `model` by the next round's.
+  RoundCounts run(std::uint64_t seed, std::int64_t round, NetworkModel& model) {
+    return rule_(workers_, spec_, seed, round, model);
+  }
+
+ private:
+  MethodSpec spec_;
+  NetworkWorkers workers_;
+  NetworkRule rule_;
+};
+
 // What a method's registry entry says about it, for the sweep and the theory columns.
 // The step size that `step_size: {relative: r}` multiplies: 1/λ_max(L̄) or 1/λ_max(E[B̄]).
 enum class StepUnit { kGradientDescent, kIst };
 StepUnit step_unit(const MethodSpec& spec);
+// The step a cell's `step_size` stands for: `value` itself, or (relative) `value` times the
+// method's unit.
+double resolve_step(const MethodSpec& spec, bool relative, double value,
+                    double gradient_descent_unit, double ist_unit);
 // Whether every worker sends the same dense vector, so a ring all-reduce can replace the
 // server (run/cost_model.hpp's allreduce topology).
 bool can_allreduce(const MethodSpec& spec);
@@ -54,13 +78,16 @@ bool can_allreduce(const MethodSpec& spec);
 bool has_fixed_point(const MethodSpec& spec);
 // Bytes of the method's buffers and the round's sketch for a problem of this size.
 double method_bytes(const MethodSpec& spec, double dim, double num_workers);
-// Sets the options the method does not read on this kind of problem (a quadratic, or a
-// network: `on_network`) to their defaults, and the sketch to the identity when the method
-// ignores it, so cells that differ only there are one cell.
-void reset_unread(MethodSpec& spec, SketchSpec& sketch, bool on_network);
-
-// One network round of the method (method/network.hpp).
-NetworkRoundSpec network_round_spec(const MethodSpec& spec, const SketchSpec& sketch,
-                                    double step_size);
+// For the methods' own estimates: a round's sketch (an index and a scale per kept
+// coordinate, plus a permutation of [d]), and the largest block of a Perm sketch.
+double sketch_bytes(double support, double dim, double num_workers);
+double perm_block(double dim, double num_workers);
+// Whether the method reads `option` (on some kind of problem).
+bool method_reads(std::string_view method, std::string_view option);
+// Sets the options the method does not read, or that mean nothing on this kind of problem
+// (`unread_here`, e.g. batch_size on a quadratic), to their defaults, and the sketch to the
+// identity when the method ignores it, so cells that differ only there are one cell.
+void reset_unread(MethodSpec& spec, SketchSpec& sketch,
+                  const std::vector<std::string_view>& unread_here);
 
 }  // namespace istlab

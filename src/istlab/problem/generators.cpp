@@ -143,8 +143,6 @@ Quadratic make_counterexample(const ProblemSpec& spec, const ProblemInputs& /*in
 }
 
 // SPEC §1's checks that need more than one parameter.
-void check_nothing(const ProblemSpec&) {}
-double no_theory_bytes(const ProblemSpec&) { return 0.0; }
 
 void check_dense(const ProblemSpec& spec) {
   if (spec.heterogeneity > 1.0)
@@ -217,49 +215,55 @@ ParameterLabels with_dataset_parameters(const ParameterLabels& own) {
   return parameters;
 }
 
+// One line a family: its file (least_squares.hpp, network_problem.hpp, or the generators
+// above) holds its maker and rules.
 const std::vector<ProblemFamily>& families() {
   static const std::vector<ProblemFamily> registry = {
-      {"tridiagonal",
-       {{"interpolation", "interp"}, {"heterogeneity", "s"}, {"mu", "mu"}},
-       make_tridiagonal,
-       check_nothing,
-       Storage::kSparse,
-       true,
-       tridiagonal_problem_bytes,
-       tridiagonal_theory_bytes},
-      {"dense",
-       {{"interpolation", "interp"}, {"heterogeneity", "h"}, {"kappa", "kappa"}},
-       make_dense,
-       check_dense,
-       Storage::kDense,
-       true,
-       dense_problem_bytes,
-       dense_theory_bytes},
-      {"counterexample",
-       {{"interpolation", "interp"}},
-       make_counterexample,
-       check_counterexample,
-       Storage::kDense,
-       true,
-       dense_problem_bytes,
-       dense_theory_bytes},
-      {"least_squares",
-       with_dataset_parameters({{"target", "target"},
-                                {"positive_classes", "pos"},
-                                {"regularization", "lambda"},
-                                {"relative_regularization", "rlambda"}}),
-       make_from_data, check_least_squares, Storage::kDense, true, least_squares_problem_bytes,
-       dense_theory_bytes, dataset_request, check_least_squares_data, least_squares_reads},
-      {"mlp",
-       with_dataset_parameters({{"regularization", "l2"},
-                                {"hidden", "hidden"},
-                                {"test_dataset.name", "test"},
-                                {"test_dataset.path", "test_path"},
-                                {"test_dataset.labels", "test_labels"},
-                                {"eval_samples", "eval"}}),
-       nullptr, check_mlp, Storage::kDense, false, mlp_problem_bytes, no_theory_bytes,
-       dataset_request, check_mlp_data, split_reads, make_network_from_data, test_dataset_request,
-       mlp_sketched_dim},
+      {.name = "tridiagonal",
+       .parameters = {{"interpolation", "interp"}, {"heterogeneity", "s"}, {"mu", "mu"}},
+       .make = make_tridiagonal,
+       .storage = Storage::kSparse,
+       .problem_bytes = tridiagonal_problem_bytes,
+       .theory_bytes = tridiagonal_theory_bytes},
+      {.name = "dense",
+       .parameters = {{"interpolation", "interp"}, {"heterogeneity", "h"}, {"kappa", "kappa"}},
+       .make = make_dense,
+       .check = check_dense,
+       .problem_bytes = dense_problem_bytes,
+       .theory_bytes = dense_theory_bytes},
+      {.name = "counterexample",
+       .parameters = {{"interpolation", "interp"}},
+       .make = make_counterexample,
+       .check = check_counterexample,
+       .problem_bytes = dense_problem_bytes,
+       .theory_bytes = dense_theory_bytes},
+      {.name = "least_squares",
+       .parameters = with_dataset_parameters({{"target", "target"},
+                                              {"positive_classes", "pos"},
+                                              {"regularization", "lambda"},
+                                              {"relative_regularization", "rlambda"}}),
+       .make = make_from_data,
+       .check = check_least_squares,
+       .problem_bytes = least_squares_problem_bytes,
+       .theory_bytes = dense_theory_bytes,
+       .dataset = dataset_request,
+       .check_data = check_least_squares_data,
+       .reads_given = least_squares_reads},
+      {.name = "mlp",
+       .parameters = with_dataset_parameters({{"regularization", "l2"},
+                                              {"hidden", "hidden"},
+                                              {"test_dataset.name", "test"},
+                                              {"test_dataset.path", "test_path"},
+                                              {"test_dataset.labels", "test_labels"},
+                                              {"eval_samples", "eval"}}),
+       .make = make_network_from_data,
+       .check = check_mlp,
+       .problem_bytes = mlp_problem_bytes,
+       .dataset = dataset_request,
+       .test_dataset = test_dataset_request,
+       .check_data = check_mlp_data,
+       .reads_given = split_reads,
+       .sketched_dim = mlp_sketched_dim},
   };
   return registry;
 }
@@ -383,6 +387,9 @@ void ProblemSpec::reset_unread() {
       parameter.set(*this, std::string());
 }
 
+void check_nothing(const ProblemSpec&) {}
+double no_theory_bytes(const ProblemSpec&) { return 0.0; }
+
 void serial_for(int count, const std::function<void(int)>& body) {
   for (int i = 0; i < count; ++i) body(i);
 }
@@ -391,12 +398,13 @@ Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for,
                        const Dataset* dataset) {
   spec.validate();
   const ProblemFamily& family = problem_family(spec.generator);
-  if (family.make == nullptr)
+  const auto* make = std::get_if<MakeQuadratic>(&family.make);
+  if (make == nullptr)
     throw std::invalid_argument(fmt::format(
         "generator '{}' trains a network; it builds no quadratic (make_network_problem)",
         family.name));
   // The caller keeps the dataset alive: a shared pointer that owns nothing.
-  return family.make(
+  return (*make)(
       spec, {parallel_for,
              std::shared_ptr<const Dataset>(std::shared_ptr<const Dataset>(), dataset), nullptr});
 }

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "istlab/data/catalog.hpp"
@@ -94,37 +95,43 @@ struct ProblemInputs {
 
 struct NetworkProblem;  // network_problem.hpp
 
+// What a family builds: a quadratic (SPEC §1) or a network to train. Each alternative is a
+// kind of workload (run/workload.hpp), which says how it runs.
+using MakeQuadratic = Quadratic (*)(const ProblemSpec&, const ProblemInputs&);
+using MakeNetwork = NetworkProblem (*)(const ProblemSpec&, const ProblemInputs&);
+
 // Builds the problem; per-worker matrices are generated through `parallel_for`, which
 // cannot change the result (every worker draws from its own stream). A family built from
 // data reads `dataset` when given (a sweep's shared copy), else reads the file itself.
 Quadratic make_problem(const ProblemSpec& spec, const ParallelFor& parallel_for = serial_for,
                        const Dataset* dataset = nullptr);
 
+void check_nothing(const ProblemSpec& spec);
+double no_theory_bytes(const ProblemSpec& spec);
+
 struct ProblemFamily {
   std::string_view name;
   // Parameters read besides generator, dim, num_workers and seed, with their labels in
   // the cache key.
   std::vector<std::pair<std::string_view, std::string_view>> parameters;
-  Quadratic (*make)(const ProblemSpec&, const ProblemInputs&);
-  void (*check)(const ProblemSpec&);  // rules across parameters; throws ParameterError
-  Storage storage;
-  bool theory_applies;                          // a quadratic: SPEC §4's theory describes it
-  double (*problem_bytes)(const ProblemSpec&);  // the built problem
-  double (*theory_bytes)(const ProblemSpec&);   // its theory at the peak of computing it
-  // Families built from a dataset: which one (null for generators).
+  std::variant<MakeQuadratic, MakeNetwork> make;
+  void (*check)(const ProblemSpec&) = check_nothing;  // rules across parameters (ParameterError)
+  Storage storage = Storage::kDense;
+  double (*problem_bytes)(const ProblemSpec&);                   // the built problem
+  double (*theory_bytes)(const ProblemSpec&) = no_theory_bytes;  // its theory at its peak
+  // Families built from a dataset: which one (null for generators), and its held-out set
+  // (name and path empty: none).
   DatasetRequest (*dataset)(const ProblemSpec&) = nullptr;
+  DatasetRequest (*test_dataset)(const ProblemSpec&) = nullptr;
   // Rules between the spec and its dataset and the dataset's classes (throws ParameterError).
   void (*check_data)(const ProblemSpec&, const Dataset&, const LabelClasses&) = nullptr;
   // Of `parameters`, those the spec's other choices leave unread (null: all are read).
   bool (*reads_given)(const ProblemSpec&, std::string_view) = nullptr;
-  // Families that train a network instead of building a quadratic (`make` is null): the
-  // network, its held-out set (name and path empty: none), and the size of x a sketch
-  // keeps coordinates of (the hidden units, where a quadratic's is dim).
-  NetworkProblem (*make_network)(const ProblemSpec&, const ProblemInputs&) = nullptr;
-  DatasetRequest (*test_dataset)(const ProblemSpec&) = nullptr;
+  // The size of x a sketch keeps coordinates of (a network's hidden units; null: dim).
   int (*sketched_dim)(const ProblemSpec&) = nullptr;
 
-  bool trains_network() const { return make_network != nullptr; }
+  // SPEC §4's theory describes the family's problems: they are quadratics.
+  bool has_theory() const { return std::holds_alternative<MakeQuadratic>(make); }
   int sketch_dim(const ProblemSpec& spec) const {
     return sketched_dim ? sketched_dim(spec) : spec.dim;
   }

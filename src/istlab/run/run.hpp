@@ -1,6 +1,7 @@
 #pragma once
-// The only iteration loop (SPEC §6): draw the round's sketches, let the method compute one
-// round, account communication, check the stop rules, record scheduled rounds.
+// What a run is given and what it returns (SPEC §6): the run options and their stop rules,
+// the statuses, the recorded rows. The one loop is run/loop.hpp; each kind of workload runs
+// through it (run/quadratic_workload.cpp, run/network_workload.cpp).
 
 #include <atomic>
 #include <cstdint>
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "istlab/method/method.hpp"
-#include "istlab/method/network.hpp"
 #include "istlab/param/parameter.hpp"
 #include "istlab/problem/network_problem.hpp"
 #include "istlab/problem/quadratic.hpp"
@@ -46,8 +46,8 @@ struct RunOptions {
 // The `run:` keys; names with a dot are nested ("record.every" is run: {record: {every: }}).
 const std::vector<Parameter<RunOptions>>& run_parameters();
 
-// kTimeLimit depends on the machine's speed, so a sweep using max_seconds is not
-// reproducible to the byte; kInterrupted runs are discarded, never recorded.
+// How a run ended. kTimeLimit depends on the machine's speed, so a sweep using max_seconds
+// is not reproducible to the byte; kInterrupted runs are discarded, never recorded.
 enum class RunStatus { kConverged, kMaxIters, kBudget, kTimeLimit, kDiverged, kInterrupted };
 std::string_view name(RunStatus status);
 
@@ -87,16 +87,18 @@ struct RunResult {
 void retime(RunResult& run, const CostModel& cost);
 
 // Runs `method` from the problem's start point, its workers in the caller's task_arena.
-// `fixed_point` (IST's x^∞) may be null.
+// `fixed_point` (IST's x^∞) may be null. (run/quadratic_workload.cpp)
 RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method& method,
                      double step_size, std::uint64_t seed, const RunOptions& options,
                      const Vector* fixed_point = nullptr);
 
-// Trains the network from its initial parameters, one NetworkRounds round per iteration.
+// Trains the network from its initial parameters, one round of `method` per iteration.
 // Recorded rounds carry train_loss, grad_norm2 (on the training subsample), test_loss,
 // test_accuracy and flops; rel_err, f_gap and dist_fixed are NaN, and the tolerances on them
 // do not apply. A round that leaves a parameter non-finite has diverged.
-RunResult run_network(const NetworkProblem& problem, const NetworkRoundSpec& round,
-                      std::uint64_t seed, const RunOptions& options);
+// (run/network_workload.cpp)
+RunResult run_network(const NetworkProblem& problem, const MethodSpec& method,
+                      const SketchSpec& sketch, double step_size, std::uint64_t seed,
+                      const RunOptions& options);
 
 }  // namespace istlab

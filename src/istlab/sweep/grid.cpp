@@ -11,6 +11,7 @@
 
 #include "istlab/io/files.hpp"
 #include "istlab/problem/network_problem.hpp"
+#include "istlab/run/workload.hpp"
 
 namespace istlab {
 namespace {
@@ -140,7 +141,8 @@ std::string key_of(const std::string& name, const MethodAxes& entry) {
 void reset_unread(Cell& cell) {
   cell.problem.reset_unread();
   cell.problem.seed = cell.problem_seed.value_or(cell.seed);
-  reset_unread(cell.method, cell.sketch, problem_family(cell.problem.generator).trains_network());
+  reset_unread(cell.method, cell.sketch,
+               workload_kind(problem_family(cell.problem.generator)).unread_method_options);
   // A ring all-reduce needs every worker to send the same dense vector (gd, local_sgd); the
   // sketched methods send their own coordinates through the server.
   if (!can_allreduce(cell.method)) cell.network.topology = "server";
@@ -158,18 +160,14 @@ void checked(const SweepConfig& config, const MethodAxes& entry, Check check) {
   }
 }
 
-// A network has no theory (no relative steps), no x* (no tolerances on rel_err, f_gap) and
-// no iterates to record.
-void check_network_cell(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
-  const std::string why =
-      fmt::format("does not apply to generator '{}' (a network)", cell.problem.generator);
-  if (cell.relative_step)
-    config.fail(entry.step_size ? entry.where + ".step_size" : "step_size",
-                "relative steps need SPEC §4's theory, which " + why + "; give absolute steps");
-  if (config.run.record_iterates) config.fail("run.record_iterates", why);
-  if (config.run.tolerance > 0.0) config.fail("run.tolerance.rel_err", why);
-  if (config.run.f_gap_tolerance > 0.0) config.fail("run.tolerance.f_gap", why);
-  if (config.run.grad_norm2_tolerance > 0.0) config.fail("run.tolerance.grad_norm2", why);
+// The rules between the cell's kind of workload and its run settings.
+void check_kind(const Cell& cell, const SweepConfig& config, const MethodAxes& entry) {
+  const WorkloadKind& kind = workload_kind(problem_family(cell.problem.generator));
+  const auto broken = kind.check(cell.problem, config.run, cell.relative_step);
+  if (!broken) return;
+  // (a step size may be the entry's own)
+  const bool entry_step = broken->key == "step_size" && entry.step_size;
+  config.fail(entry_step ? entry.where + ".step_size" : broken->key, broken->rule);
 }
 
 // The network model's own rules, and those between it, the run and the method.
@@ -193,13 +191,8 @@ void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& ent
     cell.sketch.validate(family.sketch_dim(cell.problem));
     cell.method.validate();
   });
-  if (family.trains_network()) check_network_cell(cell, config, entry);
+  check_kind(cell, config, entry);
   check_cost_model(cell, config);
-  if (config.run.record_iterates && cell.problem.dim > kMaxRecordedIterateDim)
-    config.fail("run.record_iterates",
-                fmt::format("records x at every recorded round, for dim up to {}; "
-                            "problem.dim = {} is too large",
-                            kMaxRecordedIterateDim, cell.problem.dim));
 }
 
 // Families built from data: dim and num_samples from the dataset (read once, through the
@@ -302,9 +295,7 @@ std::string Cell::theory_key() const {
 }
 
 double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
-  if (!relative_step) return step_value;
-  return step_value *
-         (istlab::step_unit(method) == StepUnit::kIst ? ist_unit : gradient_descent_unit);
+  return resolve_step(method, relative_step, step_value, gradient_descent_unit, ist_unit);
 }
 
 std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets) {

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "istlab/data/catalog.hpp"
-#include "istlab/sweep/config.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
 #include "istlab/sketch/sketch.hpp"
+#include "istlab/sweep/config.hpp"
 
 namespace istlab {
 
@@ -40,9 +40,6 @@ struct Cell {
   // The step size `step_value` stands for, given the method's theoretical unit.
   double step_size(double gradient_descent_unit, double ist_unit) const;
 };
-
-// run.record_iterates writes d numbers per recorded round: only for small problems.
-inline constexpr int kMaxRecordedIterateDim = 1024;
 
 // Throws ConfigError (with file and line) for combinations that are invalid together,
 // e.g. the dense generator with heterogeneity above 1. Families built from data read their

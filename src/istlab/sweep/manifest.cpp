@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "istlab/io/build_info.hpp"
@@ -137,6 +138,32 @@ json read_manifest(const std::filesystem::path& path) {
     throw ConfigError(path.string(), {}, "", std::nullopt,
                       fmt::format("not a manifest: {}", error.what()));
   }
+}
+
+// The datasets the cells read: where from, their size after preprocessing, and the
+// fingerprint of the file(s) that is part of every cell key built on them.
+nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets) {
+  std::map<std::string, nlohmann::json> found;
+  for (const auto& cell : cells) {
+    const ProblemFamily& family = problem_family(cell.problem.generator);
+    if (family.dataset == nullptr) continue;
+    auto add = [&](const DatasetRequest& request) {
+      if ((request.name.empty() && request.path.empty()) || found.count(request.key())) return;
+      const auto data = datasets.get(request);
+      found[request.key()] = {{"source", data->source},
+                              {"samples", data->num_samples()},
+                              {"features", data->num_features()},
+                              {"fingerprint", datasets.fingerprint(request)}};
+    };
+    add(family.dataset(cell.problem));
+    if (family.test_dataset != nullptr) add(family.test_dataset(cell.problem));
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& [key, entry] : found) {
+    entry["request"] = key;
+    list.push_back(std::move(entry));
+  }
+  return list;
 }
 
 }  // namespace istlab

@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "istlab/data/catalog.hpp"
 #include "istlab/sweep/config.hpp"
+#include "istlab/sweep/grid.hpp"
 
 namespace istlab {
 
@@ -23,6 +26,10 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options,
 // A manifest read back (by `istlab merge`); throws ConfigError naming the file when it is
 // not one.
 nlohmann::json read_manifest(const std::filesystem::path& path);
+
+// The datasets the cells read: where from, their size after preprocessing, and the
+// fingerprint of the file(s) that is part of every cell key built on them.
+nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets);
 
 std::string iso_time(std::chrono::system_clock::time_point time);  // UTC, ISO 8601
 

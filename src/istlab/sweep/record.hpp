@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "istlab/run/run.hpp"
+#include "istlab/run/workload.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/theory/theory.hpp"
 
@@ -20,18 +21,6 @@ struct CellRecord {
   std::string timing_rows;
   std::string iterate_rows;  // iterates.csv rows, when the run records iterates
   std::string problem_rows;  // problems.csv rows of the cell's problem
-};
-
-// What a sweep reports of a problem, computed once when it is built: per worker
-// ‖∇f_i(x*)‖², and for a family built from data the worker's samples and label counts.
-struct WorkerFacts {
-  double grad_norm2_at_optimum = 0.0;
-  std::int64_t samples = -1;  // -1: not from data
-  std::string label_counts;   // "label:count ..." over the labels the worker holds
-};
-struct ProblemFacts {
-  double zeta2 = 0.0;  // ζ² = (1/n) Σ_i ‖∇f_i(x*)‖², the heterogeneity at the optimum
-  std::vector<WorkerFacts> workers;
 };
 
 const std::vector<std::string>& parameter_columns();

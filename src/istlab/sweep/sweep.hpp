@@ -72,13 +72,16 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
 // Both, for a single process: runs, then assembles unless interrupted.
 SweepSummary run_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& log);
 
-// --dry-run: cells, axes with their values, distinct problems and theories, the memory the
-// largest cell needs, how many cells are stored already. Throws ConfigError when the
+// --dry-run (sweep/status.cpp): cells, axes with their values, distinct problems and theories, the
+// memory the largest cell needs, how many cells are stored already. Throws ConfigError when the
 // largest cell cannot fit in memory.
 void describe_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& out);
 
 // `istlab status`: done / missing / failed cells; returns the number not done.
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out);
+
+// The grid's cells in the options' shard, in grid order.
+std::vector<Cell> shard_cells(const SweepConfig& config, const SweepOptions& options);
 
 // The threads a sweep runs on: --threads, or every core.
 int thread_count(const SweepOptions& options);

@@ -92,7 +92,7 @@ Vector expected_c_bar(const Quadratic& problem, const SketchSpec& sketch) {
 
 std::string theory_unavailable_reason(const ProblemSpec& spec) {
   const ProblemFamily& family = problem_family(spec.generator);
-  if (!family.theory_applies)
+  if (!family.has_theory())
     return fmt::format("the problems of family '{}' are not quadratics", family.name);
   if (family.storage == Storage::kDense && spec.dim > kMaxDenseTheoryDim)
     return fmt::format(

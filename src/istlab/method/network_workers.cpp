@@ -1,6 +1,4 @@
-#include "istlab/method/network.hpp"
-
-#include <tbb/parallel_for.h>
+#include "istlab/method/network_workers.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -36,13 +34,9 @@ double model_floats(const MlpShape& shape) {
   return shape.hidden * unit_floats(shape) + shape.classes;
 }
 
-bool sketched(NetworkMethod method) {
-  return method == NetworkMethod::kDcgd || method == NetworkMethod::kIst;
-}
-
 // The local loss's gradient at worker.model over `samples`, summed chunk by chunk (each
 // chunk's mean gradient weighted by its share of the samples) into worker.gradient.
-double gradient_over(NetworkRounds::Worker& worker, std::span<const std::int64_t> samples,
+double gradient_over(NetworkWorkers::Worker& worker, std::span<const std::int64_t> samples,
                      const NetworkData& data) {
   if (samples.size() <= static_cast<std::size_t>(kNetworkChunk)) {  // one chunk: no sum needed
     load_batch(*data.features, data.class_of_sample, samples, worker.workspace);
@@ -75,10 +69,12 @@ Block full_submodel(const Model& model) {
 
 }  // namespace
 
-NetworkRounds::NetworkRounds(const NetworkData& data, const NetworkRoundSpec& spec)
+NetworkWorkers::NetworkWorkers(const NetworkData& data, const SketchSpec& sketch, int batch_size,
+                               double step_size)
     : data_(data),
-      spec_(spec),
-      sketcher_(spec.sketch, data.shape.hidden, static_cast<int>(data.samples_of_worker.size())),
+      batch_size_(batch_size),
+      step_size_(step_size),
+      sketcher_(sketch, data.shape.hidden, static_cast<int>(data.samples_of_worker.size())),
       sketch_(sketcher_.make_round()),
       all_units_(static_cast<std::size_t>(data.shape.hidden)),
       workers_(data.samples_of_worker.size()),
@@ -88,16 +84,49 @@ NetworkRounds::NetworkRounds(const NetworkData& data, const NetworkRoundSpec& sp
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     workers_[i].pool = data.samples_of_worker[i];
     // (a draw swaps at most min(batch_size, samples) places: a huge batch_size reserves no more)
-    workers_[i].swapped.reserve(std::min(static_cast<std::size_t>(std::max(spec.batch_size, 0)),
+    workers_[i].swapped.reserve(std::min(static_cast<std::size_t>(std::max(batch_size, 0)),
                                          data.samples_of_worker[i].size()));
   }
   shared_.reserve(holders_.size());
 }
 
-std::span<const std::int64_t> NetworkRounds::batch(std::uint64_t seed, std::int64_t round,
-                                                   int worker, int step) {
+const RoundSketch& NetworkWorkers::draw_sketch(std::uint64_t seed, std::int64_t round) {
+  sketcher_.draw(seed, round, sketch_);
+  return sketch_;
+}
+
+void NetworkWorkers::take(int worker, const Model& model, std::span<const int> units,
+                          const WorkerSketch* scaled) {
+  const MlpShape& shape = data_.shape;
+  Worker& state = workers_[static_cast<std::size_t>(worker)];
+  const int kept = static_cast<int>(units.size());
+  state.model.resize(shape, kept);  // (no allocation while the size stays the same)
+  state.gradient.resize(shape, kept);
+  state.chunk_gradient.resize(shape, kept);
+  state.workspace.resize(shape, kept, kNetworkChunk);
+  state.model.gather(model, units);
+  state.model.scales.setOnes();
+  if (scaled != nullptr)
+    for (int t = 0; t < kept; ++t)
+      state.model.scales[t] = static_cast<float>(scaled->scales[static_cast<std::size_t>(t)]);
+}
+
+void NetworkWorkers::take_whole_model(int worker, const Model& model) {
+  take(worker, model, all_units_, nullptr);
+}
+
+void NetworkWorkers::take_submodel(int worker, const Model& model, const WorkerSketch& kept) {
+  take(worker, model, kept.indices, &kept);
+}
+
+void NetworkWorkers::compute_gradient(int worker, std::uint64_t seed, std::int64_t round) {
+  gradient_over(workers_[static_cast<std::size_t>(worker)], batch(seed, round, worker, 0), data_);
+}
+
+std::span<const std::int64_t> NetworkWorkers::batch(std::uint64_t seed, std::int64_t round,
+                                                    int worker, int step) {
   const auto& samples = data_.samples_of_worker[static_cast<std::size_t>(worker)];
-  const auto size = static_cast<std::size_t>(spec_.batch_size);
+  const auto size = static_cast<std::size_t>(batch_size_);
   if (size == 0 || size >= samples.size()) return samples;
   // A partial Fisher–Yates shuffle of the worker's samples: depends on (seed, round, worker,
   // step) only, not on earlier draws.
@@ -115,23 +144,21 @@ std::span<const std::int64_t> NetworkRounds::batch(std::uint64_t seed, std::int6
   return std::span<const std::int64_t>(pool.data(), size);
 }
 
-void NetworkRounds::local_steps(std::uint64_t seed, std::int64_t round, int worker, int steps) {
+void NetworkWorkers::local_steps(int worker, std::uint64_t seed, std::int64_t round, int steps) {
   Worker& state = workers_[static_cast<std::size_t>(worker)];
-  const auto step = static_cast<float>(spec_.step_size);
+  const auto step = static_cast<float>(step_size_);
   for (int s = 0; s < steps; ++s) {
     gradient_over(state, batch(seed, round, worker, s), data_);
     add_scaled(state.model, -step, state.gradient);
   }
 }
 
-// Each unit's blocks become the mean of its holders' (b2: of every worker's); the lists of
-// units are the sketch's for ist and every unit for local_sgd.
 // A unit one worker held is copied back (what the mean of one block is, bit for bit), so a
 // Perm round moves each unit once and never touches the server's sums.
-void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
+void NetworkWorkers::write_back(const RoundSketch* sketch, Model& model) {
   auto units_of = [&](std::size_t i) {
-    return spec_.method == NetworkMethod::kIst ? std::span<const int>(sketch.workers[i].indices)
-                                               : std::span<const int>(all_units_);
+    return sketch != nullptr ? std::span<const int>(sketch->workers[i].indices)
+                             : std::span<const int>(all_units_);
   };
   std::fill(holders_.begin(), holders_.end(), 0);
   for (std::size_t i = 0; i < workers_.size(); ++i)
@@ -172,8 +199,7 @@ void NetworkRounds::stitch(const RoundSketch& sketch, Model& model) {
   model.output_bias = (1.0f / static_cast<float>(workers_.size())) * sum_.output_bias;
 }
 
-// x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (dcgd) or whole (gd).
-void NetworkRounds::average_gradients(const RoundSketch* sketch, Model& model) {
+void NetworkWorkers::apply_mean_gradient(const RoundSketch* sketch, Model& model) {
   sum_.output_bias.setZero();
   if (sketch != nullptr) set_zero(sum_);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -198,7 +224,7 @@ void NetworkRounds::average_gradients(const RoundSketch* sketch, Model& model) {
     }
     sum_.output_bias += gradient.output_bias;
   }
-  const auto step = static_cast<float>(spec_.step_size);
+  const auto step = static_cast<float>(step_size_);
   const float inverse = 1.0f / static_cast<float>(workers_.size());
   model.hidden_weights -= step * (inverse * sum_.hidden_weights);
   model.hidden_bias -= step * (inverse * sum_.hidden_bias);
@@ -206,63 +232,29 @@ void NetworkRounds::average_gradients(const RoundSketch* sketch, Model& model) {
   model.output_bias -= step * (inverse * sum_.output_bias);
 }
 
-RoundCounts NetworkRounds::run(std::uint64_t seed, std::int64_t round, Model& model) {
+RoundCounts NetworkWorkers::counts(const Traffic& traffic) const {
   const MlpShape& shape = data_.shape;
-  const NetworkMethod method = spec_.method;
-  if (sketched(method)) sketcher_.draw(seed, round, sketch_);
-  const int steps =
-      method == NetworkMethod::kIst || method == NetworkMethod::kLocalSgd ? spec_.local_steps : 1;
-  tbb::parallel_for(0, static_cast<int>(workers_.size()), [&](int i) {
-    Worker& worker = workers_[static_cast<std::size_t>(i)];
-    const bool submodel = method == NetworkMethod::kIst;
-    const std::span<const int> units =
-        submodel ? std::span<const int>(sketch_.workers[static_cast<std::size_t>(i)].indices)
-                 : std::span<const int>(all_units_);
-    const int kept = static_cast<int>(units.size());
-    worker.model.resize(shape, kept);  // (no allocation while the size stays the same)
-    worker.gradient.resize(shape, kept);
-    worker.chunk_gradient.resize(shape, kept);
-    worker.workspace.resize(shape, kept, kNetworkChunk);
-    worker.model.gather(model, units);
-    worker.model.scales.setOnes();
-    if (submodel)
-      for (int t = 0; t < kept; ++t)
-        worker.model.scales[t] =
-            static_cast<float>(sketch_.workers[static_cast<std::size_t>(i)].scales[t]);
-    if (method == NetworkMethod::kGd || method == NetworkMethod::kDcgd)
-      gradient_over(worker, batch(seed, round, i, 0), data_);
-    else
-      local_steps(seed, round, i, steps);
-  });
-  if (method == NetworkMethod::kGd) average_gradients(nullptr, model);
-  if (method == NetworkMethod::kDcgd) average_gradients(&sketch_, model);
-  if (method == NetworkMethod::kIst || method == NetworkMethod::kLocalSgd) stitch(sketch_, model);
-
-  return counts();
-}
-
-RoundCounts NetworkRounds::counts() const {
-  const MlpShape& shape = data_.shape;
-  const NetworkMethod method = spec_.method;
-  const int steps =
-      method == NetworkMethod::kIst || method == NetworkMethod::kLocalSgd ? spec_.local_steps : 1;
   RoundCounts counts;
   const double n = static_cast<double>(workers_.size());
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const auto& samples = data_.samples_of_worker[i];
-    const double batch =
-        spec_.batch_size > 0
-            ? std::min<double>(spec_.batch_size, static_cast<double>(samples.size()))
-            : static_cast<double>(samples.size());
-    const double kept = sketched(method) ? static_cast<double>(sketch_.workers[i].indices.size())
-                                         : static_cast<double>(shape.hidden);
-    const double sent = kept * unit_floats(shape) + shape.classes;
-    const bool whole_down = method != NetworkMethod::kIst;
-    const bool whole_up = method == NetworkMethod::kGd || method == NetworkMethod::kLocalSgd;
-    const int computed = method == NetworkMethod::kIst ? static_cast<int>(kept) : shape.hidden;
-    counts.add_worker(whole_down ? model_floats(shape) : sent,
-                      whole_up ? model_floats(shape) : sent,
-                      steps * submodel_step_flops(shape, computed, static_cast<int>(batch)), n);
+    const double batch = batch_size_ > 0
+                             ? std::min<double>(batch_size_, static_cast<double>(samples.size()))
+                             : static_cast<double>(samples.size());
+    auto units = [&](Units which) {
+      return which == Units::kKept ? static_cast<double>(sketch_.workers[i].indices.size())
+                                   : static_cast<double>(shape.hidden);
+    };
+    // (the whole model is every unit's floats plus b2's, as a submodel of every unit is)
+    auto floats = [&](Units which) {
+      return which == Units::kAll ? model_floats(shape)
+                                  : units(which) * unit_floats(shape) + shape.classes;
+    };
+    counts.add_worker(
+        floats(traffic.down), floats(traffic.up),
+        traffic.steps * submodel_step_flops(shape, static_cast<int>(units(traffic.computed)),
+                                            static_cast<int>(batch)),
+        n);
   }
   return counts;
 }
@@ -300,7 +292,7 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
 LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
                                   std::span<const std::int64_t> samples) {
   const MlpShape shape = model.shape();
-  NetworkRounds::Worker full;
+  NetworkWorkers::Worker full;
   full.model = full_submodel(model);
   full.gradient.resize(shape, shape.hidden);
   full.chunk_gradient.resize(shape, shape.hidden);

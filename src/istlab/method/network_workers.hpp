@@ -1,0 +1,125 @@
+#pragma once
+// What every method's round on a network shares (problem/mlp.hpp's one-hidden-layer network):
+// the workers' buffers, their minibatches, copying the model or a submodel to them, local
+// steps, and the server's two ways of merging: the mean gradient step and the write-back of
+// units. Each method states its own round with these, in its own file (gd.cpp, dcgd.cpp,
+// ist.cpp, local_sgd.cpp); a sketch keeps hidden units (unit j's W1 row, b1 entry and W2
+// column) instead of coordinates, and scales their activations by c_ij.
+//
+// Batches: all of a worker's samples (batch_size 0), or batch_size of them drawn without
+// replacement for every local step from the stream (seed, round, worker, step). Workers run
+// in parallel, each in its own buffers, and their contributions are summed in worker order,
+// so the result does not depend on the thread count. Gradients over many samples are summed
+// in chunks of kNetworkChunk samples, so no batch is copied whole.
+
+#include <tbb/parallel_for.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "istlab/method/counts.hpp"
+#include "istlab/problem/mlp.hpp"
+#include "istlab/sketch/sketch.hpp"
+
+namespace istlab {
+
+inline constexpr int kNetworkChunk = 256;
+
+using NetworkModel = MlpParameters<float>;
+
+class NetworkWorkers {
+ public:
+  // `sketch` is over the hidden units; `batch_size` per worker and local step (0: all of the
+  // worker's samples).
+  NetworkWorkers(const NetworkData& data, const SketchSpec& sketch, int batch_size,
+                 double step_size);
+
+  int num_workers() const { return static_cast<int>(workers_.size()); }
+  // Runs body(i) for every worker i, in parallel.
+  template <class Body>
+  void for_each_worker(Body&& body) {
+    tbb::parallel_for(0, num_workers(), [&](int i) { body(i); });
+  }
+
+  // The round's sketch over the hidden units, drawn from (seed, round).
+  const RoundSketch& draw_sketch(std::uint64_t seed, std::int64_t round);
+  // Worker i's copy of the whole model, or of the units `kept` holds, their activations
+  // scaled by its scales.
+  void take_whole_model(int worker, const NetworkModel& model);
+  void take_submodel(int worker, const NetworkModel& model, const WorkerSketch& kept);
+  // Worker i's gradient of its local loss on its batch (step 0 of the round's draws).
+  void compute_gradient(int worker, std::uint64_t seed, std::int64_t round);
+  // `steps` local steps z ← z − γ ∇f_i(z) on worker i's copy, each on a batch of its own.
+  void local_steps(int worker, std::uint64_t seed, std::int64_t round, int steps);
+
+  // x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (`sketch`, dcgd) or
+  // whole (null, gd).
+  void apply_mean_gradient(const RoundSketch* sketch, NetworkModel& model);
+  // Each unit's blocks become the mean of the copies of the workers that held it (unchanged
+  // when none did), b2 the mean of every worker's: the units are the sketch's (ist) or all
+  // (null: local_sgd).
+  void write_back(const RoundSketch* sketch, NetworkModel& model);
+
+  // What a worker receives, sends and computes on: the whole model, or the units it kept.
+  enum class Units { kAll, kKept };
+  struct Traffic {
+    Units down = Units::kAll;
+    Units up = Units::kAll;
+    Units computed = Units::kAll;
+    int steps = 1;
+  };
+  // This round's floats and flops (kKept reads the round's sketch).
+  RoundCounts counts(const Traffic& traffic) const;
+
+  struct Worker {
+    Submodel<float> model;     // its copy of the (sub)model
+    Submodel<float> gradient;  // of its local loss, summed over chunks
+    Submodel<float> chunk_gradient;
+    MlpWorkspace<float> workspace;
+    // Its samples, partly shuffled in place for a minibatch; `swapped` are the last draw's
+    // positions, undone before the next, so each draw starts from the samples' own order
+    // without copying them all.
+    std::vector<std::int64_t> pool;
+    std::vector<std::size_t> swapped;
+  };
+
+ private:
+  std::span<const std::int64_t> batch(std::uint64_t seed, std::int64_t round, int worker, int step);
+  void take(int worker, const NetworkModel& model, std::span<const int> units,
+            const WorkerSketch* scaled);
+
+  const NetworkData& data_;
+  int batch_size_;
+  double step_size_;
+  Sketcher sketcher_;
+  RoundSketch sketch_;
+  std::vector<int> all_units_;
+  std::vector<Worker> workers_;
+  NetworkModel sum_;          // server-side sums
+  std::vector<int> holders_;  // per unit, workers that held it this round
+  std::vector<int> shared_;   // the units more than one worker held
+};
+
+// The full model's mean loss (cross-entropy plus the L2 penalty) and accuracy over `samples`.
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& features,
+                    const std::vector<int>& class_of_sample, std::span<const std::int64_t> samples,
+                    double l2);
+
+// The full model's mean loss over `samples` (cross-entropy plus the L2 penalty) and the squared
+// norm of its gradient, summed in chunks of kNetworkChunk samples as the rounds sum them.
+struct LossAndGradient {
+  double loss = 0.0;
+  double grad_norm2 = 0.0;
+};
+LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
+                                  std::span<const std::int64_t> samples);
+
+// Whether every parameter is finite: a round that overflowed has diverged.
+bool all_finite(const MlpParameters<float>& model);
+
+}  // namespace istlab

@@ -1,0 +1,112 @@
+#pragma once
+// The only iteration loop (SPEC §6): let the subject compute one round, account its floats,
+// flops and modelled time, check the stop rules, record scheduled rounds. A subject is what
+// a kind of workload trains (run/quadratic_workload.cpp, run/network_workload.cpp).
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "istlab/run/run.hpp"
+
+namespace istlab {
+
+// Cumulative counts per worker and the compute time, as of the last round.
+struct Totals {
+  double floats_up = 0.0;
+  double floats_down = 0.0;
+  double flops = 0.0;
+  double wall_s = 0.0;
+  double model_s = 0.0;
+
+  void add(const RoundCounts& counts, const CostModel& cost, int num_workers) {
+    floats_up += counts.floats_up;
+    floats_down += counts.floats_down;
+    flops += counts.flops;
+    if (cost.enabled()) model_s += cost.round_seconds(counts, num_workers);
+  }
+};
+
+// A row with the totals filled in and every metric left to the subject.
+TraceRow counted_row(std::int64_t iter, const Totals& totals, const CostModel& cost);
+
+// Rounds of a log-spaced schedule: round(exp(t·ln(max_iters))) for m equally spaced t.
+std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points);
+
+// What run_loop trains. After each round the subject says whether the run ended (diverged
+// or converged, naming the metric in `converged_on`) or goes on (nullopt), filling `row`
+// when deciding needed the full metrics; row() makes a recorded round's row, keep() keeps
+// what a recorded round adds besides it (the iterate).
+template <class Subject>
+concept RunSubject = requires(Subject subject, const Subject& held, std::int64_t iter,
+                              const Totals& totals, std::optional<TraceRow>& row,
+                              std::string_view& converged_on, RunResult& result) {
+  { subject.round(iter) } -> std::same_as<void>;
+  { held.counts() } -> std::same_as<RoundCounts>;
+  { held.num_workers() } -> std::same_as<int>;
+  { subject.check(iter, totals, row, converged_on) } -> std::same_as<std::optional<RunStatus>>;
+  { held.row(iter, totals) } -> std::same_as<TraceRow>;
+  { held.keep(result) } -> std::same_as<void>;
+  { subject.final_point() } -> std::same_as<Vector>;
+};
+
+template <RunSubject Subject>
+RunResult run_loop(Subject& subject, const RunOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  const std::vector<std::int64_t> log_rounds =
+      log_spaced_rounds(options.max_iters, options.record_log_points);
+  auto next_log_round = log_rounds.begin();
+  auto scheduled = [&](std::int64_t iter) {
+    while (next_log_round != log_rounds.end() && *next_log_round < iter) ++next_log_round;
+    const bool log_hit = next_log_round != log_rounds.end() && *next_log_round == iter;
+    return log_hit || (options.record_every > 0 && iter % options.record_every == 0);
+  };
+
+  RunResult result;
+  Totals totals;
+  result.trace.push_back(subject.row(0, totals));
+  subject.keep(result);
+
+  std::int64_t iter = 0;
+  std::optional<RunStatus> ended;
+  while (!ended && iter < options.max_iters) {
+    if (options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed)) {
+      ended = RunStatus::kInterrupted;
+      break;
+    }
+    const auto start = Clock::now();
+    subject.round(iter);
+    totals.wall_s += std::chrono::duration<double>(Clock::now() - start).count();
+    const RoundCounts counts = subject.counts();
+    totals.add(counts, options.cost, subject.num_workers());
+    if (options.keep_round_counts) result.round_counts.push_back(counts);
+    ++iter;
+
+    std::optional<TraceRow> row;
+    ended = subject.check(iter, totals, row, result.converged_on);
+    if (ended) {
+    } else if (options.floats_budget > 0.0 &&
+               totals.floats_up + totals.floats_down >= options.floats_budget) {
+      ended = RunStatus::kBudget;
+    } else if (options.time_budget > 0.0 && totals.model_s >= options.time_budget) {
+      ended = RunStatus::kBudget;
+    } else if (options.max_seconds > 0.0 && totals.wall_s >= options.max_seconds) {
+      ended = RunStatus::kTimeLimit;
+    }
+    if (ended || iter == options.max_iters || scheduled(iter)) {
+      if (!row) row = subject.row(iter, totals);
+      result.trace.push_back(*row);
+      subject.keep(result);
+    }
+  }
+  result.status = ended.value_or(RunStatus::kMaxIters);
+  result.iterations = iter;
+  result.num_workers = subject.num_workers();
+  result.final_point = subject.final_point();
+  return result;
+}
+
+}  // namespace istlab

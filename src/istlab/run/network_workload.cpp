@@ -1,0 +1,141 @@
+// The network kind of workload (problem/network_problem.hpp): a network trained from its
+// initial parameters. It has no x* and no theory, so relative steps, tolerances on rel_err,
+// f_gap or ‖∇f‖² and recorded iterates mean nothing on it.
+
+#include <fmt/core.h>
+
+#include <limits>
+#include <variant>
+
+#include "istlab/run/loop.hpp"
+#include "istlab/run/workload.hpp"
+
+namespace istlab {
+namespace {
+
+class NetworkSubject {
+ public:
+  NetworkSubject(const NetworkProblem& problem, const MethodSpec& method, const SketchSpec& sketch,
+                 double step_size, std::uint64_t seed, const RunOptions& options)
+      : problem_(problem),
+        round_(problem.data, method, sketch, step_size),
+        seed_(seed),
+        options_(options),
+        model_(problem.initial) {}
+
+  void round(std::int64_t iter) { counts_ = round_.run(seed_, iter, model_); }
+  RoundCounts counts() const { return counts_; }
+  int num_workers() const { return static_cast<int>(problem_.data.samples_of_worker.size()); }
+  std::optional<RunStatus> check(std::int64_t, const Totals&, std::optional<TraceRow>&,
+                                 std::string_view&) const {
+    if (!all_finite(model_)) return RunStatus::kDiverged;
+    return std::nullopt;
+  }
+
+  TraceRow row(std::int64_t iter, const Totals& totals) const {
+    TraceRow row = counted_row(iter, totals, options_.cost);
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    row.rel_err = row.f_gap = row.dist_fixed = kNaN;
+    const LossAndGradient train = loss_and_gradient(model_, problem_.data, problem_.eval_samples);
+    row.train_loss = train.loss;
+    row.grad_norm2 = train.grad_norm2;
+    if (problem_.test) {
+      const Evaluation test =
+          evaluate(model_, problem_.test->features, problem_.test_class_of_sample,
+                   problem_.test_samples, problem_.data.l2);
+      row.test_loss = test.loss;
+      row.test_accuracy = test.accuracy;
+    }
+    return row;
+  }
+
+  void keep(RunResult&) const {}
+  Vector final_point() const { return {}; }
+
+ private:
+  const NetworkProblem& problem_;
+  NetworkRound round_;
+  std::uint64_t seed_;
+  const RunOptions& options_;
+  NetworkModel model_;
+  RoundCounts counts_;
+};
+static_assert(RunSubject<NetworkSubject>);
+
+// No optimum to measure ζ² at: the workers' samples and labels only, from the split the
+// network holds.
+ProblemFacts network_facts(const NetworkProblem& network) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  ProblemFacts facts;
+  facts.zeta2 = kNaN;
+  facts.workers.resize(network.data.samples_of_worker.size());
+  for (auto& worker : facts.workers) worker.grad_norm2_at_optimum = kNaN;
+  LabelClasses classes;
+  classes.values = network.label_values;
+  classes.class_of_sample = network.data.class_of_sample;
+  add_data_facts(classes, network.data.samples_of_worker, facts);
+  return facts;
+}
+
+class NetworkWorkload final : public Workload {
+ public:
+  explicit NetworkWorkload(NetworkProblem network)
+      : network_(std::move(network)), facts_(network_facts(network_)) {}
+
+  const ProblemFacts& facts() const override { return facts_; }
+  void prepare_theories(const std::vector<SketchSpec>&) override {}
+
+  Trajectory run(const RunRequest& request, const RunOptions& options) const override {
+    Trajectory trajectory;
+    trajectory.step_size = request.step_value;  // absolute: check_network refuses relative ones
+    trajectory.run = run_network(network_, request.method, request.sketch, trajectory.step_size,
+                                 request.seed, options);
+    return trajectory;
+  }
+
+ private:
+  NetworkProblem network_;
+  ProblemFacts facts_;
+};
+
+std::optional<RunRuleBroken> check_network(const ProblemSpec& spec, const RunOptions& run,
+                                           bool relative_step) {
+  const std::string why =
+      fmt::format("does not apply to generator '{}' (a network)", spec.generator);
+  if (relative_step)
+    return RunRuleBroken{"step_size", "relative steps need SPEC §4's theory, which " + why +
+                                          "; give absolute steps"};
+  if (run.record_iterates) return RunRuleBroken{"run.record_iterates", why};
+  if (run.tolerance > 0.0) return RunRuleBroken{"run.tolerance.rel_err", why};
+  if (run.f_gap_tolerance > 0.0) return RunRuleBroken{"run.tolerance.f_gap", why};
+  if (run.grad_norm2_tolerance > 0.0) return RunRuleBroken{"run.tolerance.grad_norm2", why};
+  return std::nullopt;
+}
+
+std::unique_ptr<Workload> build_network(const ProblemFamily& family, const ProblemSpec& spec,
+                                        const ProblemInputs& inputs) {
+  return std::make_unique<NetworkWorkload>(std::get<MakeNetwork>(family.make)(spec, inputs));
+}
+
+}  // namespace
+
+const WorkloadKind& network_kind() {
+  static const WorkloadKind kind = {
+      .name = "network",
+      .unread_method_options = {"outer_sketch"},  // ist trains the submodel itself
+      .check = check_network,
+      .build = build_network,
+  };
+  return kind;
+}
+
+RunResult run_network(const NetworkProblem& problem, const MethodSpec& method,
+                      const SketchSpec& sketch, double step_size, std::uint64_t seed,
+                      const RunOptions& options) {
+  options.validate();
+  check_step_size(step_size);
+  NetworkSubject subject(problem, method, sketch, step_size, seed, options);
+  return run_loop(subject, options);
+}
+
+}  // namespace istlab
