@@ -196,6 +196,12 @@ void reset_unread(MethodSpec& spec, SketchSpec& sketch, bool on_network) {
   if (!entry.sketched) sketch = SketchSpec{};
 }
 
+bool method_reads(std::string_view method, std::string_view option, bool on_network) {
+  const MethodEntry& entry = entry_of(method);
+  if (find_parameter(sketch_parameters(), option) != nullptr) return entry.sketched;
+  return entry.reads(option, on_network);
+}
+
 NetworkRoundSpec network_round_spec(const MethodSpec& spec, const SketchSpec& sketch,
                                     double step_size) {
   NetworkRoundSpec round;

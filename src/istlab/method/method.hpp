@@ -59,6 +59,11 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers);
 // ignores it, so cells that differ only there are one cell.
 void reset_unread(MethodSpec& spec, SketchSpec& sketch, bool on_network);
 
+// Whether `method` reads `option` (a method_parameters() or sketch_parameters() name) on a
+// quadratic, or on a network (`on_network`), as reset_unread decides. Throws ParameterError for
+// an unknown method.
+bool method_reads(std::string_view method, std::string_view option, bool on_network);
+
 // One network round of the method (method/network.hpp).
 NetworkRoundSpec network_round_spec(const MethodSpec& spec, const SketchSpec& sketch,
                                     double step_size);
