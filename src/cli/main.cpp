@@ -18,6 +18,7 @@
 #include "istlab/io/build_info.hpp"
 #include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
+#include "istlab/sweep/reference.hpp"
 #include "istlab/sweep/sweep.hpp"
 
 namespace {
@@ -141,12 +142,15 @@ struct Command {
   CLI::App* sweep = nullptr;
   CLI::App* status = nullptr;
   CLI::App* merge = nullptr;
+  CLI::App* keys = nullptr;
   std::string config_path;
   istlab::SweepOptions options;
   bool dry_run = false;
   bool quiet = false;
   bool use_mpi = false;
   bool quick = false;
+  bool markdown = false;
+  bool list = false;
   std::string out_dir = "results";
   std::string shard = "1/1";
   std::vector<std::string> shard_dirs;
@@ -191,6 +195,15 @@ void define_commands(CLI::App& app, Command& command) {
   merge->add_option("shard_dirs", command.shard_dirs, "the --out folders of the shards")
       ->required();
   merge->add_option("--out", command.out_dir, "folder for the merged result")->required();
+
+  auto* keys = command.keys = app.add_subcommand(
+      "keys", "list every config key: type, default, allowed values and meaning");
+  auto* markdown = keys->add_flag(
+      "--markdown", command.markdown,
+      "the full reference as Markdown (docs/config-reference.md): also the families and "
+      "methods that read each key and its CSV column");
+  keys->add_flag("--list", command.list, "only the full key names, one per line")
+      ->excludes(markdown);
 }
 
 // Runs the parsed command; bad input is exit code 2, a failed run 1.
@@ -204,6 +217,12 @@ int run_command(Command& command) {
       const int not_done = istlab::report_status(
           istlab::load_config(command.config_path, command.quick), command.options, std::cout);
       return not_done == 0 ? 0 : kRunFailure;
+    }
+    if (*command.keys) {
+      std::cout << (command.markdown ? istlab::reference_markdown()
+                    : command.list   ? istlab::reference_list()
+                                     : istlab::reference_listing());
+      return 0;
     }
     if (*command.merge) {
       std::vector<std::filesystem::path> folders(command.shard_dirs.begin(),

@@ -9,13 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 
-PARAMETERS = ["cell_key", "generator", "dim", "num_workers", "heterogeneity", "interpolation",
-              "kappa", "mu", "dataset", "dataset_path", "feature_scale", "pooling", "random_relu", "bias_feature", "split",
-              "concentration", "classes_per_worker", "min_samples", "target", "positive_classes",
-              "regularization", "relative_regularization", "hidden", "test_dataset", "test_dataset_path", "eval_samples",
-              "seed", "problem_seed", "repeat", "method", "outer_sketch", "local_steps", "batch_size", "sketch",
-              "scale", "rand_q", "step_size", "relative_step", "network", "latency_s", "bandwidth_bits_per_s",
-              "bytes_per_float", "flops_per_second", "topology"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def documented_parameter_columns():
+    """The parameter columns that start trace.csv and cells.csv, as docs/config-reference.md
+    lists them (generated from the parameter tables by `istlab keys --markdown`; the test
+    config_reference_up_to_date keeps it current)."""
+    text = (ROOT / "docs" / "config-reference.md").read_text(encoding="utf-8")
+    section = text.split("\n## CSV parameter columns\n", 1)[1]
+    return section.split("```text\n", 1)[1].split("```", 1)[0].split()
+
+
+PARAMETERS = documented_parameter_columns()
 TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down",
                       "train_loss", "test_loss", "test_accuracy", "flops", "model_time_s"]
 CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",

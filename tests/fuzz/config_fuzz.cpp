@@ -56,6 +56,7 @@
 
 #include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
+#include "istlab/sweep/reference.hpp"
 #include "sanitizer.hpp"
 
 namespace {
@@ -807,76 +808,41 @@ const std::vector<std::string> kNumbers = {"0",
                                            "3",
                                            "2"};
 
-const std::vector<std::string> kKeys = {"experiment",
-                                        "description",
-                                        "problem",
-                                        "methods",
-                                        "step_size",
-                                        "seeds",
-                                        "repeats",
-                                        "zip",
-                                        "run",
-                                        "quick",
-                                        "generator",
-                                        "dim",
-                                        "num_workers",
-                                        "heterogeneity",
-                                        "interpolation",
-                                        "kappa",
-                                        "mu",
-                                        "seed",
-                                        "method",
-                                        "outer_sketch",
-                                        "local_steps",
-                                        "sketch",
-                                        "scale",
-                                        "rand_q",
-                                        "relative",
-                                        "absolute",
-                                        "max_iters",
-                                        "tolerance",
-                                        "rel_err",
-                                        "f_gap",
-                                        "grad_norm2",
-                                        "floats_budget",
-                                        "max_seconds",
-                                        "divergence_factor",
-                                        "record",
-                                        "every",
-                                        "log_points",
-                                        "record_iterates",
-                                        "dataset",
-                                        "path",
-                                        "format",
-                                        "labels",
-                                        "preprocess",
-                                        "pooling",
-                                        "split",
-                                        "concentration",
-                                        "target",
-                                        "positive_classes",
-                                        "relative_regularization",
-                                        "hidden",
-                                        "test_dataset",
-                                        "eval_samples",
-                                        "batch_size",
-                                        "network",
-                                        "name",
-                                        "latency_s",
-                                        "bandwidth_bits_per_s",
-                                        "bytes_per_float",
-                                        "flops_per_second",
-                                        "topology",
-                                        "time_budget",
-                                        "bogus",
-                                        "Problem",
-                                        "",
-                                        "\"dim\"",
-                                        "'seeds'",
-                                        "? [a, b]",
-                                        "{x: 1}",
-                                        "[dim]",
-                                        "<<"};
+// Keys: every part of every key of the key reference (`istlab keys --list`, built from the
+// parameter tables: "problem.dataset.path" gives problem, dataset and path), in its order,
+// then names the decoder must refuse.
+const std::vector<std::string>& key_parts() {
+  static const std::vector<std::string> parts = [] {
+    std::vector<std::string> names;
+    auto add = [&](const std::string& name) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    };
+    for (const auto& key : istlab::key_reference()) {
+      std::string name = key.key;
+      for (std::size_t at; (at = name.find("[]")) != std::string::npos;) name.erase(at, 2);
+      for (std::size_t start = 0; start <= name.size();) {
+        const std::size_t dot = std::min(name.find('.', start), name.size());
+        add(name.substr(start, dot - start));
+        start = dot + 1;
+      }
+    }
+    for (const char* odd :
+         {"bogus", "Problem", "", "\"dim\"", "'seeds'", "? [a, b]", "{x: 1}", "[dim]", "<<"})
+      names.emplace_back(odd);
+    return names;
+  }();
+  return parts;
+}
+
+// Full key names as values (what `zip:` lists): the key reference's.
+const std::vector<std::string>& key_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> keys;
+    for (const auto& key : istlab::key_reference()) keys.push_back(key.key);
+    return keys;
+  }();
+  return names;
+}
 
 const std::vector<std::string> kValues = {"gd",
                                           "dcgd",
@@ -906,22 +872,11 @@ const std::vector<std::string> kValues = {"gd",
                                           "0-4",
                                           "/dev/zero",
                                           "/nonexistent/file",
-                                          "problem.split",
                                           "true",
                                           "false",
                                           "yes",
                                           "no",
                                           "True",
-                                          "problem.dim",
-                                          "problem.num_workers",
-                                          "problem.seed",
-                                          "problem.heterogeneity",
-                                          "problem.kappa",
-                                          "problem.mu",
-                                          "problem.interpolation",
-                                          "problem.generator",
-                                          "seeds",
-                                          "repeats",
                                           "{relative: [0.5, 1.0]}",
                                           "{absolute: 0.1}",
                                           "{relative: 1, absolute: 2}",
@@ -1099,7 +1054,7 @@ class Mutator {
       case 14:
         return "~";
       default:
-        return "{" + pick(rng, kKeys) + ": " + value + "}";
+        return "{" + pick(rng, key_parts()) + ": " + value + "}";
     }
   }
 
@@ -1223,7 +1178,7 @@ class Mutator {
         const auto spans = keys_of(text);
         if (spans.empty()) break;
         const auto [begin, end] = pick(rng, spans);
-        text.replace(begin, end - begin, pick(rng, kKeys));
+        text.replace(begin, end - begin, pick(rng, key_parts()));
         break;
       }
       case 18:
@@ -1231,7 +1186,9 @@ class Mutator {
         const auto spans = values_of(text);
         if (spans.empty()) break;
         const auto [begin, end] = pick(rng, spans);
-        text.replace(begin, end - begin, pick(rng, kValues));
+        // One value in 6 a full key name, one of the others otherwise.
+        text.replace(begin, end - begin,
+                     below(rng, 6) == 0 ? pick(rng, key_names()) : pick(rng, kValues));
         break;
       }
       case 20: {  // splice: the head of this text, the tail of another seed
@@ -1533,6 +1490,8 @@ int replay(const Options& options) {
 
 int fuzz(const Options& options) {
   warm_datasets();
+  key_parts();  // built once, before the children fork
+  key_names();
   std::vector<std::string> seeds;
   const auto folder = read_seed_folder(options.seeds_dir);
   for (const auto& [name, text] : folder) seeds.push_back(text);

@@ -84,11 +84,19 @@ std::vector<std::string> method_names() {
 
 const std::vector<Parameter<MethodSpec>>& method_parameters() {
   static const std::vector<Parameter<MethodSpec>> table = {
-      field("method", &MethodSpec::name, one_of("a method", method_names), "method", "method"),
-      field("outer_sketch", &MethodSpec::outer_sketch, any_value(), "outer_sketch", "outer"),
-      field("local_steps", &MethodSpec::local_steps, at_least(1), "local_steps", "tau"),
+      field("method", &MethodSpec::name, one_of("a method", method_names), "method", "method")
+          .means("the method: gd, dcgd (compressed gradients), ist (Independent Subnetwork "
+                 "Training) or local_sgd (local steps, then the models averaged)")
+          .default_shown("required"),
+      field("outer_sketch", &MethodSpec::outer_sketch, any_value(), "outer_sketch", "outer")
+          .means("ist: true sends g_i = C_i ∇f_i(C_i x) (the paper's IST); false gives "
+                 "∇f_i(C_i x)"),
+      field("local_steps", &MethodSpec::local_steps, at_least(1), "local_steps", "tau")
+          .means("τ, local steps per round: ist's (Algorithm 1; τ > 1 needs outer_sketch: true) "
+                 "and local_sgd's before averaging"),
       keyed_when_set(field("batch_size", &MethodSpec::batch_size,
-                           at_least(0, " (0: all of a worker's samples)"), "batch_size", "batch")),
+                           at_least(0, " (0: all of a worker's samples)"), "batch_size", "batch"))
+          .means("networks: samples per worker and local step, drawn without replacement"),
   };
   return table;
 }
@@ -117,16 +125,19 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
   return entry_of(spec.name).bytes(spec, dim, num_workers);
 }
 
-bool method_reads(std::string_view method, std::string_view option) {
-  return entry_of(method).reads(option);
+bool method_reads(std::string_view method, std::string_view option,
+                  const std::vector<std::string_view>& unread_here) {
+  const MethodEntry& entry = entry_of(method);
+  if (find_parameter(sketch_parameters(), option) != nullptr) return entry.sketched;
+  return entry.reads(option) &&
+         std::find(unread_here.begin(), unread_here.end(), option) == unread_here.end();
 }
 
 void reset_unread(MethodSpec& spec, SketchSpec& sketch,
                   const std::vector<std::string_view>& unread_here) {
   const MethodEntry& entry = entry_of(spec.name);
   reset_unread(method_parameters(), spec, [&](std::string_view option) {
-    return entry.reads(option) &&
-           std::find(unread_here.begin(), unread_here.end(), option) == unread_here.end();
+    return method_reads(spec.name, option, unread_here);
   });
   if (!entry.sketched) sketch = SketchSpec{};
 }

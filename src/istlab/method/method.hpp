@@ -82,12 +82,15 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers);
 // coordinate, plus a permutation of [d]), and the largest block of a Perm sketch.
 double sketch_bytes(double support, double dim, double num_workers);
 double perm_block(double dim, double num_workers);
-// Whether the method reads `option` (on some kind of problem).
-bool method_reads(std::string_view method, std::string_view option);
 // Sets the options the method does not read, or that mean nothing on this kind of problem
 // (`unread_here`, e.g. batch_size on a quadratic), to their defaults, and the sketch to the
 // identity when the method ignores it, so cells that differ only there are one cell.
 void reset_unread(MethodSpec& spec, SketchSpec& sketch,
+                  const std::vector<std::string_view>& unread_here);
+// Whether `method` reads `option` (a method_parameters() or sketch_parameters() name) on a
+// kind of problem whose unread options are `unread_here`, as reset_unread decides. Throws
+// ParameterError for an unknown method.
+bool method_reads(std::string_view method, std::string_view option,
                   const std::vector<std::string_view>& unread_here);
 
 }  // namespace istlab

@@ -25,44 +25,58 @@ ParameterError::ParameterError(std::string name_, std::string value_, std::strin
       rule(std::move(rule_)),
       related(std::move(related_)) {}
 
+Rule::Rule(std::string allowed, Check check)
+    : allowed_([allowed = std::move(allowed)] { return allowed; }), check_(std::move(check)) {}
+
+Rule::Rule(std::function<std::string()> allowed, Check check)
+    : allowed_(std::move(allowed)), check_(std::move(check)) {}
+
 Rule any_value() {
-  return [](const Value&) { return std::string(); };
+  return Rule("any", [](const Value&) { return std::string(); });
 }
 
 Rule at_least(double minimum, std::string_view note) {
   const std::string rule = fmt::format("must be at least {}{}", minimum, note);
-  return [minimum, rule](const Value& value) {
+  return Rule(fmt::format("≥ {}{}", minimum, note), [minimum, rule](const Value& value) {
     const double number = real_of(value);
     return number >= minimum ? std::string() : rule;  // NaN fails
-  };
+  });
 }
 
 Rule greater_than(double minimum) {
   const std::string rule =
       minimum == 0.0 ? "must be positive" : fmt::format("must be greater than {}", minimum);
-  return [minimum, rule](const Value& value) {
+  return Rule(fmt::format("> {}", minimum), [minimum, rule](const Value& value) {
     const double number = real_of(value);
     return number > minimum ? std::string() : rule;  // NaN fails
-  };
+  });
 }
 
 Rule between(double minimum, double maximum) {
   const std::string rule = fmt::format("must be between {} and {}", minimum, maximum);
-  return [minimum, maximum, rule](const Value& value) {
-    const double number = real_of(value);
-    return number >= minimum && number <= maximum ? std::string() : rule;  // NaN fails
-  };
+  return Rule(fmt::format("{} to {}", minimum, maximum),
+              [minimum, maximum, rule](const Value& value) {
+                const double number = real_of(value);
+                return number >= minimum && number <= maximum ? std::string() : rule;  // NaN fails
+              });
 }
 
+namespace {
+std::string listed(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+}  // namespace
+
 Rule one_of(std::string_view what, std::function<std::vector<std::string>()> names) {
-  return [what = std::string(what), names = std::move(names)](const Value& value) {
-    const std::vector<std::string> valid = names();
-    for (const auto& name : valid)
-      if (name == text_of(value)) return std::string();
-    std::string list;
-    for (const auto& name : valid) list += (list.empty() ? "" : ", ") + name;
-    return fmt::format("is not {}; valid: {}", what, list);
-  };
+  return Rule([names] { return "one of: " + listed(names()); },
+              [what = std::string(what), names](const Value& value) {
+                const std::vector<std::string> valid = names();
+                for (const auto& name : valid)
+                  if (name == text_of(value)) return std::string();
+                return fmt::format("is not {}; valid: {}", what, listed(valid));
+              });
 }
 
 }  // namespace istlab

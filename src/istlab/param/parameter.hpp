@@ -1,8 +1,11 @@
 #pragma once
 // A parameter is declared once, in a table beside the struct that holds it (ProblemSpec,
-// MethodSpec, SketchSpec, RunOptions): its name, type, rule, CSV column, label in cache keys
-// and how to read and write it. Config decoding, validation, the sweep grid, cell keys, CSV
-// columns, the manifest and --dry-run all read these tables, so adding a key is one line.
+// MethodSpec, SketchSpec, RunOptions): its name, type, rule, CSV column, label in cache keys,
+// its meaning and how to read and write it. Config decoding, validation, the sweep grid, cell
+// keys, CSV columns, the manifest, --dry-run and the key reference (`istlab keys`,
+// docs/config-reference.md) all read these tables, so adding a key is one line:
+//
+//   field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true).means("d, the size of x"),
 
 #include <cstdint>
 #include <functional>
@@ -41,8 +44,24 @@ class ParameterError : public std::invalid_argument {
   std::vector<std::string> related;
 };
 
-// "" when `value` is allowed, otherwise the rule it breaks ("must be at least 1").
-using Rule = std::function<std::string(const Value&)>;
+// The values a parameter allows: rule(value) is "" when `value` is allowed, otherwise the
+// rule it breaks ("must be at least 1"); allowed() says the same as text for the reference
+// ("≥ 1").
+class Rule {
+ public:
+  using Check = std::function<std::string(const Value&)>;
+  Rule() = default;  // allows every value
+  Rule(std::string allowed, Check check);
+  // The text is computed when asked (e.g. from a list of names).
+  Rule(std::function<std::string()> allowed, Check check);
+  std::string operator()(const Value& value) const { return check_ ? check_(value) : ""; }
+  std::string allowed() const { return allowed_ ? allowed_() : ""; }
+
+ private:
+  std::function<std::string()> allowed_;
+  Check check_;
+};
+
 Rule any_value();
 Rule at_least(double minimum, std::string_view note = "");
 Rule greater_than(double minimum);
@@ -64,6 +83,19 @@ struct Parameter {
   // Parameters added after results were stored leave cell keys alone at their default, so
   // stored cells stay valid (and keep their order) when a parameter is added.
   bool keyed_at_default = true;
+  std::string doc;           // its meaning, one line, for the reference (every parameter has one)
+  std::string default_text;  // shown as the default instead of default_value() when not empty
+
+  // The chained helpers of a table line: field(...).means("...").
+  Parameter means(std::string text) && {
+    doc = std::move(text);
+    return std::move(*this);
+  }
+  // For a default that the stored value does not say ("the preset's", "required").
+  Parameter default_shown(std::string text) && {
+    default_text = std::move(text);
+    return std::move(*this);
+  }
 
   Value default_value() const { return get(Spec{}); }
   // Throws ParameterError when the value in `spec` breaks the rule.

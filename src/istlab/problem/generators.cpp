@@ -301,58 +301,107 @@ const ProblemFamily& problem_family(std::string_view name) {
 
 // one_of, or "" (the value of a text parameter its family does not read).
 Rule empty_or_one_of(std::string_view what, std::function<std::vector<std::string>()> names) {
-  return [rule = one_of(what, std::move(names))](const Value& value) {
-    return text_of(value).empty() ? std::string() : rule(value);
-  };
+  const Rule rule = one_of(what, std::move(names));
+  return Rule(
+      [rule] { return rule.allowed() + " (or empty)"; },
+      [rule](const Value& value) { return text_of(value).empty() ? std::string() : rule(value); });
 }
 
 const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
   static const std::vector<Parameter<ProblemSpec>> table = {
       field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator",
-            "", true),
-      field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true),
-      field("num_workers", &ProblemSpec::num_workers, at_least(1), "num_workers", "", true),
-      field("heterogeneity", &ProblemSpec::heterogeneity, at_least(0), "heterogeneity", "", true),
-      field("interpolation", &ProblemSpec::interpolation, any_value(), "interpolation", "", true),
-      field("kappa", &ProblemSpec::kappa, at_least(1), "kappa", "", true),
-      field("mu", &ProblemSpec::mu, greater_than(0), "mu", "", true),
+            "", true)
+          .means("the problem family: a synthetic quadratic (tridiagonal, dense, counterexample; "
+                 "SPEC §1.1), least squares on a dataset (least_squares) or a one-hidden-layer "
+                 "network trained on one (mlp)"),
+      field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true)
+          .means("d, the coordinates of x (the counterexample: 2); least_squares and mlp take it "
+                 "from the dataset's features after preprocessing and refuse it here"),
+      field("num_workers", &ProblemSpec::num_workers, at_least(1), "num_workers", "", true)
+          .means("n, the workers the problem is split among"),
+      field("heterogeneity", &ProblemSpec::heterogeneity, at_least(0), "heterogeneity", "", true)
+          .means("how much the workers' f_i differ: tridiagonal s (worker i's ν_s = 1 + s·N(0, 1), "
+                 "ν_b = s·N(0, 1)); dense h ∈ [0, 1] (L_i = (1 − h)·S + h·P_i, b_i likewise)"),
+      field("interpolation", &ProblemSpec::interpolation, any_value(), "interpolation", "", true)
+          .means("true sets every b_i = 0, so x* = 0 minimises every f_i"),
+      field("kappa", &ProblemSpec::kappa, at_least(1), "kappa", "", true)
+          .means("dense: the random matrices' eigenvalues are log-uniform in [1, kappa]"),
+      field("mu", &ProblemSpec::mu, greater_than(0), "mu", "", true)
+          .means("tridiagonal: λ_min(L̄), set by one shift common to every L_i"),
       field("dataset.name", &ProblemSpec::dataset, empty_or_one_of("a dataset", dataset_names),
-            "dataset", "", true),
-      field("dataset.path", &ProblemSpec::dataset_path, any_value(), "dataset_path", "", true),
+            "dataset", "", true)
+          .means("a named dataset (fashion_mnist: 60,000 28×28 images, labels 0–9; "
+                 "fashion_mnist_test: its 10,000 test images; heart_scale: 270 × 13, labels ±1); "
+                 "give it or dataset.path"),
+      field("dataset.path", &ProblemSpec::dataset_path, any_value(), "dataset_path", "", true)
+          .means("a data file read instead of a named dataset (relative to the folder istlab "
+                 "runs in)"),
       field("dataset.format", &ProblemSpec::dataset_format,
-            empty_or_one_of("a format", dataset_formats), "", "", true),
-      field("dataset.labels", &ProblemSpec::dataset_labels, any_value(), "", "", true),
-      field("dataset.label_column", &ProblemSpec::label_column, any_value(), "", "", true),
-      field("dataset.header", &ProblemSpec::header, any_value(), "", "", true),
+            empty_or_one_of("a format", dataset_formats), "", "", true)
+          .means("dataset.path's format: idx (gzip or raw), libsvm, csv or npy"),
+      field("dataset.labels", &ProblemSpec::dataset_labels, any_value(), "", "", true)
+          .means("the labels file of an idx or npy dataset.path"),
+      field("dataset.label_column", &ProblemSpec::label_column, any_value(), "", "", true)
+          .means("csv: the label's field, counted from 0 (negative: from the end)"),
+      field("dataset.header", &ProblemSpec::header, any_value(), "", "", true)
+          .means("csv: true skips the file's first line"),
       field("preprocess.scale", &ProblemSpec::feature_scale,
-            empty_or_one_of("a scaling", feature_scale_names), "feature_scale", "", true),
-      field("preprocess.pooling", &ProblemSpec::pooling, at_least(1), "pooling", "", true),
+            empty_or_one_of("a scaling", feature_scale_names), "feature_scale", "", true)
+          .means("none; unit: all values together onto [0, 1], (a − min)/(max − min) over the "
+                 "whole matrix after pooling; standardise: each feature to mean 0, deviation 1"),
+      field("preprocess.pooling", &ProblemSpec::pooling, at_least(1), "pooling", "", true)
+          .means("p: average p×p pooling of square images (side divisible by p); 1 keeps them"),
       field("preprocess.random_relu", &ProblemSpec::random_relu, between(0, kMaxRandomFeatures),
-            "random_relu", "", true),
-      field("preprocess.bias", &ProblemSpec::bias_feature, any_value(), "bias_feature", "", true),
+            "random_relu", "", true)
+          .means("m > 0 replaces the features a by relu(R a), R (m × d) with N(0, 1/d) entries "
+                 "from one fixed stream (a frozen random layer); 0: none"),
+      field("preprocess.bias", &ProblemSpec::bias_feature, any_value(), "bias_feature", "", true)
+          .means("true appends a constant feature 1 (after scaling and random features)"),
       field("split", &ProblemSpec::split, empty_or_one_of("a split", split_kind_names), "split", "",
-            true),
+            true)
+          .means("how the samples are split among the workers: iid (shuffled, sizes differ by at "
+                 "most 1), dirichlet (per class, proportions from Dir(α·1_n)), classes "
+                 "(classes_per_worker classes each) or sorted (contiguous by label)"),
       field("concentration", &ProblemSpec::concentration, at_least(1e-300), "concentration", "",
-            true),
+            true)
+          .means("split dirichlet: α; large is near iid, small gives few classes per worker"),
       field("classes_per_worker", &ProblemSpec::classes_per_worker, at_least(1),
-            "classes_per_worker", "", true),
-      field("min_samples", &ProblemSpec::min_samples, at_least(1), "min_samples", "", true),
+            "classes_per_worker", "", true)
+          .means("split classes: k; worker w holds class w mod C and k − 1 more drawn at random"),
+      field("min_samples", &ProblemSpec::min_samples, at_least(1), "min_samples", "", true)
+          .means("split dirichlet: the fewest samples a worker holds (the split is redrawn until "
+                 "every worker has them)"),
       field("target", &ProblemSpec::target, empty_or_one_of("a target", target_names), "target", "",
-            true),
+            true)
+          .means("least_squares' y: label (the label as a number), classes (+1 for "
+                 "positive_classes, −1 otherwise) or planted (y = A x_true, x_true ~ N(0, I/d) "
+                 "from the problem seed)"),
       field("positive_classes", &ProblemSpec::positive_classes, any_value(), "positive_classes", "",
-            true),
-      field("regularization", &ProblemSpec::regularization, at_least(0), "regularization", "",
-            true),
+            true)
+          .means("target classes: the labels that get +1, e.g. 0-4 or 0,2,4 (some of the "
+                 "dataset's labels, not all)"),
+      field("regularization", &ProblemSpec::regularization, at_least(0), "regularization", "", true)
+          .means("least_squares: λ in f_i = (1/2m_i)‖A_i x − y_i‖² + (λ/2)‖x‖²; mlp: the L2 "
+                 "weight l2, adding (l2/2)(‖W1‖² + ‖W2‖²)"),
       field("relative_regularization", &ProblemSpec::relative_regularization, at_least(0),
-            "relative_regularization", "", true),
-      field("hidden", &ProblemSpec::hidden, between(1, kMaxHiddenUnits), "hidden", "", true),
+            "relative_regularization", "", true)
+          .means("least_squares: λ as a multiple of λ_max((1/n)Σ A_iᵀA_i/m_i); not with "
+                 "regularization"),
+      field("hidden", &ProblemSpec::hidden, between(1, kMaxHiddenUnits), "hidden", "", true)
+          .means("mlp: H, the hidden ReLU units (what a sketch keeps)"),
       field("test_dataset.name", &ProblemSpec::test_dataset,
-            empty_or_one_of("a dataset", dataset_names), "test_dataset", "", true),
+            empty_or_one_of("a dataset", dataset_names), "test_dataset", "", true)
+          .means("mlp: a named held-out set (e.g. fashion_mnist_test) for test_loss and "
+                 "test_accuracy; empty: none"),
       field("test_dataset.path", &ProblemSpec::test_dataset_path, any_value(), "test_dataset_path",
-            "", true),
-      field("test_dataset.labels", &ProblemSpec::test_dataset_labels, any_value(), "", "", true),
+            "", true)
+          .means("mlp: a held-out data file, in the training file's format"),
+      field("test_dataset.labels", &ProblemSpec::test_dataset_labels, any_value(), "", "", true)
+          .means("mlp: the labels file of an idx or npy test_dataset.path"),
       field("eval_samples", &ProblemSpec::eval_samples, at_least(0, " (0: every sample)"),
-            "eval_samples", "", true),
+            "eval_samples", "", true)
+          .means("mlp: m, the training samples train_loss and grad_norm2 are measured on (every "
+                 "⌊N/m⌋-th, no randomness)"),
   };
   return table;
 }

@@ -28,12 +28,21 @@ const Preset* preset(const std::string& name) {
 
 // NaN (the preset's) or a positive finite number.
 Rule preset_or_positive() {
-  return [](const Value& value) {
+  return Rule("> 0 and finite", [](const Value& value) {
     const double number = real_of(value);
     return std::isnan(number) || (number > 0.0 && std::isfinite(number))
                ? std::string()
                : std::string("must be positive (leave it out to use the preset's)");
-  };
+  });
+}
+
+// "datacenter (5e-06 s, 1e+11 bit/s), ...": the presets (latency, bandwidth), for name's meaning.
+std::string preset_list() {
+  std::string text;
+  for (const auto& entry : kPresets)
+    text += fmt::format("{}{} ({:g} s, {:g} bit/s)", text.empty() ? "" : ", ", entry.name,
+                        entry.latency_s, entry.bandwidth_bits_per_s);
+  return text;
 }
 
 }  // namespace
@@ -46,21 +55,35 @@ std::vector<std::string> topology_names() { return {"server", "allreduce"}; }
 const std::vector<Parameter<CostModel>>& cost_parameters() {
   static const std::vector<Parameter<CostModel>> table = {
       keyed_when_set(field("name", &CostModel::network, one_of("a network", network_names),
-                           "network", "net", true)),
-      keyed_when_set(field("latency_s", &CostModel::latency_s, preset_or_positive(), "latency_s",
-                           "lat", true)),
+                           "network", "net", true))
+          .means("the network that prices a round into model_time_s: none (no modelled time), "
+                 "a preset: " +
+                 preset_list() + ", or custom (give latency_s and bandwidth_bits_per_s)"),
+      keyed_when_set(
+          field("latency_s", &CostModel::latency_s, preset_or_positive(), "latency_s", "lat", true))
+          .means("seconds per message; overrides the preset's")
+          .default_shown("the preset's"),
       keyed_when_set(field("bandwidth_bits_per_s", &CostModel::bandwidth_bits_per_s,
-                           preset_or_positive(), "bandwidth_bits_per_s", "bw", true)),
-      keyed_when_set(field(
-          "bytes_per_float", &CostModel::bytes_per_float,
-          [](const Value& value) {
-            return int_of(value) == 4 || int_of(value) == 8 ? std::string() : "must be 4 or 8";
-          },
-          "bytes_per_float", "bpf", true)),
+                           preset_or_positive(), "bandwidth_bits_per_s", "bw", true))
+          .means("bits per second of each worker's link; overrides the preset's")
+          .default_shown("the preset's"),
+      keyed_when_set(field("bytes_per_float", &CostModel::bytes_per_float,
+                           Rule("4 or 8",
+                                [](const Value& value) {
+                                  return int_of(value) == 4 || int_of(value) == 8
+                                             ? std::string()
+                                             : "must be 4 or 8";
+                                }),
+                           "bytes_per_float", "bpf", true))
+          .means("bytes per float sent: 4 (float32, as networks train) or 8"),
       keyed_when_set(field("flops_per_second", &CostModel::flops_per_second, greater_than(0),
-                           "flops_per_second", "rate", true)),
+                           "flops_per_second", "rate", true))
+          .means("a worker's flop rate, pricing a round's compute (a fixed number, not this "
+                 "machine's)"),
       keyed_when_set(field("topology", &CostModel::topology, one_of("a topology", topology_names),
-                           "topology", "topo", true)),
+                           "topology", "topo", true))
+          .means("server (every worker on its own link to a server) or allreduce (a ring; for gd "
+                 "and local_sgd, the sketched methods keep the server)"),
   };
   return table;
 }

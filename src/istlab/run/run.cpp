@@ -39,22 +39,37 @@ TraceRow counted_row(std::int64_t iter, const Totals& totals, const CostModel& c
 
 const std::vector<Parameter<RunOptions>>& run_parameters() {
   const auto off = at_least(0, " (0 turns it off)");
-  const Rule zero_or_two = [](const Value& value) {
+  const Rule zero_or_two("0 (off) or ≥ 2", [](const Value& value) {
     return int_of(value) == 0 || int_of(value) >= 2 ? std::string()
                                                     : std::string("must be 0 (off) or at least 2");
-  };
+  });
   static const std::vector<Parameter<RunOptions>> table = {
-      field("max_iters", &RunOptions::max_iters, at_least(1), "", ""),
-      field("tolerance.rel_err", &RunOptions::tolerance, off, "", ""),
-      field("tolerance.f_gap", &RunOptions::f_gap_tolerance, off, "", ""),
-      field("tolerance.grad_norm2", &RunOptions::grad_norm2_tolerance, off, "", ""),
-      field("floats_budget", &RunOptions::floats_budget, off, "", ""),
-      keyed_when_set(field("time_budget", &RunOptions::time_budget, off, "", "")),
-      field("max_seconds", &RunOptions::max_seconds, off, "", ""),
-      field("divergence_factor", &RunOptions::divergence_factor, greater_than(1), "", ""),
-      field("record.every", &RunOptions::record_every, off, "", ""),
-      field("record.log_points", &RunOptions::record_log_points, zero_or_two, "", ""),
-      field("record_iterates", &RunOptions::record_iterates, any_value(), "", ""),
+      field("max_iters", &RunOptions::max_iters, at_least(1), "", "")
+          .means("rounds at most; a run that reaches it has status max_iters"),
+      field("tolerance.rel_err", &RunOptions::tolerance, off, "", "")
+          .means("status converged once rel_err = ‖x − x*‖²/‖x⁰ − x*‖² falls to it "
+                 "(quadratics only)"),
+      field("tolerance.f_gap", &RunOptions::f_gap_tolerance, off, "", "")
+          .means("status converged once f(x) − f* falls to it (quadratics only)"),
+      field("tolerance.grad_norm2", &RunOptions::grad_norm2_tolerance, off, "", "")
+          .means("status converged once ‖∇f(x)‖² falls to it (quadratics only)"),
+      field("floats_budget", &RunOptions::floats_budget, off, "", "")
+          .means("status budget once floats_up + floats_down per worker reach it"),
+      keyed_when_set(field("time_budget", &RunOptions::time_budget, off, "", ""))
+          .means("status budget once the modelled time model_time_s reaches it (needs a network "
+                 "model)"),
+      field("max_seconds", &RunOptions::max_seconds, off, "", "")
+          .means("status time_limit once a cell's compute time reaches it (machine-dependent)"),
+      field("divergence_factor", &RunOptions::divergence_factor, greater_than(1), "", "")
+          .means("quadratics: status diverged once rel_err exceeds it or is not finite (a network "
+                 "diverges when a parameter is not finite)"),
+      field("record.every", &RunOptions::record_every, off, "", "")
+          .means("record every k-th round (round 0 and the last are always recorded)"),
+      field("record.log_points", &RunOptions::record_log_points, zero_or_two, "", "")
+          .means("record about m log-spaced rounds, at most max_iters (with record.every: both)"),
+      field("record_iterates", &RunOptions::record_iterates, any_value(), "", "")
+          .means("true writes x itself at every recorded round to iterates.csv (quadratics with "
+                 "dim ≤ 1024)"),
   };
   return table;
 }

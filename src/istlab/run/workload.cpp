@@ -36,6 +36,11 @@ void add_data_facts(const LabelClasses& classes,
   }
 }
 
+const std::vector<const WorkloadKind*>& workload_kinds() {
+  static const std::vector<const WorkloadKind*> kinds = {&quadratic_kind(), &network_kind()};
+  return kinds;
+}
+
 const WorkloadKind& workload_kind(const ProblemFamily& family) {
   return std::visit(KindOf{}, family.make);
 }

@@ -94,6 +94,8 @@ struct WorkloadKind {
 
 const WorkloadKind& quadratic_kind();
 const WorkloadKind& network_kind();
+// Every kind, in the order of ProblemFamily::make's alternatives.
+const std::vector<const WorkloadKind*>& workload_kinds();
 // The kind a family builds (by the alternative of its `make`).
 const WorkloadKind& workload_kind(const ProblemFamily& family);
 

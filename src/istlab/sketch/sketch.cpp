@@ -147,9 +147,15 @@ Parameter<SketchSpec> named_field(std::string name, Enum SketchSpec::*member, st
 
 const std::vector<Parameter<SketchSpec>>& sketch_parameters() {
   static const std::vector<Parameter<SketchSpec>> table = {
-      named_field("sketch", &SketchSpec::type, "a sketch", sketch_type_names, parse_sketch_type),
-      named_field("scale", &SketchSpec::scale, "a scale", sketch_scale_names, parse_sketch_scale),
-      field("rand_q", &SketchSpec::rand_q, at_least(0, " (0 means ⌈d/n⌉)"), "rand_q", "q"),
+      named_field("sketch", &SketchSpec::type, "a sketch", sketch_type_names, parse_sketch_type)
+          .means("C_i, drawn per round and worker: identity (every coordinate), perm (worker i "
+                 "keeps its block of a random permutation) or rand (q random coordinates)"),
+      named_field("scale", &SketchSpec::scale, "a scale", sketch_scale_names, parse_sketch_scale)
+          .means("c_ij of a kept coordinate: unbiased (n for perm, d/q for rand), none (1), "
+                 "sqrt_n (√unbiased) or diag_precond (√unbiased·(L_i)_jj^(−1/2), quadratics only)"),
+      field("rand_q", &SketchSpec::rand_q, at_least(0, " (0 means ⌈d/n⌉)"), "rand_q", "q")
+          .means("rand: q, the coordinates each worker keeps, at most d (0: ⌈d/n⌉, a perm "
+                 "block's size)"),
   };
   return table;
 }

@@ -570,6 +570,62 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   return config;
 }
 
+// The keys decoded above without a parameter table (kTopKeys, problem.seed, step_size's forms).
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = [] {
+    // "problem.*" when every parameter of a section can be zipped, else its zippable keys.
+    auto zippable_in = [](const auto& table, const std::string& section) {
+      std::vector<std::string> zippable;
+      for (const auto& parameter : table)
+        if (parameter.zippable) zippable.push_back(section + "." + parameter.name);
+      return zippable.size() == table.size() ? section + ".*" : joined(zippable);
+    };
+    const std::string zip_keys = zippable_in(problem_parameters(), "problem") +
+                                 ", problem.seed, seeds, " +
+                                 zippable_in(cost_parameters(), "network");
+    const std::string step_rule = "> 0";
+    return std::vector<ConfigKey>{
+        {"experiment", "text", "the file name without .yaml",
+         std::string(kFolderRule).substr(std::string_view("must be ").size()) +
+             ", at most 200 characters",
+         "", "the results folder: the sweep writes OUT/<experiment>/"},
+        {"description", "text", "", "any", "", "free text, copied to manifest.json"},
+        {"problem.seed", "integer or list", "each cell's seed", "≥ 0", "problem_seed",
+         "draws the problem from these seeds while seeds draw the sketches, so repeats can share "
+         "one problem"},
+        {"methods", "list of mappings", "required", "at least one entry, each with a method", "",
+         "the methods run on every problem: each entry's lists form a grid of their own, the "
+         "entries a union of grids"},
+        {"methods[].step_size", "as step_size", "the top-level step_size", step_rule,
+         "step_size, relative_step", "this entry's step sizes, instead of the top-level step_size"},
+        {"step_size", "number or list", "required (here or in every methods entry)", step_rule,
+         "step_size", "absolute step sizes γ; a map gives step_size.relative or .absolute"},
+        {"step_size.absolute", "number or list", "", step_rule, "step_size",
+         "absolute step sizes γ (the same as a plain step_size)"},
+        {"step_size.relative", "number or list", "", step_rule, "step_size, relative_step",
+         "multiples of each method's theoretical step: 1/λ_max(E[B̄]) for ist with the outer "
+         "sketch, 1/λ_max(L̄) for the others (quadratics only)"},
+        {"seeds", "integer or list", "[0]", "≥ 0", "seed, repeat",
+         "the seeds of the sketches and, without problem.seed, of the problems; repeat numbers a "
+         "cell's seed in this list"},
+        {"repeats", "integer", "", fmt::format("1 to {}", kMaxGridCells), "seed, repeat",
+         "N: the seeds 0, 1, …, N − 1 (instead of seeds)"},
+        {"zip", "list of keys, or list of such lists", "", "groups of at least 2 of: " + zip_keys,
+         "",
+         "keys whose lists advance together instead of forming a product (equal lengths; a key "
+         "in one group at most)"},
+        {"quick", "mapping", "",
+         "keys of: " + joined(std::vector<std::string>(kTopKeys.begin() + 2, kTopKeys.end() - 1)),
+         "",
+         "overrides applied by --quick (a smaller sweep, for tests): maps merge key by key, seeds "
+         "and repeats replace each other; checked even when not applied"},
+        {"network", "text or mapping", "none", one_of("a network", network_names).allowed(),
+         "network", "a preset's name, short for network.name; or a mapping of the network.* keys"},
+    };
+  }();
+  return keys;
+}
+
 SweepConfig load_config(const std::string& path, bool quick) {
   // Only a regular file of bounded size: a FIFO would block, /dev/zero never ends.
   auto refuse = [&](const std::string& why) { throw ConfigError(path, {}, "", std::nullopt, why); };

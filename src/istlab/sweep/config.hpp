@@ -100,4 +100,16 @@ struct SweepConfig {
 SweepConfig load_config(const std::string& path, bool quick = false);
 SweepConfig parse_config(const std::string& text, const std::string& path, bool quick = false);
 
+// A key this file decodes itself rather than through a parameter table (experiment, seeds,
+// step_size, ...), described for the key reference (`istlab keys`).
+struct ConfigKey {
+  std::string key;            // as written in YAML: "problem.seed", "methods[].step_size"
+  std::string type;           // "integer or list", ...
+  std::string default_value;  // "" when there is none
+  std::string rule;           // the values allowed
+  std::string column;         // the CSV columns it sets, "" for none
+  std::string doc;            // its meaning, one line
+};
+const std::vector<ConfigKey>& config_keys();
+
 }  // namespace istlab

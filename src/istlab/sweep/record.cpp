@@ -46,17 +46,15 @@ CsvFields parameter_fields(const Cell& cell, double step_size) {
     fields.emplace_back(parameter.column, field_text(parameter.get(cell.sketch)));
   fields.emplace_back("step_size", format_number(step_size));
   fields.emplace_back("relative_step", cell.relative_step ? format_number(cell.step_value) : "");
-  // The network model: its name, then (when there is one) the values it uses.
-  const CostModel& cost = cell.network;
-  fields.emplace_back("network", cost.network);
-  fields.emplace_back("latency_s", cost.enabled() ? format_number(cost.latency()) : "");
-  fields.emplace_back("bandwidth_bits_per_s",
-                      cost.enabled() ? format_number(cost.bandwidth()) : "");
-  fields.emplace_back("bytes_per_float",
-                      cost.enabled() ? std::to_string(cost.bytes_per_float) : "");
-  fields.emplace_back("flops_per_second",
-                      cost.enabled() ? format_number(cost.flops_per_second) : "");
-  fields.emplace_back("topology", cost.enabled() ? cost.topology : "");
+  // The network model: its name (the table's first key), then (when there is one) the values
+  // it uses, a preset's latency and bandwidth filled in.
+  CostModel used = cell.network;
+  used.latency_s = used.latency();
+  used.bandwidth_bits_per_s = used.bandwidth();
+  for (const auto& parameter : cost_parameters())
+    fields.emplace_back(parameter.column, &parameter == &cost_parameters().front() || used.enabled()
+                                              ? field_text(parameter.get(used))
+                                              : std::string());
   return fields;
 }
 
