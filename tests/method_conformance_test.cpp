@@ -2,7 +2,9 @@
 // puts it through this suite, and it cannot pass without its row of SPEC §3 below.
 //   - the same bits with 1 or 2 threads (SPEC §5),
 //   - with the identity sketch, gd's trajectory where SPEC says so,
-//   - per-round communication as in SPEC §3's table.
+//   - per-round communication as in SPEC §3's table,
+//   - on a network (a method's rule on the other kind of workload): the same bits with 1 or 2
+//     threads, and floats as the same table says with "a coordinate" read as "a hidden unit".
 // Only default options: e.g. ist with local_steps > 1 is a different method (SPEC §3).
 
 #include <gtest/gtest.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -195,6 +198,51 @@ TEST_P(MethodConformance, CommunicationMatchesSpecTable) {
       EXPECT_EQ(sent.floats_up, row->up == Floats::kDim ? dim : kept) << "up, round " << k;
     }
   }
+}
+
+// A 6-8-3 network on 48 samples split among 3 workers: Perm keeps 3, 3 and 2 of the 8 hidden
+// units. A unit is 6 + 1 + 3 = 10 floats (W1 row, b1 entry, W2 column), the model 8·10 + 3.
+TEST_P(MethodConformance, NetworkRoundSameBitsWithOneOrTwoThreadsAndFloatsAsTheTable) {
+  const SpecRow* row = spec_row(GetParam());
+  if (row == nullptr) return;
+  const MlpShape shape{6, 8, 3};
+  FeatureMatrix features(48, shape.inputs);
+  std::mt19937 random(8);
+  std::normal_distribution<float> normal;
+  for (Eigen::Index k = 0; k < features.size(); ++k) features.data()[k] = normal(random);
+  NetworkData data;
+  data.features = &features;
+  data.shape = shape;
+  data.samples_of_worker.resize(3);
+  for (int sample = 0; sample < 48; ++sample) {
+    data.class_of_sample.push_back(sample % 3);
+    data.samples_of_worker[static_cast<std::size_t>(sample / 16)].push_back(sample);
+  }
+  MethodSpec spec = method_spec();
+  spec.batch_size = 4;
+  const SketchSpec sketch{SketchType::kPerm};
+  auto train = [&](int threads, RoundCounts& last) {
+    NetworkModel model = initial_parameters<float>(shape, 5);
+    NetworkRound round(data, spec, sketch, /*step_size=*/0.1);
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      for (int k = 0; k < 5; ++k) last = round.run(/*seed=*/3, k, model);
+    });
+    return model;
+  };
+  RoundCounts one_thread;
+  RoundCounts two_threads;
+  const NetworkModel one = train(1, one_thread);
+  const NetworkModel two = train(2, two_threads);
+  EXPECT_EQ(one.hidden_weights, two.hidden_weights);
+  EXPECT_EQ(one.hidden_bias, two.hidden_bias);
+  EXPECT_EQ(one.output_weights, two.output_weights);
+  EXPECT_EQ(one.output_bias, two.output_bias);
+  EXPECT_TRUE(one.hidden_weights.allFinite());
+  const double model_floats = 8 * 10 + 3;
+  const double kept_floats = (3 * 10 + 3 + 3 * 10 + 3 + 2 * 10 + 3) / 3.0;  // mean over workers
+  EXPECT_DOUBLE_EQ(one_thread.floats_down, row->down == Floats::kDim ? model_floats : kept_floats);
+  EXPECT_DOUBLE_EQ(one_thread.floats_up, row->up == Floats::kDim ? model_floats : kept_floats);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRegisteredMethod, MethodConformance,
