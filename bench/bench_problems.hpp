@@ -24,7 +24,7 @@ const Quadratic& cached_problem(Storage storage, int dim, int num_workers);
 // every round, so a benchmark that reused one sketch would find its blocks in cache.
 std::vector<RoundSketch> draw_rounds(const Sketcher& sketcher, int count);
 
-// Sets bytes_per_round and flops_per_round (SPEC §3's cost model) and the matching rates.
+// Sets bytes_per_round and flops_per_round (docs/theory.md §3's cost model) and the matching rates.
 void set_round_counters(benchmark::State& state, double bytes_per_round, double flops_per_round);
 
 }  // namespace istlab::bench

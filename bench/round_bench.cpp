@@ -1,7 +1,7 @@
 // One round of gd, dcgd and ist (perm sketches, unbiased scale; gd uses all coordinates) on
 // dense and sparse (tridiagonal) problems, over d, n and 1 or 2 worker threads.
 // Name: BM_Round/<method>_<storage>/<d>/<n>/<threads>/real_time; one iteration is one round.
-// Counters follow SPEC §3's cost model: the worker-matrix bytes a round must read
+// Counters follow docs/theory.md §3's cost model: the worker-matrix bytes a round must read
 // (gd: all of every L_i; dcgd: rows S_i; ist: the block S_i×S_i, each symmetric pair once)
 // and its flops, so time can be read against bandwidth (bench/bandwidth_bench.cpp).
 

@@ -257,7 +257,7 @@ TEST(Grid, ProblemSeedListSharesEachProblemAcrossTheSeeds) {
 }
 
 TEST(Grid, TheoryKeyFollowsTheSketchNotTheMethodOrStep) {
-  // E[B̄] and x^∞ depend on the problem and the sketch's moments only (SPEC §4).
+  // E[B̄] and x^∞ depend on the problem and the sketch's moments only (docs/theory.md §4).
   const auto cells = expand(
       "problem: {generator: dense, dim: 8, num_workers: 2, heterogeneity: 0.5}\n"
       "methods: [{method: [dcgd, ist], sketch: [perm, rand], scale: [unbiased, sqrt_n]}]\n"

@@ -1,7 +1,7 @@
 // The least_squares problem family (problem/least_squares.hpp): L_i and b_i against a direct
 // computation over each worker's samples, λ absolute and relative, planted targets, the
-// blocked Gram, the class-set parser, the regularisation message, and SPEC §4 fact 4 (the mean
-// IST iterate goes to x^∞) on a real split of heart_scale.
+// blocked Gram, the class-set parser, the regularisation message, and docs/theory.md §4 fact 4 (the
+// mean IST iterate goes to x^∞) on a real split of heart_scale.
 
 #include "istlab/problem/least_squares.hpp"
 
@@ -355,7 +355,7 @@ TEST(ParseClassSet, LabelsBeyondTwoToThe53AreRefused) {
 }
 
 // ---------------------------------------------------------------------------------------
-// SPEC §4 fact 4 on real data
+// docs/theory.md §4 fact 4 on real data
 
 TEST(LeastSquares, MeanIstIterateOnADirichletSplitOfHeartScaleApproachesTheFixedPoint) {
   const char* const heart_scale = "/usr/share/doc/liblinear-tools/examples/heart_scale";

@@ -1,11 +1,11 @@
 // What every registered method must satisfy, run over method_names(): registering a method
-// puts it through this suite, and it cannot pass without its row of SPEC §3 below.
-//   - the same bits with 1 or 2 threads (SPEC §5),
-//   - with the identity sketch, gd's trajectory where SPEC says so,
-//   - per-round communication as in SPEC §3's table,
+// puts it through this suite, and it cannot pass without its row of docs/theory.md §3 below.
+//   - the same bits with 1 or 2 threads (docs/theory.md §5),
+//   - with the identity sketch, gd's trajectory where docs/theory.md says so,
+//   - per-round communication as in docs/theory.md §3's table,
 //   - on a network (a method's rule on the other kind of workload): the same bits with 1 or 2
 //     threads, and floats as the same table says with "a coordinate" read as "a hidden unit".
-// Only default options: e.g. ist with local_steps > 1 is a different method (SPEC §3).
+// Only default options: e.g. ist with local_steps > 1 is a different method (docs/theory.md §3).
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -26,20 +26,22 @@
 namespace istlab {
 namespace {
 
-// A method's facts from SPEC, as data.
+// A method's facts from docs/theory.md, as data.
 enum class Floats { kDim, kKept };  // d, or |S_i| (mean over workers)
 struct SpecRow {
-  Floats down;  // server → worker, per worker per round (SPEC §3, communication table)
+  Floats down;  // server → worker, per worker per round (docs/theory.md §3, communication table)
   Floats up;    // worker → server
-  // Why the method with C_i = I is gd, or nullptr where SPEC does not say it is.
+  // Why the method with C_i = I is gd, or nullptr where docs/theory.md does not say it is.
   const char* identity_is_gd;
 };
 
 const std::map<std::string, SpecRow>& spec_table() {
   static const std::map<std::string, SpecRow> table = {
       {"gd", {Floats::kDim, Floats::kDim, "it is gd"}},
-      {"dcgd", {Floats::kDim, Floats::kKept, "g_i = C_i ∇f_i(x) = ∇f_i(x) for C_i = I (SPEC §3)"}},
-      {"ist", {Floats::kKept, Floats::kKept, "SPEC §4 fact 2"}},
+      {"dcgd",
+       {Floats::kDim, Floats::kKept,
+        "g_i = C_i ∇f_i(x) = ∇f_i(x) for C_i = I (docs/theory.md §3)"}},
+      {"ist", {Floats::kKept, Floats::kKept, "docs/theory.md §4 fact 2"}},
       // local_sgd ignores the sketch; with its default τ = 1 the mean of the n local models
       // x − γ∇f_i(x) is gd's step, to rounding.
       {"local_sgd", {Floats::kDim, Floats::kDim, "τ = 1: (1/n) Σ (x − γ∇f_i(x)) is gd's step"}},
@@ -52,7 +54,7 @@ const SpecRow* spec_row(const std::string& method) {
   const auto found = spec_table().find(method);
   if (found == spec_table().end()) {
     ADD_FAILURE() << "method '" << method << "' is registered but has no expected counts: add "
-                  << method << "'s row of SPEC §3 to spec_table() in " << __FILE__;
+                  << method << "'s row of docs/theory.md §3 to spec_table() in " << __FILE__;
     return nullptr;
   }
   return &found->second;
@@ -70,7 +72,7 @@ class MethodConformance : public testing::TestWithParam<std::string> {
   MethodSpec method_spec() const { return {.name = GetParam()}; }
 };
 
-// SPEC §5: results are bit-identical for any thread count. Sizes are chosen so every
+// docs/theory.md §5: results are bit-identical for any thread count. Sizes are chosen so every
 // method's round crosses the parallel threshold (kParallelRoundFlops = 1e5, worker_loops.hpp):
 // dense d=384, n=4 gives blocks of q=96 (n·4q(q+1) ≈ 1.5e5 for ist, n·2dq ≈ 3e5 for dcgd,
 // n·2d² ≈ 1.2e6 for gd); tridiagonal d=16384 splits into 4096-coordinate ranges/blocks.
@@ -143,7 +145,7 @@ TEST_P(MethodConformance, IdentitySketchGivesGradientDescentsTrajectory) {
   const SpecRow* row = spec_row(GetParam());
   if (row == nullptr) return;
   if (row->identity_is_gd == nullptr)
-    GTEST_SKIP() << "SPEC does not say " << GetParam() << " with C_i = I is gd";
+    GTEST_SKIP() << "docs/theory.md does not say " << GetParam() << " with C_i = I is gd";
   SCOPED_TRACE(row->identity_is_gd);
   // Heterogeneous with b_i ≠ 0, so no term of the update vanishes; dense and sparse paths.
   const std::vector<ProblemSpec> problems = {
@@ -171,7 +173,7 @@ TEST_P(MethodConformance, IdentitySketchGivesGradientDescentsTrajectory) {
   }
 }
 
-// SPEC §3's communication table on d = 12, n = 3: perm keeps |S_i| = d/n = 4 coordinates
+// docs/theory.md §3's communication table on d = 12, n = 3: perm keeps |S_i| = d/n = 4 coordinates
 // per worker, rand q = 5 keeps 5, the identity keeps all 12.
 TEST_P(MethodConformance, CommunicationMatchesSpecTable) {
   const SpecRow* row = spec_row(GetParam());

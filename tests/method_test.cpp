@@ -1,5 +1,5 @@
-// One round of each method (SPEC §3) against hand-written formulas with dense matrices,
-// SPEC §4 facts 1–2, communication counts, and bitwise independence of the thread count.
+// One round of each method (docs/theory.md §3) against hand-written formulas with dense matrices,
+// docs/theory.md §4 facts 1–2, communication counts, and bitwise independence of the thread count.
 
 #include "istlab/method/method.hpp"
 
@@ -220,7 +220,8 @@ TEST(Method, OneRoundMatchesHandWrittenFormulas) {
 }
 
 TEST(Method, IstWithOneLocalStepIsAlgorithmOneForPerm) {
-  // SPEC §3: for τ = 1 and (1/n)Σ C_i = I the table row is Algorithm 1 with one local step.
+  // docs/theory.md §3: for τ = 1 and (1/n)Σ C_i = I the table row is Algorithm 1 with one local
+  // step.
   const Quadratic problem = make_problem(
       {.generator = "dense", .dim = 10, .num_workers = 4, .heterogeneity = 0.5, .seed = 7});
   const double step = 0.3 / problem.lambda_max();

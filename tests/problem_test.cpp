@@ -1,4 +1,4 @@
-// The quadratic of SPEC §1 and its generators (§1.1): gradients, x*, f*, validation,
+// The quadratic of docs/theory.md §1 and its generators (§1.1): gradients, x*, f*, validation,
 // determinism, and the row/block products methods rely on.
 
 #include <gtest/gtest.h>
@@ -160,7 +160,7 @@ TEST(Problem, TridiagonalShiftGivesLambdaMinMu) {
       // Eigenvalues of a matrix with entries O(1) are exact to ≈ 1e-15 absolute.
       EXPECT_NEAR(solver.eigenvalues().minCoeff(), mu, 1e-13);
       EXPECT_NEAR(problem.lambda_min(), mu, 1e-13);
-      // Tridiagonal structure and the SPEC's start point √d·e_1.
+      // Tridiagonal structure and the start point of docs/theory.md §1.1, √d·e_1.
       for (int worker = 0; worker < problem.num_workers(); ++worker)
         EXPECT_EQ(problem.sparse_matrix(worker).nonZeros(), 3 * 20 - 2);
       Vector start = Vector::Zero(20);

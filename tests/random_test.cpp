@@ -1,5 +1,5 @@
-// Counter-based random streams (SPEC §5): reproducible from (seed, purpose, counters) alone,
-// and the distributions they promise.
+// Counter-based random streams (docs/theory.md §5): reproducible from (seed, purpose, counters)
+// alone, and the distributions they promise.
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Sketches of SPEC §2: structure of every draw, exact (1/n)Σ C_i = I for perm, and the
+// Sketches of docs/theory.md §2: structure of every draw, exact (1/n)Σ C_i = I for perm, and the
 // closed-form moments against Monte Carlo for every sketch type and scale.
 
 #include "istlab/sketch/sketch.hpp"
@@ -221,8 +221,8 @@ TEST(Sketch, PermReconstructsIdentityEveryRoundAndHasTheRightStructure) {
 }
 
 TEST(Sketch, PermKeepsEachCoordinateWithEqualProbability) {
-  // SPEC §2: P(j ∈ S_i) = 1/n for d ≥ n (also when n ∤ d); for d < n each worker keeps one
-  // uniformly random coordinate, P = 1/d.
+  // docs/theory.md §2: P(j ∈ S_i) = 1/n for d ≥ n (also when n ∤ d); for d < n each worker keeps
+  // one uniformly random coordinate, P = 1/d.
   constexpr int kRounds = 40000;
   for (const SketchCase& sketch_case : moment_cases()) {
     if (sketch_case.type != SketchType::kPerm) continue;
@@ -375,7 +375,7 @@ TEST(Sketch, DrawsAreDeterministicPerSeedAndRound) {
 }
 
 TEST(Sketch, DrawingReusesTheRoundsBuffers) {
-  // SPEC §3: a round must not allocate; the sketch buffers are sized once by make_round.
+  // docs/theory.md §3: a round must not allocate; the sketch buffers are sized once by make_round.
   for (const SketchCase& sketch_case : moment_cases()) {
     SCOPED_TRACE(sketch_case.label);
     const Quadratic problem = heterogeneous_problem(sketch_case.dim, sketch_case.workers);

@@ -1,4 +1,4 @@
-// SPEC §4: E[B̄], E[c̄], IST's fixed point x^∞ and the facts 3–6 the harness relies on.
+// docs/theory.md §4: E[B̄], E[c̄], IST's fixed point x^∞ and the facts 3–6 the harness relies on.
 
 #include "istlab/theory/theory.hpp"
 

@@ -158,7 +158,7 @@ data="  dataset: {path: $work/train_features.npy, format: npy, labels: $work/tra
 steps='step_size: 0.1
 run: {max_iters: 10}'
 
-expect_error relative_step "step_size: relative steps need SPEC §4's theory" \
+expect_error relative_step "step_size: relative steps need the theory of docs/theory.md §4" \
   'step_size: {relative: 0.5}
 run: {max_iters: 10}' "$data"
 expect_error rel_err_tolerance "run.tolerance.rel_err: does not apply to generator 'mlp'" \

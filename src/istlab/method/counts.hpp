@@ -1,6 +1,6 @@
 #pragma once
 // What one round costs each worker: the floats it receives and sends and the flops it
-// computes. The means over the workers are what trace.csv accumulates (SPEC §3's table);
+// computes. The means over the workers are what trace.csv accumulates (docs/theory.md §3's table);
 // the largest worker's are what a round's modelled time waits for (run/cost_model.hpp).
 
 namespace istlab {

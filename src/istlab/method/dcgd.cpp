@@ -1,4 +1,4 @@
-// Distributed compressed gradient descent (SPEC §3): g_i = C_i ∇f_i(x). A worker computes
+// Distributed compressed gradient descent (docs/theory.md §3): g_i = C_i ∇f_i(x). A worker computes
 // only the rows of L_i its sketch keeps.
 
 #include "istlab/method/dcgd.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Distributed compressed gradient descent (SPEC §3), the sketch as compressor:
+// Distributed compressed gradient descent (docs/theory.md §3), the sketch as compressor:
 //   g_i = C_i ∇f_i(x),   x ← x − γ (1/n) Σ_i g_i.
 // A worker computes only the rows of L_i its sketch keeps, receives d floats and sends |S_i|.
 

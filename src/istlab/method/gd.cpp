@@ -1,4 +1,4 @@
-// Distributed gradient descent (SPEC §3): g_i = ∇f_i(x) = L_i x − b_i.
+// Distributed gradient descent (docs/theory.md §3): g_i = ∇f_i(x) = L_i x − b_i.
 
 #include "istlab/method/gd.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// Distributed gradient descent (SPEC §3; the baseline of Shulgin & Richtárik, ICML 2024):
+// Distributed gradient descent (docs/theory.md §3; the baseline of Shulgin & Richtárik, ICML 2024):
 //   g_i = ∇f_i(x) = L_i x − b_i,   x ← x − γ (1/n) Σ_i g_i.
 // Every worker sends and receives d floats per round.
 

@@ -1,6 +1,6 @@
 #pragma once
 // Independent Subnetwork Training (Shulgin & Richtárik, ICML 2024, eq. (4) and Algorithm 1;
-// SPEC §3):
+// docs/theory.md §3):
 //   local_steps = 1, outer_sketch:  g_i = C_i ∇f_i(C_i x),  x ← x − γ (1/n) Σ_i g_i
 //   local_steps = 1, no outer:      g_i = ∇f_i(C_i x)
 //   local_steps = τ > 1:            z_i ← C_i x; τ times z_i ← z_i − γ C_i ∇f_i(z_i);

@@ -1,5 +1,5 @@
 #pragma once
-// A method computes one round, nothing else (SPEC §3); the loop lives in run/.
+// A method computes one round, nothing else (docs/theory.md §3); the loop lives in run/.
 // Every method has the form x^{k+1} = x^k − γ·(1/n) Σ_i g_i^k, except IST with local
 // steps, which runs the paper's Algorithm 1 literally.
 
@@ -33,8 +33,8 @@ class Method {
   virtual ~Method() = default;
   // Replaces x = x^k by x^{k+1}. Uses only buffers allocated at construction.
   virtual void step(const RoundSketch& sketch, double step_size, Vector& x) = 0;
-  // The round's floats per worker (SPEC §3's table) and flops per worker: 2 per entry of L_i
-  // the worker reads (as if each worker computed on its own machine).
+  // The round's floats per worker (docs/theory.md §3's table) and flops per worker: 2 per entry of
+  // L_i the worker reads (as if each worker computed on its own machine).
   virtual RoundCounts counts(const RoundSketch& sketch) const = 0;
 };
 
@@ -74,7 +74,8 @@ double resolve_step(const MethodSpec& spec, bool relative, double value,
 // Whether every worker sends the same dense vector, so a ring all-reduce can replace the
 // server (run/cost_model.hpp's allreduce topology).
 bool can_allreduce(const MethodSpec& spec);
-// Whether IST's fixed point x^∞ = E[B̄]⁻¹E[c̄] (SPEC §4) describes the method's mean iterate.
+// Whether IST's fixed point x^∞ = E[B̄]⁻¹E[c̄] (docs/theory.md §4) describes the method's mean
+// iterate.
 bool has_fixed_point(const MethodSpec& spec);
 // Bytes of the method's buffers and the round's sketch for a problem of this size.
 double method_bytes(const MethodSpec& spec, double dim, double num_workers);

@@ -196,9 +196,9 @@ inline double product_flops(const Quadratic& problem, int worker, double rows, d
          static_cast<double>(problem.dim());
 }
 
-// A round's counts: SPEC §3's mean floats as the methods have always reported them, and per
-// worker i (floats down, floats up, flops) = per_worker(i, |S_i|) for the maxima and the
-// mean flops.
+// A round's counts: docs/theory.md §3's mean floats as the methods have always reported them, and
+// per worker i (floats down, floats up, flops) = per_worker(i, |S_i|) for the maxima and the mean
+// flops.
 template <class PerWorker>
 RoundCounts worker_counts(const RoundSketch& sketch, double mean_down, double mean_up,
                           PerWorker per_worker) {

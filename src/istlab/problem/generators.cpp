@@ -142,7 +142,7 @@ Quadratic make_counterexample(const ProblemSpec& spec, const ProblemInputs& /*in
   return Quadratic::dense(std::move(matrices), std::move(vectors), std::move(start));
 }
 
-// SPEC §1's checks that need more than one parameter.
+// docs/theory.md §1's checks that need more than one parameter.
 
 void check_dense(const ProblemSpec& spec) {
   if (spec.heterogeneity > 1.0)
@@ -312,7 +312,8 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
       field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator",
             "", true)
           .means("the problem family: a synthetic quadratic (tridiagonal, dense, counterexample; "
-                 "SPEC §1.1), least squares on a dataset (least_squares) or a one-hidden-layer "
+                 "docs/theory.md §1.1), least squares on a dataset (least_squares) or a "
+                 "one-hidden-layer "
                  "network trained on one (mlp)"),
       field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true)
           .means("d, the coordinates of x (the counterexample: 2); least_squares and mlp take it "

@@ -1,8 +1,8 @@
 #pragma once
-// Problem families: the generators of SPEC §1.1, each fully determined by its parameters
+// Problem families: the generators of docs/theory.md §1.1, each fully determined by its parameters
 // and seed. A family is one make function plus one registry entry that says which
 // parameters it reads, its rules across them, its storage, its memory and whether the
-// theory of SPEC §4 applies.
+// theory of docs/theory.md §4 applies.
 
 #include <cstdint>
 #include <functional>
@@ -95,8 +95,8 @@ struct ProblemInputs {
 
 struct NetworkProblem;  // network_problem.hpp
 
-// What a family builds: a quadratic (SPEC §1) or a network to train. Each alternative is a
-// kind of workload (run/workload.hpp), which says how it runs.
+// What a family builds: a quadratic (docs/theory.md §1) or a network to train. Each alternative is
+// a kind of workload (run/workload.hpp), which says how it runs.
 using MakeQuadratic = Quadratic (*)(const ProblemSpec&, const ProblemInputs&);
 using MakeNetwork = NetworkProblem (*)(const ProblemSpec&, const ProblemInputs&);
 
@@ -130,7 +130,7 @@ struct ProblemFamily {
   // The size of x a sketch keeps coordinates of (a network's hidden units; null: dim).
   int (*sketched_dim)(const ProblemSpec&) = nullptr;
 
-  // SPEC §4's theory describes the family's problems: they are quadratics.
+  // docs/theory.md §4's theory describes the family's problems: they are quadratics.
   bool has_theory() const { return std::holds_alternative<MakeQuadratic>(make); }
   int sketch_dim(const ProblemSpec& spec) const {
     return sketched_dim ? sketched_dim(spec) : spec.dim;

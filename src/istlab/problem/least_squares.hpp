@@ -1,5 +1,5 @@
 #pragma once
-// Least squares on a real dataset split among the workers, still a quadratic of SPEC §1:
+// Least squares on a real dataset split among the workers, still a quadratic of docs/theory.md §1:
 //
 //   f_i(x) = (1/2m_i) ‖A_i x − y_i‖² + (λ/2) ‖x‖²
 //          = ½ xᵀ L_i x − b_iᵀ x + const,   L_i = A_iᵀA_i/m_i + λI,   b_i = A_iᵀy_i/m_i,

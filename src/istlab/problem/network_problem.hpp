@@ -1,7 +1,7 @@
 #pragma once
 // The `mlp` family (issue 14): a one-hidden-layer network (problem/mlp.hpp) trained on a
 // dataset split among the workers exactly as least_squares splits it. Not a quadratic: the
-// methods see a gradient oracle on minibatches, and SPEC §4's theory does not apply.
+// methods see a gradient oracle on minibatches, and docs/theory.md §4's theory does not apply.
 //
 //   features: the dataset after preprocessing (pooling, scaling, a frozen random ReLU layer
 //             standing in for a pretrained extractor), d of them

@@ -16,7 +16,8 @@
 namespace istlab {
 namespace {
 
-constexpr const char* kNotDefinite = "L̄ = (1/n) Σ L_i must be positive definite (SPEC §1)";
+constexpr const char* kNotDefinite =
+    "L̄ = (1/n) Σ L_i must be positive definite (docs/theory.md §1)";
 
 constexpr double kSymmetryTolerance = 1e-12;
 // How far ahead sparse block products prefetch scattered rows.
@@ -167,7 +168,7 @@ void Quadratic::compute_mean_vector() {
   for (std::size_t k = 0; k < vectors_.size(); ++k) mean_vector_ += vector_weights[k] * vectors_[k];
 }
 
-// Every stored matrix is square and symmetric (SPEC §1); sparse ones are compressed and
+// Every stored matrix is square and symmetric (docs/theory.md §1); sparse ones are compressed and
 // their diagonals kept for the sketches' preconditioner.
 void Quadratic::check_matrices() {
   for (std::size_t k = 0; k < std::max(dense_matrices_.size(), sparse_matrices_.size()); ++k) {
@@ -189,7 +190,8 @@ void Quadratic::check_matrices() {
     }
     if (asymmetry > kSymmetryTolerance * magnitude)
       throw std::invalid_argument(fmt::format(
-          "worker {}: L_i must be symmetric (SPEC §1), but ‖L_i − L_iᵀ‖ = {:.3g}", k, asymmetry));
+          "worker {}: L_i must be symmetric (docs/theory.md §1), but ‖L_i − L_iᵀ‖ = {:.3g}", k,
+          asymmetry));
   }
 }
 
@@ -245,9 +247,9 @@ void Quadratic::check_worker_diagonals() const {
       dense_matrices_[worker].diagonal().minCoeff(&j);
     const double smallest = worker_diagonal_entry(worker, static_cast<int>(j));
     if (!(smallest > 0.0))
-      throw std::invalid_argument(
-          fmt::format("worker {}: L_i must have a positive diagonal (SPEC §1), but L_i[{},{}] = {}",
-                      worker, j, j, smallest));
+      throw std::invalid_argument(fmt::format(
+          "worker {}: L_i must have a positive diagonal (docs/theory.md §1), but L_i[{},{}] = {}",
+          worker, j, j, smallest));
   }
 }
 

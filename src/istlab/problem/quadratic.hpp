@@ -1,5 +1,5 @@
 #pragma once
-// The distributed quadratic of SPEC §1: worker i holds f_i(x) = ½ xᵀL_i x − b_iᵀx and
+// The distributed quadratic of docs/theory.md §1: worker i holds f_i(x) = ½ xᵀL_i x − b_iᵀx and
 // f = (1/n) Σ f_i. Worker matrices are dense or sparse (CSR); everything a method needs
 // is a row or block product that touches only the coordinates it names.
 //
@@ -20,7 +20,7 @@ namespace istlab {
 
 class Quadratic {
  public:
-  // Both validate SPEC §1's requirements (symmetric L_i with positive diagonal, L̄ ≻ 0)
+  // Both validate docs/theory.md §1's requirements (symmetric L_i with positive diagonal, L̄ ≻ 0)
   // and throw std::invalid_argument naming the worker and entry that fail.
   static Quadratic dense(std::vector<DenseMatrix> worker_matrices,
                          std::vector<Vector> worker_vectors, Vector start_point);

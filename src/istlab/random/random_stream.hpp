@@ -1,5 +1,5 @@
 #pragma once
-// Counter-based random streams (SPEC §5). A stream is keyed by (seed, purpose) and
+// Counter-based random streams (docs/theory.md §5). A stream is keyed by (seed, purpose) and
 // positioned by two counters, e.g. (round, worker): any draw can be reproduced without
 // replaying the ones before it, so results do not depend on threads or cell order.
 

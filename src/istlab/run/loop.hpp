@@ -1,6 +1,6 @@
 #pragma once
-// The only iteration loop (SPEC §6): let the subject compute one round, account its floats,
-// flops and modelled time, check the stop rules, record scheduled rounds. A subject is what
+// The only iteration loop (docs/theory.md §6): let the subject compute one round, account its
+// floats, flops and modelled time, check the stop rules, record scheduled rounds. A subject is what
 // a kind of workload trains (run/quadratic_workload.cpp, run/network_workload.cpp).
 
 #include <chrono>

@@ -103,8 +103,9 @@ std::optional<RunRuleBroken> check_network(const ProblemSpec& spec, const RunOpt
   const std::string why =
       fmt::format("does not apply to generator '{}' (a network)", spec.generator);
   if (relative_step)
-    return RunRuleBroken{"step_size", "relative steps need SPEC §4's theory, which " + why +
-                                          "; give absolute steps"};
+    return RunRuleBroken{"step_size",
+                         "relative steps need the theory of docs/theory.md §4, which " + why +
+                             "; give absolute steps"};
   if (run.record_iterates) return RunRuleBroken{"run.record_iterates", why};
   if (run.tolerance > 0.0) return RunRuleBroken{"run.tolerance.rel_err", why};
   if (run.f_gap_tolerance > 0.0) return RunRuleBroken{"run.tolerance.f_gap", why};

@@ -1,4 +1,4 @@
-// The quadratic kind of workload (SPEC §1-§4): a problem with x*, its theory per sketch,
+// The quadratic kind of workload (docs/theory.md §1-§4): a problem with x*, its theory per sketch,
 // and runs that record every metric against x* and x^∞.
 
 #include <fmt/core.h>
@@ -179,7 +179,7 @@ class QuadraticWorkload final : public Workload {
   std::vector<std::string> theory_errors_;
 };
 
-// Every rule of SPEC §6 applies; recording x is for small problems only.
+// Every rule of docs/theory.md §6 applies; recording x is for small problems only.
 std::optional<RunRuleBroken> check_quadratic(const ProblemSpec& spec, const RunOptions& run,
                                              bool /*relative_step*/) {
   if (run.record_iterates && spec.dim > kMaxRecordedIterateDim)

@@ -1,6 +1,6 @@
 #pragma once
-// What a run is given and what it returns (SPEC §6): the run options and their stop rules,
-// the statuses, the recorded rows. The one loop is run/loop.hpp; each kind of workload runs
+// What a run is given and what it returns (docs/theory.md §6): the run options and their stop
+// rules, the statuses, the recorded rows. The one loop is run/loop.hpp; each kind of workload runs
 // through it (run/quadratic_workload.cpp, run/network_workload.cpp).
 
 #include <atomic>

@@ -4,7 +4,7 @@
 // its run; its kind answers, before anything is built, which method options mean something
 // on it and which run settings it refuses. The kinds are the alternatives of
 // ProblemFamily::make (problem/generators.hpp), each in its own file:
-//   quadratic  run/quadratic_workload.cpp   (SPEC §1-§4: theory, x*, every metric)
+//   quadratic  run/quadratic_workload.cpp   (docs/theory.md §1-§4: theory, x*, every metric)
 //   network    run/network_workload.cpp     (problem/network_problem.hpp: no theory, no x*)
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Exact first and second moments of each sketch (SPEC §2), in closed form.
+// Exact first and second moments of each sketch (docs/theory.md §2), in closed form.
 
 #include <cmath>
 

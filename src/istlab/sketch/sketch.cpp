@@ -168,7 +168,7 @@ void SketchSpec::validate(int dim) const {
 }
 
 void SketchSpec::resolve(int dim, int num_workers) {
-  // SPEC §2 defines scales for perm and rand; the identity keeps every coordinate at 1.
+  // docs/theory.md §2 defines scales for perm and rand; the identity keeps every coordinate at 1.
   if (type == SketchType::kIdentity) scale = SketchSpec{}.scale;
   rand_q = type == SketchType::kRand ? resolved_rand_q(dim, num_workers) : 0;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Sketches of SPEC §2: per round and worker a diagonal C_i = Diag(c_i), stored as the
+// Sketches of docs/theory.md §2: per round and worker a diagonal C_i = Diag(c_i), stored as the
 // sorted list of kept coordinates S_i and their scales, never as a matrix.
 
 #include <cstdint>
@@ -43,7 +43,7 @@ std::vector<std::string> sketch_scale_names();
 // c_ij of a kept coordinate j whose unbiased scale is `unbiased` (n/m_j for perm, d/q for
 // rand, 1 for identity), where `diagonal` is (L_i)_jj:
 //   unbiased → unbiased, none → 1, sqrt_n → √unbiased, diag_precond → √unbiased·(L_i)_jj^(−1/2).
-// For perm with d ≥ n, √unbiased = √n as in SPEC §2.
+// For perm with d ≥ n, √unbiased = √n as in docs/theory.md §2.
 double scale_value(SketchScale scale, double unbiased, double diagonal);
 
 struct WorkerSketch {
@@ -75,7 +75,7 @@ class Sketcher {
 
   RoundSketch make_round() const;
   // Fills `round` with the sketches of round `round_index`, drawn from the streams
-  // (seed, round) and (seed, round, worker) of SPEC §5.
+  // (seed, round) and (seed, round, worker) of docs/theory.md §5.
   void draw(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const;
   const SketchSpec& spec() const { return spec_; }
   // The largest |S_i| any round can have.
@@ -96,7 +96,7 @@ class Sketcher {
   int rand_q_;
 };
 
-// Exact moments of one worker's c_i (SPEC §2):
+// Exact moments of one worker's c_i (docs/theory.md §2):
 //   m1 = E[c_i],  M2[j][j] = second_diagonal[j],
 //   M2[j][k] = pair_probability · pair_scale[j] · pair_scale[k]  for j ≠ k,
 // where pair_probability = P(j, k ∈ S_i) and pair_scale[j] is c_ij when kept.

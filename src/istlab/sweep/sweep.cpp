@@ -40,7 +40,7 @@ std::vector<std::vector<const Cell*>> group_by_problem(const std::vector<const C
 }
 
 // One problem, built as its kind of workload when the first of its cells runs, with the
-// theories its cells need, shared read-only by its cells. A problem that fails SPEC §1's
+// theories its cells need, shared read-only by its cells. A problem that fails docs/theory.md §1's
 // checks (e.g. a tridiagonal draw with a negative diagonal at large s) fails only its own
 // cells; the rest of the grid still runs.
 class ProblemWork {

@@ -1,6 +1,6 @@
 #pragma once
-// What SPEC §4 predicts for IST on a problem with a given sketch, reported next to every run.
-// With B̄ = (1/n) Σ C_i L_i C_i and c̄ = (1/n) Σ C_i b_i, the mean IST iterate follows
+// What docs/theory.md §4 predicts for IST on a problem with a given sketch, reported next to every
+// run. With B̄ = (1/n) Σ C_i L_i C_i and c̄ = (1/n) Σ C_i b_i, the mean IST iterate follows
 // E[x^{k+1}] = E[x^k] − γ (E[B̄] E[x^k] − E[c̄]) and converges to x^∞ = E[B̄]⁻¹ E[c̄].
 
 #include <string>
