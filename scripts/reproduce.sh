@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the paper's figures: install what is missing, build istlab, run each figure's
-# sweep (finished cells are kept, so a rerun resumes), draw each figure, then check every
+# sweep (finished cells are kept, so a rerun resumes), draw every figure, then check every
 # claim numerically.
 #
 #   scripts/reproduce.sh [--quick] [--out DIR] [--bin ISTLAB] [--threads N] [NAME ...]
@@ -61,9 +61,11 @@ for i in "${!names[@]}"; do
   variant=()
   ((quick)) && grep -q '^quick:' "experiments/$name.yaml" && variant=(--quick)
   "$bin" sweep "experiments/$name.yaml" --out "$out" "${variant[@]}" "${sweep_flags[@]}"
-  echo "[$((i + 1))/$count] $name: plot -> $figures/$name.png ($((SECONDS - start)) s so far)" >&2
-  /usr/bin/python3 "plots/$name.py" --results "$out" --out "$figures/$name.png"
 done
+# Every figure in one Python (scripts/draw_figures.py runs each plots/<NAME>.py as its own
+# command line would): pandas and matplotlib load once, not once per figure.
+echo "drawing ${#names[@]} figures into $figures/ ($((SECONDS - start)) s so far)" >&2
+/usr/bin/python3 scripts/draw_figures.py --results "$out" --figures "$figures" "${names[@]}"
 
 claims=()
 for name in "${names[@]}"; do [[ $name == fig* ]] && claims+=("$name"); done

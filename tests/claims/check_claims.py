@@ -37,7 +37,8 @@ class Report:
     def failed(self):
         return [r for r in self.rows if not r[4]]
 
-    def print(self, out=sys.stdout):
+    def print(self, out=None):
+        out = sys.stdout if out is None else out
         for figure, claim, measured, requirement, ok in self.rows:
             out.write("{:<4} {:<5} {}: {} (needs {})\n".format(
                 "ok" if ok else "FAIL", figure.split("_")[0], claim, measured, requirement))
@@ -501,6 +502,22 @@ FIGURES = {
 }
 
 
+def check(results, figures, out=None):
+    """Checks the claims of `figures` (experiment names; all when empty) on the CSV files under
+    `results`, writing one line per check to `out` (default stdout). Returns the exit status:
+    0 when every claim holds, 1 when one fails. Missing results exit with status 2 (SystemExit,
+    from plots/common.py). Callers in the same Python (tests/claims/checker_rejects_false_claims.py)
+    use this instead of starting a new interpreter per run."""
+    out = sys.stdout if out is None else out
+    report = Report()
+    for figure in figures or FIGURES:
+        FIGURES[figure](results, report)
+    report.print(out)
+    failed = report.failed()
+    out.write("{} of {} claim checks hold\n".format(len(report.rows) - len(failed), len(report.rows)))
+    return 1 if failed else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", default=os.path.join(REPO, "results"))
@@ -510,13 +527,7 @@ def main():
     if unknown:
         sys.stderr.write("error: unknown figure(s) {}; valid: {}\n".format(", ".join(unknown), ", ".join(FIGURES)))
         return 2
-    report = Report()
-    for figure in args.figures or FIGURES:
-        FIGURES[figure](args.results, report)
-    report.print()
-    failed = report.failed()
-    print("{} of {} claim checks hold".format(len(report.rows) - len(failed), len(report.rows)))
-    return 1 if failed else 0
+    return check(args.results, args.figures)
 
 
 if __name__ == "__main__":

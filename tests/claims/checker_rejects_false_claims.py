@@ -2,19 +2,25 @@
 """The claims checker must fail when a claim is false: doctor copies of real results so
 that one claim no longer holds, and expect the checker to exit 1 naming that claim.
 
+The checker (check_claims.py, with pandas) is imported once and each honest and doctored
+run calls its check() in this Python: one interpreter start instead of two per case.
+
 Usage: checker_rejects_false_claims.py RESULTS_DIR WORK_DIR
 (RESULTS_DIR: results of scripts/reproduce.sh, full or --quick.)
 """
 
+import io
 import os
 import shutil
-import subprocess
 import sys
+import traceback
 
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHECKER = os.path.join(HERE, "check_claims.py")
+sys.path.insert(0, HERE)
+
+import check_claims  # noqa: E402
 
 
 def copy(results, work, experiment, name):
@@ -102,16 +108,31 @@ CASES = [
 ]
 
 
+class Run:
+    """One run of the checker on one experiment: the exit status it would have as a program
+    (0 all claims hold, 1 one fails, 2 results missing), what it printed, and any traceback."""
+
+    def __init__(self, results, experiment):
+        out = io.StringIO()
+        self.stderr = ""
+        try:
+            self.returncode = check_claims.check(results, [experiment], out)
+        except SystemExit as stop:  # plots/common.py's die(): missing or unreadable results
+            self.returncode = stop.code if isinstance(stop.code, int) else 2
+        except Exception:  # noqa: BLE001 -- a crash of the checker is reported, not detected
+            self.returncode = 1
+            self.stderr = traceback.format_exc()
+        self.stdout = out.getvalue()
+
+
 def main():
     results, work = sys.argv[1], sys.argv[2]
     failures = 0
     for experiment, doctor, claim in CASES:
         folder = copy(results, work, experiment, doctor.__name__)
-        honest = subprocess.run([sys.executable, CHECKER, "--results", os.path.dirname(folder), experiment],
-                                capture_output=True, text=True)
+        honest = Run(os.path.dirname(folder), experiment)
         doctor(folder)
-        false = subprocess.run([sys.executable, CHECKER, "--results", os.path.dirname(folder), experiment],
-                               capture_output=True, text=True)
+        false = Run(os.path.dirname(folder), experiment)
         failed_lines = [line for line in false.stdout.splitlines() if line.startswith("FAIL") and claim in line]
         if honest.returncode != 0 or false.returncode != 1 or not failed_lines:
             failures += 1
