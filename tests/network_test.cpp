@@ -1,6 +1,7 @@
-// Rounds of gd, dcgd, ist and local_sgd on a network (method/network_workers.hpp and each method's own network round): the identities the
-// issue names (ist with n = 1 is gd; dcgd with perm on identical workers is gd), the same bits
-// for any thread count, floats by hand, and a short Fashion-MNIST run that learns.
+// Rounds of gd, dcgd, ist and local_sgd on a network (method/network_workers.hpp and each method's
+// own network round): the identities the issue names (ist with n = 1 is gd; dcgd with perm on
+// identical workers is gd), the same bits for any thread count, floats by hand, and a short
+// Fashion-MNIST run that learns.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
