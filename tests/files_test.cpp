@@ -82,6 +82,22 @@ TEST(Files, WriteReplacesTheFileAndLeavesNoTemporary) {
   EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"cells.csv"});
 }
 
+// A link planted at the writer's (predictable) temporary name in a shared results folder is
+// removed, not followed: the file it points at keeps its bytes.
+TEST(Files, WriteNeverFollowsALinkPlantedAtItsTemporaryName) {
+  const TempDir dir("planted_link");
+  const fs::path victim = dir.path() / "victim.txt";
+  std::ofstream(victim) << "precious\n";
+  const fs::path target = dir.path() / "results" / "cells.csv";
+  fs::create_directories(target.parent_path());
+  fs::create_symlink(victim, temporary_path(target, static_cast<int>(::getpid())));
+  write_file_atomically(target, "new\n", /*durable=*/false);
+  EXPECT_EQ(read_text(victim), "precious\n");
+  EXPECT_EQ(read_text(target), "new\n");
+  EXPECT_FALSE(fs::is_symlink(target));
+  EXPECT_EQ(names_in(target.parent_path()), std::vector<std::string>{"cells.csv"});
+}
+
 TEST(Files, TemporaryIsHiddenBesideItsTargetAndNamesItsWriter) {
   const fs::path target = fs::path("out") / "exp" / "cells.csv";
   const fs::path temporary = temporary_path(target, 4242);

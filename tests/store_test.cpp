@@ -6,6 +6,7 @@
 #include "istlab/sweep/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include "istlab/io/files.hpp"
+#include "istlab/sweep/config.hpp"
+#include "istlab/sweep/lock.hpp"
 #include "temp_dir.hpp"
 
 namespace istlab {
@@ -418,6 +421,43 @@ TEST(Store, ImportFromAFolderWithoutCellsCopiesNothing) {
   const TempDir main_dir("import_into");
   const CellStore store(main_dir.path());
   EXPECT_EQ(store.import_from(empty_dir.path()), 0);
+}
+
+// One writer per folder: a second lock on it is refused while the first is held.
+TEST(FolderLock, SecondWriterIsRefusedWhileTheFirstHoldsIt) {
+  const TempDir dir("lock_two");
+  {
+    const FolderLock first(dir.path(), ".lock");
+    EXPECT_THROW(FolderLock(dir.path(), ".lock"), ConfigError);
+  }
+  EXPECT_NO_THROW(FolderLock(dir.path(), ".lock"));  // released with the first
+}
+
+// A .lock planted as a link to another file is refused, and that file keeps its bytes (the
+// lock used to follow it, truncate it and write its pid into it).
+TEST(FolderLock, LinkedLockIsRefusedAndItsTargetKeepsItsBytes) {
+  const TempDir dir("lock_link");
+  const std::filesystem::path victim = dir.path() / "victim.txt";
+  std::ofstream(victim) << "precious\n";
+  std::filesystem::create_directories(dir.path() / "exp");
+  std::filesystem::create_symlink(victim, dir.path() / "exp" / ".lock");
+  try {
+    const FolderLock lock(dir.path() / "exp", ".lock");
+    ADD_FAILURE() << "a linked lock was taken";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("symbolic link"), std::string::npos) << error.what();
+  }
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious\n");
+}
+
+// A FIFO (or any special file) in the lock's place is refused at once, not waited on.
+TEST(FolderLock, LockThatIsNotARegularFileIsRefused) {
+  const TempDir dir("lock_fifo");
+  ASSERT_EQ(::mkfifo((dir.path() / ".lock").c_str(), 0644), 0);
+  EXPECT_THROW(FolderLock(dir.path(), ".lock"), ConfigError);
+  std::filesystem::create_directory(dir.path() / ".lock.1-of-2");
+  EXPECT_ANY_THROW(FolderLock(dir.path(), ".lock.1-of-2"));
 }
 
 }  // namespace

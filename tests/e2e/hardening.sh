@@ -148,6 +148,13 @@ flock "$lock"
 expect second_writer 2 "is writing this folder" -- sweep "$work/locked.yaml" --out "$work/out10"
 exec {lock}>&-
 expect after_release 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
+# A .lock planted as a link to another user's file is refused, and the file keeps its bytes
+# (istlab used to truncate it and write its pid into it).
+mkdir -p "$work/out11/locked"
+printf 'precious\n' > "$work/victim.txt"
+ln -s "$work/victim.txt" "$work/out11/locked/.lock"
+expect linked_lock 2 "symbolic link, which istlab never follows" -- sweep "$work/locked.yaml" --out "$work/out11"
+[[ $(cat "$work/victim.txt") == precious ]] || fail "linked_lock: the link's target was written"
 
 [[ $failures -eq 0 ]] && echo "all hardening cases hold"
 exit $((failures > 0))

@@ -109,7 +109,13 @@ std::size_t utf8_sequence_end(std::string_view text, std::size_t at) {
 
 void write_file_atomically(const fs::path& path, std::string_view content, bool durable) {
   const fs::path temporary = temporary_path(path, static_cast<int>(::getpid()));
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  // Whatever stands at our temporary name (a link someone planted in a shared results folder,
+  // a FIFO, a file of a dead process with our pid) is removed, never opened: the file is
+  // created anew, and O_EXCL | O_NOFOLLOW refuse anything that appears there meanwhile.
+  std::error_code ignored_removal;
+  fs::remove(temporary, ignored_removal);
+  const int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0)
     throw std::runtime_error(fmt::format("cannot write {}: cannot create {}: {}", path.string(),
                                          temporary.string(), describe_error(errno)));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,10 +17,25 @@ namespace istlab {
 FolderLock::FolderLock(const std::filesystem::path& folder, const std::string& name) {
   std::filesystem::create_directories(folder);
   const std::filesystem::path path = folder / name;
-  descriptor_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a link, and never anything but a regular file: anyone who can write a
+  // shared results folder could otherwise point the lock at another user's file, which this
+  // process would truncate and write its pid into. (O_NONBLOCK: a FIFO must not block.)
+  descriptor_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  const int open_error = errno;
+  struct stat info {};
+  if (descriptor_ >= 0 && (::fstat(descriptor_, &info) != 0 || !S_ISREG(info.st_mode))) {
+    ::close(descriptor_);
+    descriptor_ = -1;
+    throw ConfigError(path.string(), {}, "", std::nullopt,
+                      "the lock file is not a regular file; remove it (istlab makes its own)");
+  }
+  if (descriptor_ < 0 && open_error == ELOOP)
+    throw ConfigError(path.string(), {}, "", std::nullopt,
+                      "the lock file is a symbolic link, which istlab never follows; remove it "
+                      "(istlab makes its own)");
   if (descriptor_ < 0)
     throw std::runtime_error(
-        fmt::format("{}: cannot open the lock file: {}", path.string(), std::strerror(errno)));
+        fmt::format("{}: cannot open the lock file: {}", path.string(), std::strerror(open_error)));
   if (::flock(descriptor_, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     char holder[32] = {};
