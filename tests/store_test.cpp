@@ -416,6 +416,39 @@ TEST(Store, ImportSkipsCorruptRecordsAndNamesThem) {
   EXPECT_EQ(store.import_from(shard_dir.path()), 1);  // the list is optional
 }
 
+// merge reads only regular files: a FIFO named .cell once blocked it forever and a link to
+// /dev/zero read until bad_alloc. Both are named and skipped; the good record is copied.
+TEST(Store, ImportRefusesFilesThatAreNotRegularWithoutReadingThem) {
+  const TempDir shard_dir("special_shard");
+  const TempDir main_dir("special_main");
+  const CellStore shard(shard_dir.path());
+  const CellStore store(main_dir.path());
+  shard.save(cell_with_key("done"), full_record());
+  const auto cells = shard_dir.path() / "cells";
+  ASSERT_EQ(::mkfifo((cells / "fifo.cell").c_str(), 0644), 0);
+  std::filesystem::create_symlink("/dev/zero", cells / "zero.cell");
+  std::vector<std::string> rejected;
+  EXPECT_EQ(store.import_from(shard_dir.path(), &rejected), 1);
+  ASSERT_EQ(rejected.size(), 2u);
+  for (const auto& line : rejected)
+    EXPECT_NE(line.find(": not a regular file"), std::string::npos) << line;
+}
+
+// A record file above the cap (here a sparse 2 GiB + 1 byte) is refused by its size, unread.
+TEST(Store, ImportRefusesAHugeRecordUnread) {
+  const TempDir shard_dir("huge_shard");
+  const TempDir main_dir("huge_main");
+  const CellStore shard(shard_dir.path());
+  shard.save(cell_with_key("done"), full_record());
+  const auto huge = shard_dir.path() / "cells" / "huge.cell";
+  std::ofstream(huge).put('x');
+  std::filesystem::resize_file(huge, (std::uintmax_t{2} << 30) + 1);
+  std::vector<std::string> rejected;
+  EXPECT_EQ(CellStore(main_dir.path()).import_from(shard_dir.path(), &rejected), 1);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].find("bytes; a record is at most"), std::string::npos) << rejected[0];
+}
+
 TEST(Store, ImportFromAFolderWithoutCellsCopiesNothing) {
   const TempDir empty_dir("import_empty");
   const TempDir main_dir("import_into");

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -30,8 +31,29 @@ constexpr std::string_view kProblemMarker = "#problem\n";
 constexpr std::string_view kEndMarker = "#end ";
 constexpr std::size_t kChecksumDigits = 16;
 
-// A whole file, or nullopt with why it could not be read in `error`.
+// A record or failure note is at most this large: a bigger file is refused unread (merge once
+// read a 3 GB file whole before rejecting it).
+constexpr std::uintmax_t kMaxRecordBytes = std::uintmax_t{2} << 30;
+
+// A whole regular file of at most kMaxRecordBytes, or nullopt with why not in `error`. A FIFO,
+// device or folder (directly or through a link) is refused without reading: a FIFO would
+// block, a link to /dev/zero read without end.
 std::optional<std::string> read_file(const fs::path& path, std::string* error) {
+  std::error_code status_error;
+  const fs::file_status status = fs::status(path, status_error);
+  if (status_error) {
+    *error = "cannot be read: " + status_error.message();
+    return std::nullopt;
+  }
+  if (status.type() != fs::file_type::regular) {
+    *error = "not a regular file";
+    return std::nullopt;
+  }
+  const std::uintmax_t size = fs::file_size(path, status_error);
+  if (!status_error && size > kMaxRecordBytes) {
+    *error = fmt::format("is {} bytes; a record is at most {}", size, kMaxRecordBytes);
+    return std::nullopt;
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     *error = fmt::format("cannot be read: {}", std::strerror(errno));
@@ -147,11 +169,8 @@ RecordLookup CellStore::lookup(const Cell& cell) const {
   };
   const auto path = record_path(cell);
   std::error_code error;
-  const fs::file_status status = fs::status(path, error);
-  if (status.type() == fs::file_type::not_found) return found;
-  if (error) return corrupt_because("cannot be read: " + error.message());
-  if (status.type() != fs::file_type::regular) return corrupt_because("not a regular file");
-  std::string reason;
+  if (fs::status(path, error).type() == fs::file_type::not_found) return found;
+  std::string reason;  // (read_file refuses what is not a regular file, or too large)
   const auto text = read_file(path, &reason);
   if (!text) return corrupt_because(reason);
   CellRecord record;
