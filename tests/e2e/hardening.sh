@@ -148,6 +148,13 @@ flock "$lock"
 expect second_writer 2 "is writing this folder" -- sweep "$work/locked.yaml" --out "$work/out10"
 exec {lock}>&-
 expect after_release 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
+# A folder where a record belongs is refused before any cell runs, naming it (every rerun
+# used to run the cells and then fail with "cannot rename ... Is a directory", exit 1).
+slot=$(ls "$work/out10/locked/cells/"*.cell | head -1)
+rm "$slot" && mkdir "$slot"
+expect folder_in_record_slot 2 "a folder stands where a cell's record belongs" -- sweep "$work/locked.yaml" --out "$work/out10"
+rmdir "$slot"
+expect folder_removed 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
 # A .lock planted as a link to another user's file is refused, and the file keeps its bytes
 # (istlab used to truncate it and write its pid into it).
 mkdir -p "$work/out11/locked"

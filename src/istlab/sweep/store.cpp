@@ -181,6 +181,13 @@ RecordLookup CellStore::lookup(const Cell& cell) const {
   return found;
 }
 
+fs::path CellStore::blocked_slot(const Cell& cell) const {
+  std::error_code error;
+  for (const fs::path& slot : {record_path(cell), failure_path(cell)})
+    if (fs::is_directory(fs::symlink_status(slot, error))) return slot;
+  return {};
+}
+
 bool CellStore::corrupt(const Cell& cell, std::string* reason) const {
   RecordLookup found = lookup(cell);
   if (reason != nullptr) *reason = std::move(found.corruption);

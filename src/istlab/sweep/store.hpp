@@ -51,6 +51,9 @@ class CellStore {
   const std::filesystem::path& directory() const { return directory_; }
   // Where `cell`'s record is (or would be) stored: <directory>/<key>.<build tag>.cell.
   std::filesystem::path record_path(const Cell& cell) const;
+  // A folder where the cell's record or failure note belongs, or empty: nothing can be
+  // renamed over it, so no run could ever store the cell.
+  std::filesystem::path blocked_slot(const Cell& cell) const;
 
   // Reads and checks `cell`'s record file. Never throws: any bytes at all, an unreadable
   // file or folder give kCorrupt with a reason such as "checksum mismatch: ...".

@@ -155,6 +155,11 @@ std::vector<const Cell*> cells_to_run(const std::vector<Cell>& cells, const Cell
   for (const auto& cell : cells) {
     const RecordLookup found = force ? RecordLookup{} : store.lookup(cell);
     if (found.state == RecordState::kStored) continue;
+    // Refused before any cell runs: the sweep would fail at this cell's first save.
+    if (const auto slot = store.blocked_slot(cell); !slot.empty())
+      throw ConfigError(slot.string(), {}, "", std::nullopt,
+                        "a folder stands where a cell's record belongs, so the cell could never "
+                        "be stored; remove it (rm -r) and rerun");
     if (found.state == RecordState::kCorrupt)
       log << fmt::format("istlab: corrupt record {}: {}; it will be rerun\n",
                          store.record_path(cell).string(), found.corruption);
