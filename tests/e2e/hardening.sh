@@ -155,6 +155,12 @@ rm "$slot" && mkdir "$slot"
 expect folder_in_record_slot 2 "a folder stands where a cell's record belongs" -- sweep "$work/locked.yaml" --out "$work/out10"
 rmdir "$slot"
 expect folder_removed 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
+# A NUL byte in a text value ("d.csv\0junk" read d.csv and wrote raw NULs into every CSV).
+printf '1,2,0\n3,4,1\n' > "$work/d.csv"
+printf 'problem:\n  generator: least_squares\n  dataset: {path: "%s/d.csv\\0junk", format: csv}\n  num_workers: 1\n%s\n' \
+  "$work" "$valid" > "$work/nul.yaml"
+expect nul_in_path 2 "problem.dataset.path: value '$work/d.csv\\0junk' holds a NUL byte" -- sweep "$work/nul.yaml" --out "$work/out12"
+[[ -e "$work/out12" ]] && fail "nul_in_path: output written"
 # A .lock planted as a link to another user's file is refused, and the file keeps its bytes
 # (istlab used to truncate it and write its pid into it).
 mkdir -p "$work/out11/locked"

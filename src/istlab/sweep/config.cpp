@@ -152,8 +152,17 @@ class Decoder {
           if (!std::isfinite(value)) fail(node, key, "is not a finite number", node.Scalar());
           return value;
         }
-        case ValueType::kText:
-          return node.Scalar();
+        case ValueType::kText: {
+          // YAML's "\0" makes a NUL byte, which would cut a path short when the file is
+          // opened ("d.csv\0junk" read d.csv) and go raw into every CSV and the manifest.
+          std::string text = node.Scalar();
+          if (text.find('\0') != std::string::npos) {
+            for (std::size_t at; (at = text.find('\0')) != std::string::npos;)
+              text.replace(at, 1, "\\0");
+            fail(node, key, "holds a NUL byte (\\0), which no name, path or label may hold", text);
+          }
+          return text;
+        }
       }
     } catch (const YAML::BadConversion&) {
     }
