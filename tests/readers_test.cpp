@@ -327,6 +327,24 @@ TEST_F(ReadersTest, LibsvmBadNumbers) {
                     "a finite number (the value of index 1), found nothing");
 }
 
+// An integer label beyond 2^53 would round to its neighbour (two classes merged): refused.
+// 2^53 itself and real-valued labels of any size are read as they are.
+TEST_F(ReadersTest, IntegerLabelsMustBeExactAsDoubles) {
+  const std::string rounded = write("rounded.svm", "1 1:2\n9007199254740993 1:1\n");
+  EXPECT_DATA_ERROR(read_libsvm(rounded), rounded, "line 2, column 1",
+                    "an integer label of magnitude at most 2^53 = 9007199254740992 (exact as a "
+                    "double; the label), found '9007199254740993'");
+  const std::string csv = write("rounded.csv", "1,2,-18014398509481985\n");
+  EXPECT_DATA_ERROR(read_csv(csv), csv, "line 1, column 5",
+                    "an integer label of magnitude at most 2^53 = 9007199254740992 (exact as a "
+                    "double; field 3, the label), found '-18014398509481985'");
+  const std::string exact = write("exact.svm", "9007199254740992 1:1\n-00007 1:2\n1e300 1:3\n");
+  const Dataset data = read_libsvm(exact);
+  EXPECT_EQ(data.labels[0], 9007199254740992.0);
+  EXPECT_EQ(data.labels[1], -7.0);
+  EXPECT_EQ(data.labels[2], 1e300);
+}
+
 TEST_F(ReadersTest, LibsvmEmptyFiles) {
   const std::string empty = write("empty.svm", "");
   EXPECT_DATA_ERROR(read_libsvm(empty), empty, "", "at least one sample (a line with a label)");

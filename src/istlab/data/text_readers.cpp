@@ -104,6 +104,23 @@ double finite_number(std::string_view text, const TextSpot& spot, std::size_t co
   return value;
 }
 
+// A label: a finite number, and an integer one exact as a double (at most 2^53 in magnitude,
+// as .npy labels must be): 9007199254740993 would read as ...992 and merge two classes.
+double label_number(std::string_view text, const TextSpot& spot, std::size_t column,
+                    const std::string& what) {
+  const double value = finite_number(text, spot, column, what);
+  std::string_view digits = text;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+  const bool integer = !digits.empty() && digits.find_first_not_of("0123456789") == digits.npos;
+  digits.remove_prefix(std::min(digits.find_first_not_of('0'), digits.size()));
+  constexpr double kTwoTo53 = 9007199254740992.0;
+  if (integer && std::fabs(value) >= kTwoTo53 && digits != "9007199254740992")
+    fail_at(spot, column,
+            "an integer label of magnitude at most 2^53 = 9007199254740992 (exact as a double; " +
+                what + "), found " + quoted(text));
+  return value;
+}
+
 float float_number(std::string_view text, const TextSpot& spot, std::size_t column,
                    const std::string& what) {
   const double value = finite_number(text, spot, column, what);
@@ -171,7 +188,7 @@ void libsvm_line(std::string_view line, const TextSpot& spot, std::int64_t num_f
   line = line.substr(0, line.find('#'));
   const std::vector<Token> parts = tokens(line);
   if (parts.empty()) return;
-  rows.labels.push_back(finite_number(parts[0].text, spot, parts[0].column, "the label"));
+  rows.labels.push_back(label_number(parts[0].text, spot, parts[0].column, "the label"));
   std::int64_t previous = 0;
   for (std::size_t k = 1; k < parts.size(); ++k) {
     const Token& token = parts[k];
@@ -282,7 +299,7 @@ void csv_line(std::string_view line, const TextSpot& spot, int label_column, Csv
     const std::size_t column = start + skip + 1;
     const std::string what = "field " + str(field + 1);
     if (field == table.label_field)
-      table.labels.push_back(finite_number(text, spot, column, what + ", the label"));
+      table.labels.push_back(label_number(text, spot, column, what + ", the label"));
     else
       table.features.push_back(float_number(text, spot, column, what));
     start = stop + 1;
