@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -106,6 +108,57 @@ std::size_t utf8_sequence_end(std::string_view text, std::size_t at) {
 }
 
 }  // namespace
+
+FileRead read_regular_file(const fs::path& path, std::uint64_t max_bytes) {
+  FileRead read;
+  auto unreadable = [&](int error) {
+    read.problem = FileRead::Problem::kUnreadable;
+    read.reason = describe_error(error);
+    return read;
+  };
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return unreadable(errno);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return unreadable(error);
+  }
+  if (!S_ISREG(info.st_mode) || static_cast<std::uint64_t>(info.st_size) > max_bytes) {
+    read.problem = S_ISDIR(info.st_mode)    ? FileRead::Problem::kFolder
+                   : !S_ISREG(info.st_mode) ? FileRead::Problem::kNotRegular
+                                            : FileRead::Problem::kTooLarge;
+    read.size = static_cast<std::uint64_t>(info.st_size);
+    ::close(fd);
+    return read;
+  }
+  // Up to one byte past the cap, so a file that grew while being read is caught.
+  read.text.resize(static_cast<std::size_t>(info.st_size) + 1);
+  std::size_t done = 0;
+  while (true) {
+    if (done == read.text.size()) {
+      if (done > max_bytes) break;
+      read.text.resize(std::min<std::uint64_t>(2 * done, max_bytes + 1));
+    }
+    const ssize_t got = ::read(fd, read.text.data() + done, read.text.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int error = errno;
+      ::close(fd);
+      return unreadable(error);
+    }
+    if (got == 0) break;
+    done += static_cast<std::size_t>(got);
+  }
+  ::close(fd);
+  read.text.resize(done);
+  if (done > max_bytes) {
+    read.problem = FileRead::Problem::kGrew;
+    read.text.clear();
+  }
+  return read;
+}
 
 void write_file_atomically(const fs::path& path, std::string_view content, bool durable) {
   const fs::path temporary = temporary_path(path, static_cast<int>(::getpid()));

@@ -20,6 +20,18 @@ namespace istlab {
 void write_file_atomically(const std::filesystem::path& path, std::string_view content,
                            bool durable = true);
 
+// A whole file read only once it is known to be a regular file of at most `max_bytes` (by
+// fstat on the open descriptor, so nothing can be swapped in between): a FIFO would block, a
+// link to /dev/zero never end, and a huge file be read whole before being refused.
+struct FileRead {
+  enum class Problem { kNone, kUnreadable, kFolder, kNotRegular, kTooLarge, kGrew };
+  Problem problem = Problem::kNone;
+  std::string text;        // the file's bytes, when problem is kNone
+  std::uint64_t size = 0;  // its size, for kTooLarge
+  std::string reason;      // why it could not be opened or read, for kUnreadable
+};
+FileRead read_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+
 // The temporary file write_file_atomically uses for `path` in process `pid`:
 // ".<file name>.tmp.<machine>.<pid>" beside `path`. <machine> is 16 hex digits naming this
 // host and pid namespace, so a folder shared by several machines (MPI ranks, a cluster's

@@ -1,7 +1,6 @@
 #include "istlab/sweep/config.hpp"
 
 #include <fmt/core.h>
-#include <sys/stat.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -9,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -637,23 +635,29 @@ const std::vector<ConfigKey>& config_keys() {
 
 SweepConfig load_config(const std::string& path, bool quick) {
   // Only a regular file of bounded size: a FIFO would block, /dev/zero never ends.
-  auto refuse = [&](const std::string& why) { throw ConfigError(path, {}, "", std::nullopt, why); };
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0)
-    refuse("cannot open the config file: no such file, or unreadable");
-  if (S_ISDIR(info.st_mode)) refuse("is a folder, not a config file");
-  if (!S_ISREG(info.st_mode)) refuse("is not a regular file");
-  if (info.st_size > kMaxConfigBytes)
-    refuse(fmt::format("is {} bytes; a sweep config is at most {} bytes", info.st_size,
-                       kMaxConfigBytes));
-  std::ifstream file(path, std::ios::binary);
-  if (!file) refuse("cannot open the config file");
-  std::string text(static_cast<std::size_t>(kMaxConfigBytes) + 1, '\0');
-  file.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(file.gcount()));
-  if (text.size() > static_cast<std::size_t>(kMaxConfigBytes))
-    refuse(fmt::format("grew past {} bytes while being read", kMaxConfigBytes));
-  return parse_config(text, path, quick);
+  const FileRead file = read_regular_file(path, kMaxConfigBytes);
+  std::string why;
+  switch (file.problem) {
+    case FileRead::Problem::kNone:
+      return parse_config(file.text, path, quick);
+    case FileRead::Problem::kUnreadable:
+      why = "cannot open the config file: no such file, or unreadable";
+      break;
+    case FileRead::Problem::kFolder:
+      why = "is a folder, not a config file";
+      break;
+    case FileRead::Problem::kNotRegular:
+      why = "is not a regular file";
+      break;
+    case FileRead::Problem::kTooLarge:
+      why = fmt::format("is {} bytes; a sweep config is at most {} bytes", file.size,
+                        kMaxConfigBytes);
+      break;
+    case FileRead::Problem::kGrew:
+      why = fmt::format("grew past {} bytes while being read", kMaxConfigBytes);
+      break;
+  }
+  throw ConfigError(path, {}, "", std::nullopt, why);
 }
 
 }  // namespace istlab

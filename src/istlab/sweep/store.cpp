@@ -2,11 +2,7 @@
 
 #include <fmt/core.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string_view>
 #include <system_error>
 
@@ -33,38 +29,31 @@ constexpr std::size_t kChecksumDigits = 16;
 
 // A record or failure note is at most this large: a bigger file is refused unread (merge once
 // read a 3 GB file whole before rejecting it).
-constexpr std::uintmax_t kMaxRecordBytes = std::uintmax_t{2} << 30;
+constexpr std::uint64_t kMaxRecordBytes = std::uint64_t{2} << 30;
 
 // A whole regular file of at most kMaxRecordBytes, or nullopt with why not in `error`. A FIFO,
-// device or folder (directly or through a link) is refused without reading: a FIFO would
-// block, a link to /dev/zero read without end.
+// device or folder (directly or through a link) is refused without reading.
 std::optional<std::string> read_file(const fs::path& path, std::string* error) {
-  std::error_code status_error;
-  const fs::file_status status = fs::status(path, status_error);
-  if (status_error) {
-    *error = "cannot be read: " + status_error.message();
-    return std::nullopt;
+  FileRead file = read_regular_file(path, kMaxRecordBytes);
+  using Problem = FileRead::Problem;
+  switch (file.problem) {
+    case Problem::kNone:
+      return std::move(file.text);
+    case Problem::kUnreadable:
+      *error = "cannot be read: " + file.reason;
+      break;
+    case Problem::kFolder:
+    case Problem::kNotRegular:
+      *error = "not a regular file";
+      break;
+    case Problem::kTooLarge:
+    case Problem::kGrew:
+      *error = fmt::format("is {} bytes; a record is at most {}",
+                           file.problem == Problem::kGrew ? "more than" : std::to_string(file.size),
+                           kMaxRecordBytes);
+      break;
   }
-  if (status.type() != fs::file_type::regular) {
-    *error = "not a regular file";
-    return std::nullopt;
-  }
-  const std::uintmax_t size = fs::file_size(path, status_error);
-  if (!status_error && size > kMaxRecordBytes) {
-    *error = fmt::format("is {} bytes; a record is at most {}", size, kMaxRecordBytes);
-    return std::nullopt;
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = fmt::format("cannot be read: {}", std::strerror(errno));
-    return std::nullopt;
-  }
-  std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  if (file.bad()) {
-    *error = "cannot be read: input/output error";
-    return std::nullopt;
-  }
-  return text;
+  return std::nullopt;
 }
 
 std::string record_text(const CellRecord& record) {
