@@ -31,6 +31,8 @@ struct DatasetRequest {
   std::shared_ptr<const DatasetRequest> scaled_like;
 
   // The raw file(s) as text, and everything: equal keys, equal datasets.
+  // Whether it names a dataset at all (a family's optional held-out set may name none).
+  bool names_a_dataset() const { return !name.empty() || !path.empty(); }
   std::string file_key() const;
   std::string key() const;
 };

@@ -219,7 +219,7 @@ class DataResolver {
               [&] { family.check_data(cell.problem, *data.dataset, data.classes); });
     const DatasetRequest test =
         family.test_dataset ? family.test_dataset(cell.problem) : DatasetRequest{};
-    if (test.name.empty() && test.path.empty()) return;
+    if (!test.names_a_dataset()) return;
     const Resolved& test_data = resolved(test, "test_dataset");
     cell.problem.data_fingerprint += "+" + test_data.fingerprint;
     // (once per pair of datasets: the check reads every label of both)

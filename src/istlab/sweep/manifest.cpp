@@ -148,7 +148,7 @@ nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datas
     const ProblemFamily& family = problem_family(cell.problem.generator);
     if (family.dataset == nullptr) continue;
     auto add = [&](const DatasetRequest& request) {
-      if ((request.name.empty() && request.path.empty()) || found.count(request.key())) return;
+      if (!request.names_a_dataset() || found.count(request.key())) return;
       const auto data = datasets.get(request);
       found[request.key()] = {{"source", data->source},
                               {"samples", data->num_samples()},

@@ -56,8 +56,8 @@ class ProblemWork {
       const auto data = family.dataset ? datasets.get(family.dataset(spec)) : nullptr;
       const DatasetRequest test =
           family.test_dataset ? family.test_dataset(spec) : DatasetRequest{};
-      const bool has_test = !test.name.empty() || !test.path.empty();
-      workload_ = make_workload(spec, {tbb_for, data, has_test ? datasets.get(test) : nullptr});
+      workload_ = make_workload(
+          spec, {tbb_for, data, test.names_a_dataset() ? datasets.get(test) : nullptr});
     } catch (const std::exception& error) {
       error_ = fmt::format("cannot build the problem '{}': {}", cells.front()->problem_key(),
                            error.what());
