@@ -116,14 +116,6 @@ ProblemFacts quadratic_facts(const ProblemSpec& spec, const Quadratic& problem,
   return facts;
 }
 
-// The sketch's parameters as text: runs with equal text share a theory.
-std::string sketch_text(const SketchSpec& sketch) {
-  std::string text;
-  for (const auto& parameter : sketch_parameters())
-    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(sketch)));
-  return text;
-}
-
 class QuadraticWorkload final : public Workload {
  public:
   QuadraticWorkload(const ProblemSpec& spec, Quadratic problem, const Dataset* data)
@@ -134,8 +126,7 @@ class QuadraticWorkload final : public Workload {
   void prepare_theories(const std::vector<SketchSpec>& sketches) override {
     std::vector<const SketchSpec*> owners;
     for (const SketchSpec& sketch : sketches)
-      if (theory_index_.emplace(sketch_text(sketch), owners.size()).second)
-        owners.push_back(&sketch);
+      if (theory_index_.emplace(sketch.key(), owners.size()).second) owners.push_back(&sketch);
     theories_.resize(owners.size());
     theory_errors_.resize(owners.size());
     if (!theory_unavailable_reason(spec_).empty()) return;
@@ -150,7 +141,7 @@ class QuadraticWorkload final : public Workload {
 
   Trajectory run(const RunRequest& request, const RunOptions& options) const override {
     Trajectory trajectory;
-    const std::size_t t = theory_index_.at(sketch_text(request.sketch));
+    const std::size_t t = theory_index_.at(request.sketch.key());
     trajectory.theory = theories_[t] ? &*theories_[t] : nullptr;
     if (request.relative_step && trajectory.theory == nullptr)
       throw std::runtime_error(
@@ -174,7 +165,7 @@ class QuadraticWorkload final : public Workload {
   ProblemSpec spec_;
   Quadratic problem_;
   ProblemFacts facts_;
-  std::map<std::string, std::size_t> theory_index_;  // by sketch_text
+  std::map<std::string, std::size_t> theory_index_;  // by SketchSpec::key
   std::vector<std::optional<Theory>> theories_;
   std::vector<std::string> theory_errors_;
 };

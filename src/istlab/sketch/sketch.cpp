@@ -160,6 +160,13 @@ const std::vector<Parameter<SketchSpec>>& sketch_parameters() {
   return table;
 }
 
+std::string SketchSpec::key() const {
+  std::string text;
+  for (const auto& parameter : sketch_parameters())
+    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(*this)));
+  return text;
+}
+
 void SketchSpec::validate(int dim) const {
   check_all(sketch_parameters(), *this);
   if (rand_q > dim)

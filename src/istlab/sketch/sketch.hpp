@@ -27,6 +27,8 @@ struct SketchSpec {
   // One spelling per sketch: the identity's scale is unbiased, rand_q is resolved for rand
   // and 0 otherwise, so equal sketches have equal specs.
   void resolve(int dim, int num_workers);
+  // "|sketch=perm|scale=unbiased|q=0": the part of cell and theory keys that names the sketch.
+  std::string key() const;
 };
 
 // `sketch`, `scale` and `rand_q` of a `methods:` entry.

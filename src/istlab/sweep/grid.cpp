@@ -270,8 +270,7 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
   for (const auto& parameter : method_parameters())
     if (in_key(parameter, cell.method))
       text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.method)));
-  for (const auto& parameter : sketch_parameters())
-    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.sketch)));
+  text += cell.sketch.key();
   for (const auto& parameter : cost_parameters())
     if (in_key(parameter, cell.network))
       text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.network)));
@@ -287,12 +286,7 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
 
 }  // namespace
 
-std::string Cell::theory_key() const {
-  std::string text = problem.key();
-  for (const auto& parameter : sketch_parameters())
-    text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(sketch)));
-  return text;
-}
+std::string Cell::theory_key() const { return problem.key() + sketch.key(); }
 
 double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
   return resolve_step(method, relative_step, step_value, gradient_descent_unit, ist_unit);
