@@ -301,7 +301,9 @@ TEST(Grid, RelativeStepMultipliesEachMethodsTheoreticalUnit) {
   };
   for (std::size_t i = 0; i < cells.size(); ++i) {
     EXPECT_TRUE(cells[i].relative_step);
-    EXPECT_EQ(cells[i].step_size(gradient_descent_unit, ist_unit), expected[i].second)
+    EXPECT_EQ(resolve_step(cells[i].method, cells[i].relative_step, cells[i].step_value,
+                           gradient_descent_unit, ist_unit),
+              expected[i].second)
         << expected[i].first;
   }
 }
@@ -311,7 +313,7 @@ TEST(Grid, AbsoluteStepIgnoresTheUnits) {
   ASSERT_EQ(cells.size(), 2u);
   for (const Cell& cell : cells) {
     EXPECT_FALSE(cell.relative_step);
-    EXPECT_EQ(cell.step_size(0.25, 0.125), 0.5);
+    EXPECT_EQ(resolve_step(cell.method, cell.relative_step, cell.step_value, 0.25, 0.125), 0.5);
   }
 }
 

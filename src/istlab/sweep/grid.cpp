@@ -288,10 +288,6 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
 
 std::string Cell::theory_key() const { return problem.key() + sketch.key(); }
 
-double Cell::step_size(double gradient_descent_unit, double ist_unit) const {
-  return resolve_step(method, relative_step, step_value, gradient_descent_unit, ist_unit);
-}
-
 std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets) {
   const std::vector<Axis> problem = problem_axes(config);
   DataResolver data(config, datasets);

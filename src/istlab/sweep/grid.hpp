@@ -37,8 +37,6 @@ struct Cell {
   // Cells with equal keys share a problem, and a theory.
   std::string problem_key() const { return problem.key(); }
   std::string theory_key() const;
-  // The step size `step_value` stands for, given the method's theoretical unit.
-  double step_size(double gradient_descent_unit, double ist_unit) const;
 };
 
 // Throws ConfigError (with file and line) for combinations that are invalid together,
