@@ -32,10 +32,11 @@ Cell cell_with_key(const std::string& key) {
   return cell;
 }
 
-// A record with every field set and distinct, so a field read from the wrong place shows.
-CellRecord full_record() {
+// A record of the cell `key` with every field set and distinct, so a field read from the wrong
+// place shows. (A record's cells.csv row starts with its cell's key.)
+CellRecord full_record(const std::string& key = "k") {
   return {"converged",
-          "tridiagonal,16,4,ist,0.5,converged\n",
+          key + ",tridiagonal,16,4,ist,0.5,converged\n",
           "0,1,2\n10,0.5,0.25\n",
           "ist,1e-05\n",
           "0,1.5,-2\n10,0.75,-1\n",
@@ -69,10 +70,10 @@ TEST(Store, SavedRecordLoadsBackFieldByField) {
   const TempDir dir("round_trip");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("0123456789abcdef");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const auto loaded = store.load(cell);
   ASSERT_TRUE(loaded.has_value());
-  expect_same_record(*loaded, full_record());
+  expect_same_record(*loaded, full_record(cell.key));
 }
 
 TEST(Store, RecordWithEmptySectionsLoadsBackEmpty) {
@@ -80,7 +81,7 @@ TEST(Store, RecordWithEmptySectionsLoadsBackEmpty) {
   const TempDir dir("empty_sections");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  const CellRecord sparse{"diverged", "row\n", "", "", "", ""};
+  const CellRecord sparse{"diverged", "k,row\n", "", "", "", ""};
   store.save(cell, sparse);
   const auto loaded = store.load(cell);
   ASSERT_TRUE(loaded.has_value());
@@ -94,7 +95,7 @@ TEST(Store, RecordFileIsNamedByCellKeyAndBuildTag) {
   EXPECT_EQ(store.directory(), dir.path() / "cells");
   EXPECT_EQ(CellStore::build_tag(), CellStore::build_tag());  // a function of the build only
   const Cell cell = cell_with_key("feed");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   EXPECT_TRUE(fs::exists(record_file(store, cell)));
   EXPECT_EQ(store.record_path(cell), record_file(store, cell));
 }
@@ -103,7 +104,7 @@ TEST(Store, RecordOfAnotherBuildIsNotLoaded) {
   const TempDir dir("other_build");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("feed");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   // The same bytes under another build's tag.
   const std::string text = read_text(record_file(store, cell));
   fs::remove(record_file(store, cell));
@@ -117,7 +118,7 @@ TEST(Store, MissingRecordIsNullopt) {
   EXPECT_FALSE(store.load(cell_with_key("absent")).has_value());
   EXPECT_FALSE(store.failure(cell_with_key("absent")).has_value());
   // Another cell's record does not stand in for it.
-  store.save(cell_with_key("present"), full_record());
+  store.save(cell_with_key("present"), full_record("present"));
   EXPECT_FALSE(store.load(cell_with_key("absent")).has_value());
 }
 
@@ -125,7 +126,7 @@ TEST(Store, GarbledRecordIsCorruptAndNotLoaded) {
   const TempDir dir("garbled");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const fs::path file = record_file(store, cell);
   const std::string good = read_text(file);
   auto without = [&](const std::string& part) {
@@ -162,7 +163,7 @@ TEST(Store, RecordCutInsideItsLastSectionLoadsAsMissing) {
   const TempDir dir("cut_last_section");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const fs::path file = record_file(store, cell);
   const std::string good = read_text(file);
   const auto last_field = good.rfind(",-1\n");  // the last field of full_record()'s iterates
@@ -176,7 +177,7 @@ TEST(Store, HasAgreesWithLoad) {
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
   EXPECT_FALSE(store.has(cell));  // missing
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   EXPECT_TRUE(store.has(cell));  // saved
   write_text(record_file(store, cell), "#status converged\n");
   EXPECT_FALSE(store.has(cell));  // garbled: load gives nullopt, so has() must say no
@@ -199,7 +200,7 @@ TEST(Store, SaveAfterFailureRemovesTheFailure) {
   const Cell cell = cell_with_key("k");
   store.save_failure(cell, "out of memory");
   ASSERT_TRUE(store.failure(cell).has_value());
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   EXPECT_FALSE(store.failure(cell).has_value());
   EXPECT_TRUE(store.load(cell).has_value());
 }
@@ -212,12 +213,12 @@ TEST(Store, ImportCopiesRecordsAndFailures) {
   const CellStore store(main_dir.path());
   const Cell done = cell_with_key("done");
   const Cell failed = cell_with_key("failed");
-  shard.save(done, full_record());
+  shard.save(done, full_record(done.key));
   shard.save_failure(failed, "boom");
   EXPECT_EQ(store.import_from(shard_dir.path()), 2);
   const auto loaded = store.load(done);
   ASSERT_TRUE(loaded.has_value());
-  expect_same_record(*loaded, full_record());
+  expect_same_record(*loaded, full_record("done"));
   EXPECT_EQ(store.failure(failed), "boom");
   EXPECT_FALSE(store.load(failed).has_value());
 }
@@ -228,7 +229,7 @@ TEST(Store, ImportSkipsLeftoverTemporaryFiles) {
   const TempDir main_dir("tmp_main");
   const CellStore shard(shard_dir.path());
   const CellStore store(main_dir.path());
-  shard.save(cell_with_key("done"), full_record());
+  shard.save(cell_with_key("done"), full_record("done"));
   write_text(temporary_path(shard.record_path(cell_with_key("half")), 12345), "#status conv");
   EXPECT_EQ(store.import_from(shard_dir.path()), 1);
   EXPECT_FALSE(store.load(cell_with_key("half")).has_value());
@@ -237,7 +238,7 @@ TEST(Store, ImportSkipsLeftoverTemporaryFiles) {
 // The record of full_record() as store.hpp describes it, before its "#end" line.
 std::string full_record_body() {
   return "#status converged\n"
-         "tridiagonal,16,4,ist,0.5,converged\n"
+         "k,tridiagonal,16,4,ist,0.5,converged\n"
          "#trace\n0,1,2\n10,0.5,0.25\n"
          "#timing\nist,1e-05\n"
          "#iterates\n0,1.5,-2\n10,0.75,-1\n"
@@ -260,7 +261,7 @@ TEST(Store, RecordFileEndsWithTheChecksumOfItsContent) {
   const TempDir dir("format");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const std::string body = full_record_body();
   const std::string text = read_text(store.record_path(cell));
   EXPECT_EQ(text, body + "#end " + hex_hash(body) + "\n");
@@ -279,7 +280,7 @@ TEST(Store, EditedStatusIsReportedAsCorruptWithItsFileName) {
   const TempDir dir("edited_status");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const fs::path file = store.record_path(cell);
   std::string text = read_text(file);
   text.replace(text.find("converged"), 9, "diverged");
@@ -296,7 +297,7 @@ TEST(Store, ByteFFAnywhereIsDetected) {
   const TempDir dir("byte_ff");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const fs::path file = store.record_path(cell);
   const std::string good = read_text(file);
   for (std::size_t at = 0; at <= good.size(); ++at) {
@@ -317,11 +318,11 @@ TEST(Store, SectionMissingARowIsDetected) {
   const TempDir dir("missing_row");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const fs::path file = store.record_path(cell);
   const std::string good = read_text(file);
   for (const std::string row : {"ist,1e-05\n", "10,0.5,0.25\n", "0,1.5,-2\n", "10,0.75,-1\n",
-                                "tridiagonal,16,4,ist,0.5,converged\n"}) {
+                                "k,tridiagonal,16,4,ist,0.5,converged\n"}) {
     SCOPED_TRACE(row);
     std::string text = good;
     text.erase(text.find(row), row.size());
@@ -334,7 +335,7 @@ TEST(Store, RecordCutAtAnyLengthIsCorrupt) {
   const TempDir dir("cut_anywhere");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  store.save(cell, full_record());
+  store.save(cell, full_record(cell.key));
   const fs::path file = store.record_path(cell);
   const std::string good = read_text(file);
   for (std::size_t length = 0; length < good.size(); ++length) {
@@ -400,9 +401,9 @@ TEST(Store, ImportSkipsCorruptRecordsAndNamesThem) {
   const CellStore store(main_dir.path());
   const Cell done = cell_with_key("done");
   const Cell damaged = cell_with_key("damaged");
-  shard.save(done, full_record());
-  shard.save(damaged, full_record());
-  store.save(damaged, full_record());
+  shard.save(done, full_record(done.key));
+  shard.save(damaged, full_record(damaged.key));
+  store.save(damaged, full_record(damaged.key));
   const std::string text = read_text(shard.record_path(damaged));
   const auto at = text.find("#timing");
   write_text(shard.record_path(damaged), text.substr(0, at) + '\xff' + text.substr(at));
@@ -423,7 +424,7 @@ TEST(Store, ImportRefusesFilesThatAreNotRegularWithoutReadingThem) {
   const TempDir main_dir("special_main");
   const CellStore shard(shard_dir.path());
   const CellStore store(main_dir.path());
-  shard.save(cell_with_key("done"), full_record());
+  shard.save(cell_with_key("done"), full_record("done"));
   const auto cells = shard_dir.path() / "cells";
   ASSERT_EQ(::mkfifo((cells / "fifo.cell").c_str(), 0644), 0);
   std::filesystem::create_symlink("/dev/zero", cells / "zero.cell");
@@ -439,7 +440,7 @@ TEST(Store, ImportRefusesAHugeRecordUnread) {
   const TempDir shard_dir("huge_shard");
   const TempDir main_dir("huge_main");
   const CellStore shard(shard_dir.path());
-  shard.save(cell_with_key("done"), full_record());
+  shard.save(cell_with_key("done"), full_record("done"));
   const auto huge = shard_dir.path() / "cells" / "huge.cell";
   std::ofstream(huge).put('x');
   std::filesystem::resize_file(huge, (std::uintmax_t{2} << 30) + 1);
@@ -447,6 +448,28 @@ TEST(Store, ImportRefusesAHugeRecordUnread) {
   EXPECT_EQ(CellStore(main_dir.path()).import_from(shard_dir.path(), &rejected), 1);
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_NE(rejected[0].find("bytes; a record is at most"), std::string::npos) << rejected[0];
+}
+
+// Issue 21, item 7: a record copied onto another cell's file name passes its checksum, and
+// once stood for that cell (cells.csv got two rows for one cell and none for the other).
+TEST(Store, RecordUnderAnotherCellsNameIsCorruptAndNotImported) {
+  const TempDir dir("swapped");
+  const TempDir main_dir("swapped_main");
+  const CellStore store(dir.path());
+  const Cell first = cell_with_key("aaaa");
+  const Cell second = cell_with_key("bbbb");
+  store.save(first, full_record(first.key));
+  fs::copy_file(store.record_path(first), store.record_path(second));
+  const RecordLookup found = store.lookup(second);
+  EXPECT_EQ(found.state, RecordState::kCorrupt);
+  EXPECT_EQ(found.corruption,
+            "it is the record of cell aaaa, not of cell bbbb its file name says (copied or "
+            "renamed onto another cell's name)");
+  EXPECT_TRUE(store.has(first));
+  std::vector<std::string> rejected;
+  EXPECT_EQ(CellStore(main_dir.path()).import_from(dir.path(), &rejected), 1);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].find("not of cell bbbb"), std::string::npos) << rejected[0];
 }
 
 TEST(Store, ImportFromAFolderWithoutCellsCopiesNothing) {

@@ -113,6 +113,18 @@ stderr=$("$istlab" sweep "$work/records.yaml" --out "$work/out7" --quiet 2>&1 >/
   cmp -s "$work/out7/records/cells.csv" "$work/records_reference/cells.csv" &&
   echo "ok   corrupt_record_rerun: $(printf '%s' "$stderr" | head -1)" || fail "corrupt_record_rerun: $stderr"
 
+# A record copied onto another cell's file name (its checksum intact) is not that cell's:
+# it once gave cells.csv two rows of one cell and none of the other, and status said done.
+mapfile -t records < <(find "$work/out7/records/cells" -name '*.cell' | sort)
+cp "${records[0]}" "${records[1]}"
+stdout=$("$istlab" status "$work/records.yaml" --out "$work/out7")
+code=$?
+[[ $code -eq 1 && "$stdout" == *"corrupt ${records[1]}: it is the record of cell"* ]] &&
+  echo "ok   swapped_record_status: $(printf '%s' "$stdout" | grep '^corrupt')" || fail "swapped_record_status: exit $code: $stdout"
+"$istlab" sweep "$work/records.yaml" --out "$work/out7" --quiet 2>/dev/null
+cmp -s "$work/out7/records/cells.csv" "$work/records_reference/cells.csv" &&
+  echo "ok   swapped_record_rerun: cells.csv as before the swap" || fail "swapped_record_rerun: cells.csv differs"
+
 # 8. A file-size limit is an I/O error with a message, not a silent death.
 printf 'experiment: big\nmethods: [{method: gd}]\nstep_size: 0.1\nrun: {max_iters: 2000, record: {every: 1}}\n' > "$work/big.yaml"
 stderr=$( (ulimit -f 64; "$istlab" sweep "$work/big.yaml" --out "$work/out8" --quiet) 2>&1 >/dev/null)

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <system_error>
@@ -109,9 +110,17 @@ std::string split_sections(std::string_view body, CellRecord& record) {
   return {};
 }
 
+// The key a record's cells.csv row names: its first field.
+std::string_view named_key(const CellRecord& record) {
+  const std::string_view row = record.summary_row;
+  return row.substr(0, std::min(row.find_first_of(",\n"), row.size()));
+}
+
 // Checks and parses a record file's bytes: empty with the record in `record`, or why the
-// file is corrupt.
-std::string parse_record(std::string_view text, CellRecord& record) {
+// file is corrupt. A record names its cell in its row, and must be `key`'s: a record copied
+// onto another cell's file name would otherwise stand for that cell, giving one cell two
+// rows and the other none.
+std::string parse_record(std::string_view text, const std::string& key, CellRecord& record) {
   std::string_view body;
   if (std::string reason = check_checksum(text, body); !reason.empty()) return reason;
   // Only a forged checksum gets here with bad bytes; they would break the JSON manifest.
@@ -119,6 +128,11 @@ std::string parse_record(std::string_view text, CellRecord& record) {
     return fmt::format("not UTF-8 text at byte {}", at);
   if (std::string reason = split_sections(body, record); !reason.empty())
     return "malformed despite a valid checksum: " + reason;
+  if (named_key(record) != key)
+    return fmt::format(
+        "it is the record of cell {}, not of cell {} its file name says (copied or renamed "
+        "onto another cell's name)",
+        escape_invalid_utf8(std::string(named_key(record).substr(0, 64))), key);
   return {};
 }
 
@@ -163,7 +177,7 @@ RecordLookup CellStore::lookup(const Cell& cell) const {
   const auto text = read_file(path, &reason);
   if (!text) return corrupt_because(reason);
   CellRecord record;
-  reason = parse_record(*text, record);
+  reason = parse_record(*text, cell.key, record);
   if (!reason.empty()) return corrupt_because(reason);
   found.state = RecordState::kStored;
   found.record = std::move(record);
@@ -213,7 +227,9 @@ int CellStore::import_from(const fs::path& other_experiment_dir,
     std::string reason;
     const auto text = read_file(entry.path(), &reason);
     CellRecord checked;
-    if (text && extension == ".cell") reason = parse_record(*text, checked);
+    // (the key is the file name up to its first dot: <key>.<build tag>.cell)
+    const std::string key = entry.path().filename().string();
+    if (text && extension == ".cell") reason = parse_record(*text, key.substr(0, key.find('.')), checked);
     if (!text || !reason.empty()) {
       if (rejected != nullptr)
         rejected->push_back(escape_invalid_utf8(entry.path().string() + ": " + reason));
