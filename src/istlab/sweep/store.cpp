@@ -229,7 +229,8 @@ int CellStore::import_from(const fs::path& other_experiment_dir,
     CellRecord checked;
     // (the key is the file name up to its first dot: <key>.<build tag>.cell)
     const std::string key = entry.path().filename().string();
-    if (text && extension == ".cell") reason = parse_record(*text, key.substr(0, key.find('.')), checked);
+    if (text && extension == ".cell")
+      reason = parse_record(*text, key.substr(0, key.find('.')), checked);
     if (!text || !reason.empty()) {
       if (rejected != nullptr)
         rejected->push_back(escape_invalid_utf8(entry.path().string() + ": " + reason));
