@@ -158,8 +158,22 @@ mkdir -p "$work/out10/locked"
 exec {lock}>"$work/out10/locked/.lock"
 flock "$lock"
 expect second_writer 2 "is writing this folder" -- sweep "$work/locked.yaml" --out "$work/out10"
+# A shard takes the folder's one lock too (it once took a lock of its own, .lock.K-of-N, so two
+# shards in one folder each assembled their slice over the other's outputs).
+expect shard_while_locked 2 "is writing this folder" -- sweep "$work/locked.yaml" --out "$work/out10" --shard 1/2
 exec {lock}>&-
 expect after_release 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
+# A shard run in a finished folder assembles its slice only: status says the outputs no longer
+# list every stored cell (it said "done", exit 0), and a whole sweep assembles them again.
+printf 'experiment: sliced\nmethods: [{method: gd}]\nstep_size: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\nrun: {max_iters: 3}\n' > "$work/sliced.yaml"
+"$istlab" sweep "$work/sliced.yaml" --out "$work/out10" --quiet 2>/dev/null
+"$istlab" sweep "$work/sliced.yaml" --out "$work/out10" --shard 1/2 --quiet 2>/dev/null
+stdout=$("$istlab" status "$work/sliced.yaml" --out "$work/out10")
+code=$?
+[[ $code -eq 1 && "$stdout" == *"out of date: cells.csv has "*" rows, listing "*" of the 6 stored cells"* ]] &&
+  echo "ok   status_after_shard: $(printf '%s' "$stdout" | tail -1)" || fail "status_after_shard: exit $code: $stdout"
+"$istlab" sweep "$work/sliced.yaml" --out "$work/out10" --quiet 2>/dev/null
+expect status_reassembled 0 "" -- status "$work/sliced.yaml" --out "$work/out10"
 # A folder where a record belongs is refused before any cell runs, naming it (every rerun
 # used to run the cells and then fail with "cannot rename ... Is a directory", exit 1).
 slot=$(ls "$work/out10/locked/cells/"*.cell | head -1)

@@ -47,7 +47,8 @@ FolderLock::FolderLock(const std::filesystem::path& folder, const std::string& n
     const std::string pid(holder, std::strcspn(holder, "\n"));
     throw ConfigError(folder.string(), {}, "", std::nullopt,
                       fmt::format("another istlab process{} is writing this folder; wait for it to "
-                                  "finish, or give another --out",
+                                  "finish, or give another --out (each shard its own, then "
+                                  "istlab merge)",
                                   pid.empty() ? "" : " (pid " + pid + ")"));
   }
   const std::string pid = fmt::format("{}\n", ::getpid());

@@ -7,11 +7,15 @@
 #include <filesystem>
 #include <set>
 
+#include "istlab/io/files.hpp"
 #include "istlab/sweep/store.hpp"
 #include "istlab/sweep/sweep.hpp"
 
 namespace istlab {
 namespace {
+
+// cells.csv holds a row of about 1 KB per cell, and a grid at most 100,000 cells.
+constexpr std::uint64_t kMaxAssembledBytes = std::uint64_t{1} << 30;
 
 std::string joined(const std::vector<Value>& values) {
   std::string text;
@@ -71,6 +75,33 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
   }
 }
 
+// Empty when cells.csv lists exactly the stored cells of `cells`, else what differs: a shard
+// run in the folder, or a writer that stopped midway, can leave outputs that describe
+// other cells than the records do.
+std::string stale_outputs(const std::vector<std::string_view>& stored,
+                          const std::filesystem::path& experiment_dir) {
+  const FileRead file = read_regular_file(experiment_dir / "cells.csv", kMaxAssembledBytes);
+  if (file.problem != FileRead::Problem::kNone)
+    return fmt::format(
+        "not assembled: cells.csv {}; rerun the sweep to write it",
+        file.problem == FileRead::Problem::kTooLarge ? "is too large to check" : "cannot be read");
+  std::set<std::string_view> listed;  // the first field of every row after the header
+  std::size_t rows = 0;
+  for (std::size_t at = file.text.find('\n'); at != std::string::npos && at + 1 < file.text.size();
+       at = file.text.find('\n', at + 1)) {
+    const std::string_view row(file.text.data() + at + 1, file.text.size() - at - 1);
+    listed.insert(row.substr(0, row.find_first_of(",\n")));
+    ++rows;
+  }
+  std::size_t stored_and_listed = 0;
+  for (const auto key : stored) stored_and_listed += listed.count(key);
+  if (stored_and_listed == stored.size() && rows == stored.size()) return {};
+  return fmt::format(
+      "out of date: cells.csv has {} rows, listing {} of the {} stored cells; rerun the sweep "
+      "(it skips stored cells) to assemble the outputs again",
+      rows, stored_and_listed, stored.size());
+}
+
 }  // namespace
 
 void describe_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
@@ -107,15 +138,16 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
 
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
   const std::vector<Cell> cells = shard_cells(config, options);
-  const CellStore store(options.out_dir / config.experiment);
+  const std::filesystem::path experiment_dir = options.out_dir / config.experiment;
+  const CellStore store(experiment_dir);
   std::vector<const Cell*> missing;
   std::vector<std::pair<const Cell*, std::string>> failed;
   std::vector<std::string> corrupt;
-  int done = 0;
+  std::vector<std::string_view> stored;  // keys of the cells with an intact record
   for (const auto& cell : cells) {
     const RecordLookup found = store.lookup(cell);
     if (found.state == RecordState::kStored) {
-      ++done;
+      stored.push_back(cell.key);
     } else if (found.state == RecordState::kCorrupt) {
       corrupt.push_back(fmt::format("{}: {}", store.record_path(cell).string(), found.corruption));
     } else if (auto message = store.failure(cell)) {
@@ -125,7 +157,7 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
     }
   }
   out << fmt::format("{}: {} cells: {} done, {} missing, {} failed, {} corrupt ({})\n",
-                     config.experiment, cells.size(), done, missing.size(), failed.size(),
+                     config.experiment, cells.size(), stored.size(), missing.size(), failed.size(),
                      corrupt.size(), (options.out_dir / config.experiment).string());
   for (const auto& line : corrupt) out << "corrupt " << line << "; the next run reruns it\n";
   auto describe = [](const Cell& cell) {
@@ -142,13 +174,15 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   for (const std::string file :
        {"trace.csv", "cells.csv", "timing.csv", "problems.csv", "manifest.json", "iterates.csv"}) {
     if (file == "iterates.csv" && !config.run.record_iterates) continue;
-    if (!std::filesystem::exists(options.out_dir / config.experiment / file))
+    if (!std::filesystem::exists(experiment_dir / file))
       unassembled += (unassembled.empty() ? "" : ", ") + file;
   }
   if (!unassembled.empty())
     out << fmt::format("not assembled: {} missing; rerun the sweep to write them\n", unassembled);
+  const std::string stale = unassembled.empty() ? stale_outputs(stored, experiment_dir) : "";
+  if (!stale.empty()) out << stale << '\n';
   return static_cast<int>(missing.size() + failed.size() + corrupt.size() +
-                          (unassembled.empty() ? 0 : 1));
+                          (unassembled.empty() && stale.empty() ? 0 : 1));
 }
 
 }  // namespace istlab

@@ -139,12 +139,11 @@ namespace {
 
 // The lock SweepOptions::lock asks for, or none.
 std::shared_ptr<FolderLock> lock_folder(const SweepConfig& config, const SweepOptions& options) {
-  using Lock = SweepOptions::Lock;
-  if (options.lock == Lock::kNone) return nullptr;
-  const bool slice = options.lock == Lock::kShardOrFolder && options.shard.count > 1;
-  return std::make_shared<FolderLock>(
-      options.out_dir / config.experiment,
-      slice ? fmt::format(".lock.{}-of-{}", options.shard.index, options.shard.count) : ".lock");
+  if (options.lock == SweepOptions::Lock::kNone) return nullptr;
+  // One lock for every writer, shards included: shards once locked a lock of their own, so
+  // two shards (or a shard and a whole sweep) could share a folder, each assembling its own
+  // slice over the other's outputs.
+  return std::make_shared<FolderLock>(options.out_dir / config.experiment, ".lock");
 }
 
 // The cells without an intact stored record (all of them with --force); a corrupt record

@@ -37,11 +37,11 @@ struct SweepOptions {
   // Set while cells run (when given), so a signal handler knows that cells stop by
   // themselves then, and can end the process at once at any other stage.
   std::atomic<bool>* cells_running = nullptr;
-  // Which lock of OUT/<experiment> the run holds: a --shard K/N process its slice's (so
-  // shards may share a folder), anything else the folder's; MPI rank 0 holds the folder's
-  // for all ranks and the other ranks none.
-  enum class Lock { kShardOrFolder, kFolder, kNone };
-  Lock lock = Lock::kShardOrFolder;
+  // Whether the run holds OUT/<experiment>'s lock: every sweep, shard and merge does (so no
+  // two of them write one folder's outputs at once); MPI ranks other than 0 work under
+  // rank 0's.
+  enum class Lock { kFolder, kNone };
+  Lock lock = Lock::kFolder;
   // Datasets read by the sweep's problems, each once for the whole run.
   std::shared_ptr<DatasetCache> datasets = std::make_shared<DatasetCache>();
 };
