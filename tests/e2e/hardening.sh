@@ -179,6 +179,10 @@ expect status_reassembled 0 "" -- status "$work/sliced.yaml" --out "$work/out10"
 slot=$(ls "$work/out10/locked/cells/"*.cell | head -1)
 rm "$slot" && mkdir "$slot"
 expect folder_in_record_slot 2 "a folder stands where a cell's record belongs" -- sweep "$work/locked.yaml" --out "$work/out10"
+stdout=$("$istlab" status "$work/locked.yaml" --out "$work/out10")
+[[ $? -eq 1 && "$stdout" == *"corrupt $slot: a folder stands where the cell's record belongs; remove it"* ]] &&
+  echo "ok   folder_in_record_slot_status: $(printf '%s' "$stdout" | grep '^corrupt')" ||
+  fail "folder_in_record_slot_status: $stdout"
 rmdir "$slot"
 expect folder_removed 0 "" -- sweep "$work/locked.yaml" --out "$work/out10" --quiet
 # A NUL byte in a text value ("d.csv\0junk" read d.csv and wrote raw NULs into every CSV).

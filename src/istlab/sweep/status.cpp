@@ -148,8 +148,15 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
     const RecordLookup found = store.lookup(cell);
     if (found.state == RecordState::kStored) {
       stored.push_back(cell.key);
+    } else if (const auto slot = store.blocked_slot(cell); !slot.empty()) {
+      // (the sweep refuses to start while it is there: no run could store the cell)
+      corrupt.push_back(
+          fmt::format("{}: a folder stands where the cell's record belongs; "
+                      "remove it (rm -r), or the next run refuses to start",
+                      slot.string()));
     } else if (found.state == RecordState::kCorrupt) {
-      corrupt.push_back(fmt::format("{}: {}", store.record_path(cell).string(), found.corruption));
+      corrupt.push_back(fmt::format("{}: {}; the next run reruns it",
+                                    store.record_path(cell).string(), found.corruption));
     } else if (auto message = store.failure(cell)) {
       failed.emplace_back(&cell, *message);
     } else {
@@ -159,7 +166,7 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   out << fmt::format("{}: {} cells: {} done, {} missing, {} failed, {} corrupt ({})\n",
                      config.experiment, cells.size(), stored.size(), missing.size(), failed.size(),
                      corrupt.size(), (options.out_dir / config.experiment).string());
-  for (const auto& line : corrupt) out << "corrupt " << line << "; the next run reruns it\n";
+  for (const auto& line : corrupt) out << "corrupt " << line << '\n';
   auto describe = [](const Cell& cell) {
     return fmt::format("{} {} {} {} step {}{} seed {}", cell.key, cell.problem_key(),
                        cell.method.name, name(cell.sketch.type), cell.relative_step ? "x" : "",
