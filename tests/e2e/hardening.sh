@@ -199,5 +199,31 @@ ln -s "$work/victim.txt" "$work/out11/locked/.lock"
 expect linked_lock 2 "symbolic link, which istlab never follows" -- sweep "$work/locked.yaml" --out "$work/out11"
 [[ $(cat "$work/victim.txt") == precious ]] || fail "linked_lock: the link's target was written"
 
+# merge and status work from the stored records and manifests after a data file moved
+# (both exited 2: "problem.dataset.path: data/d.csv: expected a readable file").
+mkdir -p "$work/moving"
+printf '%s\n' 1,2,1 2,1,0 3,3,1 0,1,0 2,2,1 1,0,0 > "$work/moving/d.csv"
+printf 'experiment: moved\nproblem: {generator: least_squares, dataset: {path: "%s/moving/d.csv", format: csv}, num_workers: 2}\nmethods: [{method: gd}]\nstep_size: [0.1, 0.2, 0.3, 0.4]\nrun: {max_iters: 3}\n' \
+  "$work" > "$work/moved.yaml"
+"$istlab" sweep "$work/moved.yaml" --out "$work/out13/whole" --quiet 2>/dev/null
+"$istlab" sweep "$work/moved.yaml" --out "$work/out13/a" --shard 1/2 --quiet 2>/dev/null
+"$istlab" sweep "$work/moved.yaml" --out "$work/out13/b" --shard 2/2 --quiet 2>/dev/null
+mv "$work/moving/d.csv" "$work/moving/elsewhere.csv"
+expect merge_without_data 0 "merged" -- merge "$work/out13/a" "$work/out13/b" --out "$work/out13/merged"
+cmp -s "$work/out13/merged/moved/cells.csv" "$work/out13/whole/moved/cells.csv" &&
+  echo "ok   merge_without_data_bytes: cells.csv as one run's" || fail "merge_without_data_bytes: cells.csv differs"
+stdout=$("$istlab" status "$work/moved.yaml" --out "$work/out13/merged")
+code=$?
+[[ $code -eq 0 && "$stdout" == *"4 done"* && "$stdout" == *"d.csv cannot be read"*"matched by the fingerprint in manifest.json"* ]] &&
+  echo "ok   status_without_data: $(printf '%s' "$stdout" | tail -1)" || fail "status_without_data: exit $code: $stdout"
+
+python3 - "$work/out13/a/moved/manifest.json" <<'PY'
+import json, sys
+manifest = json.load(open(sys.argv[1]))
+manifest["datasets"][0]["samples"] = -3
+json.dump(manifest, open(sys.argv[1], "w"))
+PY
+expect merge_bad_stored_dataset 2 "manifest.json: datasets[0].samples: must be a whole number from 1 to 2^31 - 1" -- merge "$work/out13/a" "$work/out13/b" --out "$work/out13/merged2"
+
 [[ $failures -eq 0 ]] && echo "all hardening cases hold"
 exit $((failures > 0))

@@ -196,11 +196,12 @@ void validate(const Cell& cell, const SweepConfig& config, const MethodAxes& ent
 }
 
 // Families built from data: dim and num_samples from the dataset (read once, through the
-// cache), and the family's rules between the spec and the data (its split must fit).
+// cache, or stored facts standing in for it), and the family's rules between the spec and
+// the data (its split must fit).
 class DataResolver {
  public:
-  DataResolver(const SweepConfig& config, DatasetCache* datasets)
-      : config_(config), datasets_(datasets ? *datasets : own_) {}
+  DataResolver(const SweepConfig& config, DatasetCache* datasets, StoredDatasets* stored)
+      : config_(config), datasets_(datasets ? *datasets : own_), stored_(stored) {}
 
   void resolve(Cell& cell, const MethodAxes& entry) {
     const ProblemFamily& family = problem_family(cell.problem.generator);
@@ -211,19 +212,21 @@ class DataResolver {
                                "after preprocessing); remove it",
                                family.name));
     const Resolved& data = resolved(family.dataset(cell.problem), "dataset");
-    cell.problem.data_fingerprint = data.fingerprint;
-    cell.problem.dim = static_cast<int>(data.dataset->num_features());
-    cell.problem.num_samples = data.dataset->num_samples();
-    if (family.check_data != nullptr)
+    cell.problem.data_fingerprint = data.facts.fingerprint;
+    cell.problem.dim = static_cast<int>(data.facts.features);
+    cell.problem.num_samples = data.facts.samples;
+    if (family.check_data != nullptr && data.dataset)
       checked(config_, entry,
               [&] { family.check_data(cell.problem, *data.dataset, data.classes); });
     const DatasetRequest test =
         family.test_dataset ? family.test_dataset(cell.problem) : DatasetRequest{};
     if (!test.names_a_dataset()) return;
     const Resolved& test_data = resolved(test, "test_dataset");
-    cell.problem.data_fingerprint += "+" + test_data.fingerprint;
+    cell.problem.data_fingerprint += "+" + test_data.facts.fingerprint;
     // (once per pair of datasets: the check reads every label of both)
-    if (!test_checked_.insert(cell.problem.data_fingerprint).second) return;
+    if (!data.dataset || !test_data.dataset ||
+        !test_checked_.insert(cell.problem.data_fingerprint).second)
+      return;
     try {
       check_test_set(*data.dataset, *test_data.dataset);
     } catch (const DataError& error) {
@@ -233,10 +236,9 @@ class DataResolver {
   }
 
  private:
-  // What the cells built on one dataset share: read, fingerprinted and classified once.
-  struct Resolved {
-    std::shared_ptr<const Dataset> dataset;
-    std::string fingerprint;
+  // What the cells built on one dataset share: read (or stored), fingerprinted and
+  // classified once.
+  struct Resolved : DatasetFacts {
     LabelClasses classes;
   };
 
@@ -244,11 +246,9 @@ class DataResolver {
     const std::string key = request.key();
     if (const auto found = resolved_.find(key); found != resolved_.end()) return found->second;
     try {
-      const auto dataset = datasets_.get(request);
-      return resolved_
-          .emplace(key,
-                   Resolved{dataset, datasets_.fingerprint(request), dataset_classes(*dataset)})
-          .first->second;
+      Resolved data{dataset_facts(request, datasets_, stored_), {}};
+      if (data.dataset) data.classes = dataset_classes(*data.dataset);
+      return resolved_.emplace(key, std::move(data)).first->second;
     } catch (const DataError& error) {
       config_.fail(fmt::format("problem.{}.{}", key_prefix, request.name.empty() ? "path" : "name"),
                    error.what());
@@ -258,6 +258,7 @@ class DataResolver {
   const SweepConfig& config_;
   DatasetCache own_;
   DatasetCache& datasets_;
+  StoredDatasets* stored_;
   std::map<std::string, Resolved> resolved_;  // by dataset key
   std::set<std::string> test_checked_;        // training and test fingerprints checked
 };
@@ -288,9 +289,28 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
 
 std::string Cell::theory_key() const { return problem.key() + sketch.key(); }
 
-std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets) {
+DatasetFacts dataset_facts(const DatasetRequest& request, DatasetCache& datasets,
+                           StoredDatasets* stored) {
+  const auto found = stored ? stored->by_request.find(request.key())
+                            : std::map<std::string, StoredDataset>::iterator{};
+  const bool has_stored = stored && found != stored->by_request.end();
+  if (has_stored && stored->instead_of_files) return {nullptr, found->second};
+  try {
+    auto dataset = datasets.get(request);
+    StoredDataset facts{dataset->source, dataset->num_samples(), dataset->num_features(),
+                        datasets.fingerprint(request)};
+    return {std::move(dataset), std::move(facts)};
+  } catch (const DataError& error) {
+    if (!has_stored) throw;
+    stored->unread.emplace(found->second.source, error.what());
+    return {nullptr, found->second};
+  }
+}
+
+std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets,
+                              StoredDatasets* stored) {
   const std::vector<Axis> problem = problem_axes(config);
-  DataResolver data(config, datasets);
+  DataResolver data(config, datasets, stored);
   check_grid_size(config, problem);
   // Each entry's axes once: they do not depend on the problem.
   std::vector<std::vector<Axis>> entry_axes;

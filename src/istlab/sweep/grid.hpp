@@ -6,6 +6,8 @@
 // appear once.
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,10 +41,39 @@ struct Cell {
   std::string theory_key() const;
 };
 
+// What a manifest says of a dataset its cells read: enough to rebuild their keys without
+// the file (merge and status work from stored results after a data file moved).
+struct StoredDataset {
+  std::string source;
+  std::int64_t samples = 0;   // after preprocessing
+  std::int64_t features = 0;  // after preprocessing: the cells' dim
+  std::string fingerprint;    // DatasetCache::fingerprint of the file(s)
+};
+struct StoredDatasets {
+  std::map<std::string, StoredDataset> by_request;  // by DatasetRequest::key()
+  // true: these facts stand in for the files, which are not read (merge: what it combines
+  // is the shards' records); false: only for a file that cannot be read (status).
+  bool instead_of_files = false;
+  // Files that could not be read, with why, where stored facts stood in (status says so).
+  std::map<std::string, std::string> unread;
+};
+
+// A dataset's facts, and the data themselves when read: from `stored` when it stands in
+// for files, else read through `datasets`, else (the file cannot be read) from `stored`
+// when it describes the request. Throws DataError when neither has it.
+struct DatasetFacts {
+  std::shared_ptr<const Dataset> dataset;  // null when the facts are stored ones
+  StoredDataset facts;
+};
+DatasetFacts dataset_facts(const DatasetRequest& request, DatasetCache& datasets,
+                           StoredDatasets* stored);
+
 // Throws ConfigError (with file and line) for combinations that are invalid together,
 // e.g. the dense generator with heterogeneity above 1. Families built from data read their
-// datasets through `datasets` (a fresh cache when null): a cell's dim is the number of
-// features, and its split must fit the samples.
-std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets = nullptr);
+// datasets through `datasets` (a fresh cache when null), or take their facts from `stored`
+// (see dataset_facts): a cell's dim is the number of features, and its split must fit the
+// samples (checked only on data that were read).
+std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets = nullptr,
+                              StoredDatasets* stored = nullptr);
 
 }  // namespace istlab

@@ -126,9 +126,19 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options,
 }
 
 json read_manifest(const std::filesystem::path& path) {
-  std::ifstream file(path);
+  // A manifest holds a config (at most 1 MiB) and counts: anything far larger is not one,
+  // and a FIFO or device in its place must not block or exhaust the reader.
+  constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{64} << 20;
+  FileRead file = read_regular_file(path, kMaxManifestBytes);
+  if (file.problem != FileRead::Problem::kNone)
+    throw ConfigError(
+        path.string(), {}, "", std::nullopt,
+        file.problem == FileRead::Problem::kUnreadable
+            ? "cannot be read: " + file.reason
+            : fmt::format("not a manifest: a manifest is a regular file of at most {} bytes",
+                          kMaxManifestBytes));
   try {
-    json manifest = json::parse(file);
+    json manifest = json::parse(file.text);
     for (const char* key : {"config_hash", "config_text", "config_path", "experiment"})
       if (!manifest.contains(key) || !manifest[key].is_string())
         throw ConfigError(path.string(), {}, key, std::nullopt,
@@ -142,18 +152,19 @@ json read_manifest(const std::filesystem::path& path) {
 
 // The datasets the cells read: where from, their size after preprocessing, and the
 // fingerprint of the file(s) that is part of every cell key built on them.
-nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets) {
+nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets,
+                             StoredDatasets* stored) {
   std::map<std::string, nlohmann::json> found;
   for (const auto& cell : cells) {
     const ProblemFamily& family = problem_family(cell.problem.generator);
     if (family.dataset == nullptr) continue;
     auto add = [&](const DatasetRequest& request) {
       if (!request.names_a_dataset() || found.count(request.key())) return;
-      const auto data = datasets.get(request);
-      found[request.key()] = {{"source", data->source},
-                              {"samples", data->num_samples()},
-                              {"features", data->num_features()},
-                              {"fingerprint", datasets.fingerprint(request)}};
+      const StoredDataset data = dataset_facts(request, datasets, stored).facts;
+      found[request.key()] = {{"source", data.source},
+                              {"samples", data.samples},
+                              {"features", data.features},
+                              {"fingerprint", data.fingerprint}};
     };
     add(family.dataset(cell.problem));
     if (family.test_dataset != nullptr) add(family.test_dataset(cell.problem));
@@ -164,6 +175,32 @@ nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datas
     list.push_back(std::move(entry));
   }
   return list;
+}
+
+StoredDatasets stored_datasets(const nlohmann::json& manifest, const std::filesystem::path& path) {
+  StoredDatasets stored;
+  const auto list = manifest.find("datasets");
+  if (list == manifest.end()) return stored;
+  auto refuse = [&](const std::string& key, const std::string& expected) -> void {
+    throw ConfigError(path.string(), {}, key, std::nullopt, expected);
+  };
+  if (!list->is_array()) refuse("datasets", "must be a list of the datasets the cells read");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& entry = (*list)[i];
+    const std::string where = fmt::format("datasets[{}]", i);
+    if (!entry.is_object()) refuse(where, "must be an object");
+    for (const char* key : {"request", "source", "fingerprint"})
+      if (!entry.contains(key) || !entry[key].is_string())
+        refuse(where + "." + key, "must be a string");
+    for (const char* key : {"samples", "features"})
+      if (!entry.contains(key) || !entry[key].is_number_integer() || entry[key].get<double>() < 1 ||
+          entry[key].get<double>() > 2147483647.0)
+        refuse(where + "." + key, "must be a whole number from 1 to 2^31 - 1");
+    stored.by_request[entry["request"].get<std::string>()] = {
+        entry["source"].get<std::string>(), entry["samples"].get<std::int64_t>(),
+        entry["features"].get<std::int64_t>(), entry["fingerprint"].get<std::string>()};
+  }
+  return stored;
 }
 
 }  // namespace istlab

@@ -29,7 +29,13 @@ nlohmann::json read_manifest(const std::filesystem::path& path);
 
 // The datasets the cells read: where from, their size after preprocessing, and the
 // fingerprint of the file(s) that is part of every cell key built on them.
-nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets);
+// Datasets are read through `datasets` unless `stored` stands in for them (dataset_facts).
+nlohmann::json datasets_json(const std::vector<Cell>& cells, DatasetCache& datasets,
+                             StoredDatasets* stored = nullptr);
+
+// The "datasets" a manifest lists, read back; throws ConfigError naming the manifest and the
+// entry's key when one is malformed.
+StoredDatasets stored_datasets(const nlohmann::json& manifest, const std::filesystem::path& path);
 
 std::string iso_time(std::chrono::system_clock::time_point time);  // UTC, ISO 8601
 

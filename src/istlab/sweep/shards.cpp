@@ -45,6 +45,9 @@ struct ShardSet {
   std::optional<SweepConfig> config;
   std::string config_hash;
   std::vector<std::filesystem::path> experiment_dirs;
+  // What the shards' manifests say of their datasets: merge works from them, never from the
+  // files (which may have moved since the shards ran, or live on other machines).
+  std::shared_ptr<StoredDatasets> datasets = std::make_shared<StoredDatasets>();
 
   void add(const std::filesystem::path& manifest_path) {
     const nlohmann::json manifest = read_manifest(manifest_path);
@@ -67,6 +70,15 @@ struct ShardSet {
           manifest_path.string(), {}, "config_hash", hash,
           fmt::format("(experiment {}) differs from the first shard's {} ({})",
                       manifest["experiment"].dump(), config_hash, config->experiment));
+    }
+    for (auto& [request, facts] : stored_datasets(manifest, manifest_path).by_request) {
+      const auto [known, added] = datasets->by_request.emplace(request, facts);
+      if (!added && known->second.fingerprint != facts.fingerprint)
+        throw ConfigError(
+            manifest_path.string(), {}, "datasets", std::nullopt,
+            fmt::format("the shards read different data from {} (fingerprints {} and {}): the "
+                        "file changed between them; rerun the shards on one version of it",
+                        facts.source, known->second.fingerprint, facts.fingerprint));
     }
     experiment_dirs.push_back(manifest_path.parent_path());
   }
@@ -107,6 +119,8 @@ std::vector<std::string> merge_shards(const std::vector<std::filesystem::path>& 
   for (const auto& line : rejected) log << "corrupt record " << line << "; not copied\n";
   SweepOptions merged = options;
   merged.shard = Shard{};
+  shards.datasets->instead_of_files = true;
+  merged.stored_datasets = shards.datasets;
   merged.mode = fmt::format("merge of {} shard folders", shards.experiment_dirs.size());
   const auto missing = assemble_outputs(config, merged, SweepSummary{});
   log << fmt::format("merged {} cell records from {} folders into {}; {} cells missing\n", copied,

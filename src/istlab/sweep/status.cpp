@@ -8,6 +8,7 @@
 #include <set>
 
 #include "istlab/io/files.hpp"
+#include "istlab/sweep/manifest.hpp"
 #include "istlab/sweep/store.hpp"
 #include "istlab/sweep/sweep.hpp"
 
@@ -102,6 +103,18 @@ std::string stale_outputs(const std::vector<std::string_view>& stored,
       rows, stored_and_listed, stored.size());
 }
 
+// The datasets the folder's manifest describes; none when it has no readable manifest.
+StoredDatasets stored_datasets_of(const std::filesystem::path& experiment_dir) {
+  const auto path = experiment_dir / "manifest.json";
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return {};
+  try {
+    return stored_datasets(read_manifest(path), path);
+  } catch (const ConfigError&) {
+    return {};  // (status then reads the files, as a sweep would)
+  }
+}
+
 }  // namespace
 
 void describe_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
@@ -137,8 +150,13 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
 }
 
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
-  const std::vector<Cell> cells = shard_cells(config, options);
   const std::filesystem::path experiment_dir = options.out_dir / config.experiment;
+  // A dataset file that moved since the run is described by the folder's manifest: its
+  // cells' keys (which hold the data's fingerprint) come from there.
+  SweepOptions with_stored = options;
+  with_stored.stored_datasets =
+      std::make_shared<StoredDatasets>(stored_datasets_of(experiment_dir));
+  const std::vector<Cell> cells = shard_cells(config, with_stored);
   const CellStore store(experiment_dir);
   std::vector<const Cell*> missing;
   std::vector<std::pair<const Cell*, std::string>> failed;
@@ -165,7 +183,12 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   }
   out << fmt::format("{}: {} cells: {} done, {} missing, {} failed, {} corrupt ({})\n",
                      config.experiment, cells.size(), stored.size(), missing.size(), failed.size(),
-                     corrupt.size(), (options.out_dir / config.experiment).string());
+                     corrupt.size(), experiment_dir.string());
+  for (const auto& [source, reason] : with_stored.stored_datasets->unread)
+    out << fmt::format(
+        "dataset {} cannot be read ({}); its cells are matched by the fingerprint in "
+        "manifest.json, and a sweep needs the file back\n",
+        source, reason);
   for (const auto& line : corrupt) out << "corrupt " << line << '\n';
   auto describe = [](const Cell& cell) {
     return fmt::format("{} {} {} {} step {}{} seed {}", cell.key, cell.problem_key(),

@@ -172,7 +172,7 @@ std::vector<const Cell*> cells_to_run(const std::vector<Cell>& cells, const Cell
 std::vector<Cell> shard_cells(const SweepConfig& config, const SweepOptions& options) {
   const Shard& shard = options.shard;
   std::vector<Cell> cells;
-  for (auto& cell : expand_grid(config, options.datasets.get()))
+  for (auto& cell : expand_grid(config, options.datasets.get(), options.stored_datasets.get()))
     if (shard.contains(cell)) cells.push_back(std::move(cell));
   return cells;
 }
@@ -292,7 +292,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
       {{"cells", cells.size()},
        {"distinct_problems", problems.size()},
        {"cells_by_status", by_status},
-       {"datasets", datasets_json(cells, *options.datasets)},
+       {"datasets", datasets_json(cells, *options.datasets, options.stored_datasets.get())},
        {"started_at", summary.started_at.empty() ? iso_time(std::chrono::system_clock::now())
                                                  : summary.started_at},
        {"this_run",

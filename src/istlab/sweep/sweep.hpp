@@ -44,6 +44,8 @@ struct SweepOptions {
   Lock lock = Lock::kFolder;
   // Datasets read by the sweep's problems, each once for the whole run.
   std::shared_ptr<DatasetCache> datasets = std::make_shared<DatasetCache>();
+  // Facts from manifests that stand in for dataset files (merge, status; a sweep has none).
+  std::shared_ptr<StoredDatasets> stored_datasets;
 };
 
 struct SweepSummary {
