@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
@@ -146,6 +149,53 @@ TEST(Run, SameSeedSameTrajectoryWithOneOrTwoThreads) {
   for (std::size_t i = 0; i < one.trace.size(); ++i)
     EXPECT_EQ(one.trace[i].rel_err, two.trace[i].rel_err);
   EXPECT_EQ(one.final_point, two.final_point);
+}
+
+// Issue 21, item 2: a round of 10^6 local steps (seconds of work on this problem) ends within
+// a step at the time limit or on an interrupt, instead of after the round. The model is then
+// still round 0's, so the run reports 0 rounds; a stop checked only between rounds reports 1.
+struct LongRounds {
+  Quadratic problem = make_problem({.generator = "dense",
+                                    .dim = 400,
+                                    .num_workers = 4,
+                                    .heterogeneity = 0.5,
+                                    .kappa = 10.0,
+                                    .seed = 7});
+  Sketcher sketcher{SketchSpec{SketchType::kPerm, SketchScale::kUnbiased, 0}, problem};
+  std::unique_ptr<Method> method =
+      make_method({.name = "ist", .local_steps = kMaxLocalSteps}, problem, sketcher);
+
+  RunResult run(const RunOptions& options) {
+    return run_method(problem, sketcher, *method, 0.01 / problem.lambda_max(), 3, options);
+  }
+};
+
+TEST(Run, TimeLimitEndsARoundOfManyLocalStepsMidway) {
+  LongRounds long_rounds;
+  RunOptions options;
+  options.max_iters = 3;
+  options.max_seconds = 0.05;
+  const RunResult result = long_rounds.run(options);
+  EXPECT_EQ(result.status, RunStatus::kTimeLimit);
+  EXPECT_EQ(result.iterations, 0);
+  ASSERT_EQ(result.trace.size(), 1u);  // round 0's row, recorded once
+  EXPECT_EQ(result.trace.back().iter, 0);
+}
+
+TEST(Run, InterruptEndsARoundOfManyLocalStepsMidway) {
+  LongRounds long_rounds;
+  std::atomic<bool> interrupt{false};
+  RunOptions options;
+  options.max_iters = 3;
+  options.interrupt = &interrupt;
+  std::thread signal([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    interrupt.store(true);
+  });
+  const RunResult result = long_rounds.run(options);
+  signal.join();
+  EXPECT_EQ(result.status, RunStatus::kInterrupted);
+  EXPECT_EQ(result.iterations, 0);
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ namespace {
 constexpr int kRunFailure = 1;
 constexpr int kBadInput = 2;
 
-// Set by SIGINT/SIGTERM; runs stop after their current round, finished cells stay stored.
+// Set by SIGINT/SIGTERM; runs stop within their current round (run/loop.hpp), finished cells
+// stay stored.
 std::atomic<bool> interrupt_requested{false};
 // True while cells run: a signal then lets running cells stop after their round, so the
 // finished ones are stored. At any other stage (reading the config, expanding the grid,
@@ -35,10 +36,27 @@ std::atomic<bool> interrupt_requested{false};
 // the next run.
 std::atomic<bool> cells_running{false};
 
+// Running cells stop within a local step; a thread building a large problem or theory
+// (an eigendecomposition cannot stop midway) is not waited for longer than this.
+constexpr unsigned kGraceSeconds = 2;
+volatile std::sig_atomic_t first_signal = 0;
+
+extern "C" void on_grace_over(int /*alarm*/) {
+  if (!cells_running.load()) return;  // the cells stopped: the sweep is ending by itself
+  constexpr char kMessage[] =
+      "istlab: interrupted while a problem was being built; the finished cells are stored; "
+      "rerun the same command to resume\n";
+  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  ::_exit(128 + first_signal);
+}
+
 extern "C" void on_interrupt(int signal) {
   if (cells_running.load()) {
     interrupt_requested.store(true);
+    first_signal = signal;
     std::signal(signal, SIG_DFL);  // a second signal ends the process at once
+    std::signal(SIGALRM, on_grace_over);
+    ::alarm(kGraceSeconds);
     return;
   }
   constexpr char kMessage[] = "istlab: interrupted; rerun the same command to resume\n";

@@ -94,6 +94,18 @@ code=$?
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 [[ $code -ne 0 && $elapsed -lt 1000 ]] && echo "ok   sigint_during_grid_expansion: exit $code after $elapsed ms" ||
   fail "sigint_during_grid_expansion: exit $code after $elapsed ms"
+# SIGTERM while a large problem is being built (an eigendecomposition of seconds, which cannot
+# stop midway) ends the process within the 2 s grace, not after the build.
+printf 'experiment: bigbuild\nproblem: {generator: dense, dim: 2500, num_workers: 4, heterogeneity: 0.5}\nmethods: [{method: ist, sketch: perm}]\nstep_size: {relative: 0.5}\nrun: {max_iters: 2}\n' > "$work/bigbuild.yaml"
+"$istlab" sweep "$work/bigbuild.yaml" --out "$work/out6b" --quiet --threads 1 2>"$work/bigbuild.log" &
+pid=$!
+sleep 0.5 && kill -TERM $pid
+start=$(date +%s%N)
+wait $pid
+code=$? elapsed=$((($(date +%s%N) - start) / 1000000))
+[[ $code -eq 143 && $elapsed -lt 4000 ]] && grep -q "interrupted while a problem was being built" "$work/bigbuild.log" &&
+  echo "ok   sigterm_during_build: exit $code after $elapsed ms" ||
+  fail "sigterm_during_build: exit $code after $elapsed ms: $(cat "$work/bigbuild.log")"
 expect dev_zero 2 "/dev/zero: is not a regular file" -- sweep /dev/zero --out "$work/out6"
 mkfifo "$work/fifo.yaml"
 expect fifo 2 "fifo.yaml: is not a regular file" -- sweep "$work/fifo.yaml" --out "$work/out6"

@@ -145,6 +145,45 @@ else
   fail "batch_size 2e9: $(cat "$work/huge_batch/mlp_huge_batch/cells.csv" 2>/dev/null | cut -c1-200)"
 fi
 
+# A round of a million local steps (minutes of work) ends at the time limit within a step, and
+# on SIGINT: the loop used to check both only between rounds (13 s past a 2 s limit; only a
+# second signal ended it).
+long_round() {  # experiment name, extra run: keys
+  cat > "$work/$1.yaml" <<EOF
+experiment: $1
+problem:
+  generator: mlp
+  dataset: {path: $work/train_features.npy, format: npy, labels: $work/train_labels.npy}
+  hidden: 32
+  num_workers: 2
+step_size: 0.01
+methods: [{method: ist, sketch: perm, local_steps: 1000000, batch_size: 32}]
+run: {max_iters: 2$2}
+EOF
+}
+long_round long_round_limit ", max_seconds: 1"
+start=$(date +%s%N)
+"$istlab" sweep "$work/long_round_limit.yaml" --out "$work/long" --quiet
+code=$? elapsed=$((($(date +%s%N) - start) / 1000000))
+if [[ $code -eq 0 && $elapsed -lt 10000 ]] &&
+  grep -q ',time_limit,,0,' "$work/long/long_round_limit/cells.csv"; then
+  echo "ok   a round of 10^6 local steps ends at max_seconds 1, midway (round 0), after $elapsed ms"
+else
+  fail "long round with max_seconds: exit $code after $elapsed ms: $(tail -1 "$work/long/long_round_limit/cells.csv" 2>/dev/null | cut -c1-300)"
+fi
+long_round long_round_sigint ""
+"$istlab" sweep "$work/long_round_sigint.yaml" --out "$work/long" --quiet 2>"$work/long.log" &
+pid=$!
+sleep 1.5 && kill -INT $pid
+start=$(date +%s%N)
+wait $pid
+code=$? elapsed=$((($(date +%s%N) - start) / 1000000))
+if [[ $code -eq 1 && $elapsed -lt 5000 ]] && grep -q "interrupted" "$work/long.log"; then
+  echo "ok   SIGINT ends a round of 10^6 local steps after $elapsed ms (exit 1: $(tail -1 "$work/long.log"))"
+else
+  fail "SIGINT in a long round: exit $code after $elapsed ms: $(cat "$work/long.log")"
+fi
+
 # ---------------------------------------------------------------------------------------
 # Config errors: exit code 2, the key in the message, no output left behind
 
@@ -160,6 +199,9 @@ run: {max_iters: 10}'
 
 expect_error relative_step "step_size: relative steps need the theory of docs/theory.md §4" \
   'step_size: {relative: 0.5}
+run: {max_iters: 10}' "$data"
+expect_error local_steps_beyond_bound "local_steps: value '2000000000' must be between 1 and 1000000" '    local_steps: 2000000000
+step_size: 0.1
 run: {max_iters: 10}' "$data"
 expect_error rel_err_tolerance "run.tolerance.rel_err: does not apply to generator 'mlp'" \
   'step_size: 0.1

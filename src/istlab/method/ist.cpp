@@ -53,6 +53,7 @@ void IndependentSubnetworkTraining::step(const RoundSketch& sketch, double step_
 
     if (spec_.local_steps > 1) {
       for (int local = 0; local < spec_.local_steps; ++local) {
+        stop_->poll();
         problem_.submodel_gradient(worker, indices, z, out);
         for (std::size_t t = 0; t < size; ++t) z[t] -= step_size * kept.scales[t] * out[t];
       }

@@ -23,6 +23,7 @@ void LocalGradientDescent::step(const RoundSketch& /*sketch*/, double step_size,
     Vector& gradient = gradients_[static_cast<std::size_t>(worker)];
     z = x;
     for (int local = 0; local < local_steps_; ++local) {
+      stop_->poll();
       problem_.worker_gradient(worker, z, gradient);
       z -= step_size * gradient;
     }

@@ -91,9 +91,10 @@ const std::vector<Parameter<MethodSpec>>& method_parameters() {
       field("outer_sketch", &MethodSpec::outer_sketch, any_value(), "outer_sketch", "outer")
           .means("ist: true sends g_i = C_i ∇f_i(C_i x) (the paper's IST); false gives "
                  "∇f_i(C_i x)"),
-      field("local_steps", &MethodSpec::local_steps, at_least(1), "local_steps", "tau")
+      field("local_steps", &MethodSpec::local_steps, between(1, kMaxLocalSteps), "local_steps",
+            "tau")
           .means("τ, local steps per round: ist's (Algorithm 1; τ > 1 needs outer_sketch: true) "
-                 "and local_sgd's before averaging"),
+                 "and local_sgd's before averaging; at most 10^6 (a longer round is more rounds)"),
       keyed_when_set(field("batch_size", &MethodSpec::batch_size,
                            at_least(0, " (0: all of a worker's samples)"), "batch_size", "batch"))
           .means("networks: samples per worker and local step, drawn without replacement"),

@@ -9,11 +9,16 @@
 #include <vector>
 
 #include "istlab/method/network_workers.hpp"
+#include "istlab/method/round_stop.hpp"
 #include "istlab/param/parameter.hpp"
 #include "istlab/problem/quadratic.hpp"
 #include "istlab/sketch/sketch.hpp"
 
 namespace istlab {
+
+// τ beyond this is no experiment anyone means: rounds are what the loop counts, records and
+// stops between, so a million local steps are better spent as more rounds.
+inline constexpr int kMaxLocalSteps = 1'000'000;
 
 struct MethodSpec {
   std::string name = "gd";
@@ -36,6 +41,11 @@ class Method {
   // The round's floats per worker (docs/theory.md §3's table) and flops per worker: 2 per entry of
   // L_i the worker reads (as if each worker computed on its own machine).
   virtual RoundCounts counts(const RoundSketch& sketch) const = 0;
+  // What step() polls between local steps (round_stop.hpp); `stop` must outlive the rounds.
+  void watch(const RoundStop& stop) { stop_ = &stop; }
+
+ protected:
+  const RoundStop* stop_ = &RoundStop::never();
 };
 
 // `sketcher` sizes the per-worker buffers; methods keep a reference to `problem`.
@@ -56,6 +66,7 @@ class NetworkRound {
   RoundCounts run(std::uint64_t seed, std::int64_t round, NetworkModel& model) {
     return rule_(workers_, spec_, seed, round, model);
   }
+  void watch(const RoundStop& stop) { workers_.watch(stop); }
 
  private:
   MethodSpec spec_;

@@ -148,6 +148,7 @@ void NetworkWorkers::local_steps(int worker, std::uint64_t seed, std::int64_t ro
   Worker& state = workers_[static_cast<std::size_t>(worker)];
   const auto step = static_cast<float>(step_size_);
   for (int s = 0; s < steps; ++s) {
+    stop_->poll();
     gradient_over(state, batch(seed, round, worker, s), data_);
     add_scaled(state.model, -step, state.gradient);
   }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "istlab/method/counts.hpp"
+#include "istlab/method/round_stop.hpp"
 #include "istlab/problem/mlp.hpp"
 #include "istlab/sketch/sketch.hpp"
 
@@ -50,8 +51,10 @@ class NetworkWorkers {
   void take_submodel(int worker, const NetworkModel& model, const WorkerSketch& kept);
   // Worker i's gradient of its local loss on its batch (step 0 of the round's draws).
   void compute_gradient(int worker, std::uint64_t seed, std::int64_t round);
-  // `steps` local steps z ← z − γ ∇f_i(z) on worker i's copy, each on a batch of its own.
+  // `steps` local steps z ← z − γ ∇f_i(z) on worker i's copy, each on a batch of its own;
+  // polls the watching RoundStop before each (it may throw RoundStopped).
   void local_steps(int worker, std::uint64_t seed, std::int64_t round, int steps);
+  void watch(const RoundStop& stop) { stop_ = &stop; }
 
   // x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (`sketch`, dcgd) or
   // whole (null, gd).
@@ -99,6 +102,7 @@ class NetworkWorkers {
   NetworkModel sum_;          // server-side sums
   std::vector<int> holders_;  // per unit, workers that held it this round
   std::vector<int> shared_;   // the units more than one worker held
+  const RoundStop* stop_ = &RoundStop::never();
 };
 
 // The full model's mean loss (cross-entropy plus the L2 penalty) and accuracy over `samples`.

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "istlab/method/round_stop.hpp"
 #include "istlab/run/run.hpp"
 
 namespace istlab {
@@ -39,7 +40,8 @@ std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points);
 // What run_loop trains. After each round the subject says whether the run ended (diverged
 // or converged, naming the metric in `converged_on`) or goes on (nullopt), filling `row`
 // when deciding needed the full metrics; row() makes a recorded round's row, keep() keeps
-// what a recorded round adds besides it (the iterate).
+// what a recorded round adds besides it (the iterate); watch() hands the loop's RoundStop to
+// whatever polls it within a round.
 template <class Subject>
 concept RunSubject = requires(Subject subject, const Subject& held, std::int64_t iter,
                               const Totals& totals, std::optional<TraceRow>& row,
@@ -51,6 +53,7 @@ concept RunSubject = requires(Subject subject, const Subject& held, std::int64_t
   { held.row(iter, totals) } -> std::same_as<TraceRow>;
   { held.keep(result) } -> std::same_as<void>;
   { subject.final_point() } -> std::same_as<Vector>;
+  { subject.watch(RoundStop::never()) } -> std::same_as<void>;
 };
 
 template <RunSubject Subject>
@@ -69,6 +72,14 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
   Totals totals;
   result.trace.push_back(subject.row(0, totals));
   subject.keep(result);
+  // Long rounds poll this between their local steps: an interrupt or the time limit ends the
+  // run within a step, not at the round's end.
+  RoundStop stop(options.interrupt);
+  struct Unwatch {
+    Subject& subject;
+    ~Unwatch() { subject.watch(RoundStop::never()); }
+  } unwatch{subject};
+  subject.watch(stop);
 
   std::int64_t iter = 0;
   std::optional<RunStatus> ended;
@@ -78,7 +89,22 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
       break;
     }
     const auto start = Clock::now();
-    subject.round(iter);
+    if (options.max_seconds > 0.0)
+      stop.set_deadline(start +
+                        std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(options.max_seconds - totals.wall_s)));
+    try {
+      subject.round(iter);
+    } catch (const RoundStopped& stopped) {
+      // The model is still round `iter`'s: end there, its row recorded.
+      totals.wall_s += std::chrono::duration<double>(Clock::now() - start).count();
+      ended = stopped.time_up ? RunStatus::kTimeLimit : RunStatus::kInterrupted;
+      if (result.trace.back().iter != iter) {
+        result.trace.push_back(subject.row(iter, totals));
+        subject.keep(result);
+      }
+      break;
+    }
     totals.wall_s += std::chrono::duration<double>(Clock::now() - start).count();
     const RoundCounts counts = subject.counts();
     totals.add(counts, options.cost, subject.num_workers());

@@ -24,6 +24,7 @@ class NetworkSubject {
         model_(problem.initial) {}
 
   void round(std::int64_t iter) { counts_ = round_.run(seed_, iter, model_); }
+  void watch(const RoundStop& stop) { round_.watch(stop); }
   RoundCounts counts() const { return counts_; }
   int num_workers() const { return static_cast<int>(problem_.data.samples_of_worker.size()); }
   std::optional<RunStatus> check(std::int64_t, const Totals&, std::optional<TraceRow>&,

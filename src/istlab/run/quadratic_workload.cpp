@@ -37,6 +37,7 @@ class QuadraticSubject {
     sketcher_.draw(seed_, iter, sketch_);
     method_.step(sketch_, step_size_, x_);
   }
+  void watch(const RoundStop& stop) { method_.watch(stop); }
   RoundCounts counts() const { return method_.counts(sketch_); }
   int num_workers() const { return problem_.num_workers(); }
 
