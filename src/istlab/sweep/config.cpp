@@ -15,6 +15,7 @@
 #include "istlab/io/files.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
+#include "istlab/sweep/yaml_hints.hpp"
 
 namespace istlab {
 namespace {
@@ -550,9 +551,24 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
     throw ConfigError(path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
                       fmt::format("malformed YAML: nested deeper than {} levels", error.depth()));
   } catch (const YAML::ParserException& error) {
-    throw ConfigError(path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
-                      "malformed YAML: " + error.msg);
+    // yaml-cpp says where it gave up ("end of map flow not found"); the cause is often
+    // elsewhere, such as the '{' that was never closed.
+    const std::string parser_says = fmt::format("{} at line {}, column {}", error.msg,
+                                                error.mark.line + 1, error.mark.column + 1);
+    if (const auto hint = find_yaml_fault(text))
+      throw ConfigError(
+          path, hint->at, "", std::nullopt,
+          fmt::format("malformed YAML: {} (the parser: {})", hint->what, parser_says));
+    const std::string indentation = error.msg.starts_with("end of map not found") ||
+                                            error.msg.starts_with("end of sequence not found")
+                                        ? indentation_hint(text, error.mark.line + 1)
+                                        : "";
+    throw ConfigError(
+        path, {error.mark.line + 1, error.mark.column + 1}, "", std::nullopt,
+        "malformed YAML: " + error.msg + (indentation.empty() ? "" : ": " + indentation));
   }
+  if (const auto hint = find_yaml_fault(text); hint && hint->even_if_parsed)
+    throw ConfigError(path, hint->at, "", std::nullopt, "malformed YAML: " + hint->what);
   if (!root.IsMap())
     throw ConfigError(path, {1, 1}, "", std::nullopt,
                       "a sweep config is a mapping with at least 'methods' and 'step_size'");

@@ -1,0 +1,111 @@
+#include "istlab/sweep/yaml_hints.hpp"
+
+#include <fmt/core.h>
+
+#include <vector>
+
+namespace istlab {
+namespace {
+
+struct Opened {
+  char bracket;
+  Location at;
+};
+
+bool space(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+std::optional<YamlHint> find_yaml_fault(std::string_view text) {
+  std::vector<Opened> flows;  // '[' and '{' not yet closed
+  Opened quote{0, {}};        // the quote of the value being read (bracket 0: none)
+  int line = 1;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view row = text.substr(start, end - start);
+    std::size_t indent = 0;
+    while (indent < row.size() && space(row[indent])) ++indent;
+    if (quote.bracket == 0 && row.substr(0, indent).find('\t') != std::string_view::npos)
+      return YamlHint{{line, static_cast<int>(row.find('\t')) + 1},
+                      "a tab in the indentation; YAML indents with spaces only"};
+    char before = ' ';  // the last character outside quotes that is not a space
+    int colons = 0;     // ': ' since the entry began (the line's start, or , [ { in a flow)
+    for (std::size_t i = quote.bracket != 0 ? 0 : indent; i < row.size(); ++i) {
+      const char c = row[i];
+      const Location here{line, static_cast<int>(i) + 1};
+      if (quote.bracket != 0) {
+        if (c == '\\' && quote.bracket == '"') {
+          ++i;
+        } else if (c == quote.bracket) {
+          if (c == '\'' && i + 1 < row.size() && row[i + 1] == '\'')
+            ++i;  // '' is a quote inside single quotes
+          else
+            quote.bracket = 0, before = c;
+        }
+        continue;
+      }
+      if (c == '#' && (i == 0 || space(row[i - 1]))) break;  // a comment
+      // A quote opens a value only where a value starts: first on its line, or after
+      // ": ", "- ", "? ", or a flow's "[", "{", ",".
+      const bool after_indicator =
+          i > 0 && std::string_view(":-?[{,").find(before) != std::string_view::npos &&
+          (space(row[i - 1]) || std::string_view("[{,").find(row[i - 1]) != std::string_view::npos);
+      if ((c == '"' || c == '\'') && (i == indent || after_indicator)) {
+        quote = {c, here};
+        continue;
+      }
+      if (c == '[' || c == '{') {
+        flows.push_back({c, here});
+        colons = 0;
+      } else if (c == ']' || c == '}') {
+        const char opener = c == ']' ? '[' : '{';
+        if (flows.empty()) return YamlHint{here, fmt::format("this '{}' closes nothing", c)};
+        if (flows.back().bracket != opener)
+          return YamlHint{flows.back().at,
+                          fmt::format("the '{}' opened here is closed by a '{}' at line {}, "
+                                      "column {}",
+                                      flows.back().bracket, c, here.line, here.column)};
+        flows.pop_back();
+      } else if (c == ',' && !flows.empty()) {
+        colons = 0;
+      } else if (c == ':' && (i + 1 == row.size() || space(row[i + 1]))) {
+        if (++colons == 2)
+          return YamlHint{here,
+                          "a second ':' in one entry; put a value that holds ': ' in quotes, "
+                          "or give the key its own line"};
+      }
+      if (!space(c)) before = c;
+    }
+    start = end + 1;
+    ++line;
+  }
+  if (quote.bracket != 0)
+    return YamlHint{quote.at,
+                    fmt::format("the {} opened here is never closed",
+                                quote.bracket == '"' ? "double quote" : "single quote"),
+                    /*even_if_parsed=*/true};
+  if (!flows.empty())
+    return YamlHint{flows.back().at,
+                    fmt::format("the '{}' opened here is never closed", flows.back().bracket)};
+  return std::nullopt;
+}
+
+std::string indentation_hint(std::string_view text, int line) {
+  std::size_t start = 0;
+  for (int l = 1; l < line && start != std::string_view::npos; ++l) {
+    start = text.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (start == std::string_view::npos || start >= text.size()) return {};
+  const std::string_view row = text.substr(start, text.find('\n', start) - start);
+  const std::size_t indent = row.find_first_not_of(' ');
+  if (indent == 0 || indent == std::string_view::npos) return {};
+  return fmt::format(
+      "line {} is indented by {} space{}, in line with no key or '-' above it; the keys of one "
+      "mapping, and the items of one list, start in one column",
+      line, indent, indent == 1 ? "" : "s");
+}
+
+}  // namespace istlab
