@@ -329,6 +329,22 @@ TEST(Sweep, AnUnbuildableProblemFailsOnlyItsCells) {
   EXPECT_GT(summary.failed, 0);
   EXPECT_LT(summary.failed, 20);
   EXPECT_EQ(summary.by_status.at("max_iters"), 20 - summary.failed);
+  // Every cell has its row in cells.csv, a failed one with its reason (issue 22).
+  const auto rows = read_cells(out / "unbuildable" / "cells.csv");
+  ASSERT_EQ(rows.size(), 20u);
+  int failed_rows = 0;
+  for (const auto& row : rows) {
+    if (row.at("status") != "failed") {
+      EXPECT_EQ(row.at("error"), "");
+      continue;
+    }
+    ++failed_rows;
+    EXPECT_NE(row.at("error").find("cannot build the problem: "), std::string::npos);
+    EXPECT_NE(row.at("error").find("positive diagonal"), std::string::npos) << row.at("error");
+    EXPECT_EQ(row.at("iterations"), "");
+    EXPECT_EQ(row.at("step_size"), "0.1");
+  }
+  EXPECT_EQ(failed_rows, summary.failed);
   std::ostringstream status;
   report_status(parse_config(text, "u.yaml"), quiet_options(out), status);
   EXPECT_NE(status.str().find("positive diagonal"), std::string::npos) << status.str();

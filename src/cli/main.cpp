@@ -102,6 +102,9 @@ void print_summary(const istlab::SweepConfig& config, const istlab::SweepSummary
       "{}: {} cells: ran {} ({}), skipped {} already done, on {} problems in {:.2f} s -> {}\n",
       config.experiment, summary.cells, summary.ran, counts(summary.by_status), summary.skipped,
       summary.problems, summary.seconds, summary.directory.string());
+  // Each reason once: a failure is never only a count (cells.csv has their rows, with the
+  // reason in its error column).
+  for (const auto& group : summary.failures) std::cerr << "istlab: failed " << group.line() << '\n';
 }
 
 int interrupted_exit(const istlab::SweepSummary& summary) {
@@ -169,6 +172,7 @@ struct Command {
   bool quick = false;
   bool markdown = false;
   bool list = false;
+  bool verbose = false;
   std::string out_dir = "results";
   std::string shard = "1/1";
   std::vector<std::string> shard_dirs;
@@ -207,6 +211,7 @@ void define_commands(CLI::App& app, Command& command) {
   status->add_option("--shard", command.shard, "only this slice of the grid, e.g. 2/4")
       ->capture_default_str();
   status->add_flag("--quick", command.quick, "the config's quick: variant");
+  status->add_flag("--verbose", command.verbose, "list every failed and missing cell");
 
   auto* merge = command.merge =
       app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
@@ -232,8 +237,9 @@ int run_command(Command& command) {
       return sweep_command(command.config_path, command.options, command.dry_run, command.use_mpi,
                            command.quick);
     if (*command.status) {
-      const int not_done = istlab::report_status(
-          istlab::load_config(command.config_path, command.quick), command.options, std::cout);
+      const int not_done =
+          istlab::report_status(istlab::load_config(command.config_path, command.quick),
+                                command.options, std::cout, command.verbose);
       return not_done == 0 ? 0 : kRunFailure;
     }
     if (*command.keys) {

@@ -182,7 +182,7 @@ printf 'experiment: sliced\nmethods: [{method: gd}]\nstep_size: [0.1, 0.2, 0.3, 
 "$istlab" sweep "$work/sliced.yaml" --out "$work/out10" --shard 1/2 --quiet 2>/dev/null
 stdout=$("$istlab" status "$work/sliced.yaml" --out "$work/out10")
 code=$?
-[[ $code -eq 1 && "$stdout" == *"out of date: cells.csv has "*" rows, listing "*" of the 6 stored cells"* ]] &&
+[[ $code -eq 1 && "$stdout" == *"out of date: cells.csv has "*" rows, for "*" of the 6 cells"* ]] &&
   echo "ok   status_after_shard: $(printf '%s' "$stdout" | tail -1)" || fail "status_after_shard: exit $code: $stdout"
 "$istlab" sweep "$work/sliced.yaml" --out "$work/out10" --quiet 2>/dev/null
 expect status_reassembled 0 "" -- status "$work/sliced.yaml" --out "$work/out10"

@@ -3,6 +3,7 @@
 // equal results give equal bytes; NaN prints as an empty field.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,5 +19,8 @@ using CsvFields = std::vector<std::pair<std::string, std::string>>;
 // The line of `fields` in the order of `columns`; throws std::logic_error unless every
 // column is given exactly once.
 std::string csv_row(const std::vector<std::string>& columns, const CsvFields& fields);
+
+// The fields of one line csv_row wrote (without its newline), quotes undone.
+std::vector<std::string> csv_fields(std::string_view line);
 
 }  // namespace istlab

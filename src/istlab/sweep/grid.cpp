@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -288,6 +289,51 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
 }  // namespace
 
 std::string Cell::theory_key() const { return problem.key() + sketch.key(); }
+
+std::string describe_cell(const Cell& cell) {
+  return fmt::format("cell {} ({} {}, step {}{}, seed {})", cell.key, cell.method.name,
+                     name(cell.sketch.type), cell.relative_step ? "x" : "", cell.step_value,
+                     cell.seed);
+}
+
+namespace {
+
+std::string number_shape(const std::string& text) {
+  std::string shape;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool starts = std::isdigit(static_cast<unsigned char>(text[i])) ||
+                        (text[i] == '-' && i + 1 < text.size() &&
+                         std::isdigit(static_cast<unsigned char>(text[i + 1])));
+    if (!starts) {
+      shape += text[i];
+      continue;
+    }
+    shape += '#';
+    while (i + 1 < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i + 1])) ||
+            std::string_view(".eE+-").find(text[i + 1]) != std::string_view::npos))
+      ++i;
+  }
+  return shape;
+}
+
+}  // namespace
+
+std::string ReasonGroup::line() const {
+  return fmt::format("{} cell{}: {}{} (e.g. {})", count, count == 1 ? "" : "s", reason,
+                     numbers_vary ? " (the others alike, with other numbers)" : "", example);
+}
+
+void add_to_groups(std::vector<ReasonGroup>& groups, const std::string& reason, const Cell& cell) {
+  const std::string shape = number_shape(reason);
+  for (auto& group : groups)
+    if (group.shape == shape) {
+      ++group.count;
+      group.numbers_vary = group.numbers_vary || reason != group.reason;
+      return;
+    }
+  groups.push_back({shape, reason, 1, false, describe_cell(cell)});
+}
 
 DatasetFacts dataset_facts(const DatasetRequest& request, DatasetCache& datasets,
                            StoredDatasets* stored) {

@@ -41,6 +41,24 @@ struct Cell {
   std::string theory_key() const;
 };
 
+// A cell in a line: its key and what sets it apart within a problem (method, sketch, step,
+// seed); its row in cells.csv has every parameter.
+std::string describe_cell(const Cell& cell);
+
+// Cells without a result, grouped by their reason (a failed run's message) up to the numbers
+// in it (seeds draw other values, the same fault): how many, the first reason and its cell
+// as an example, in the order the reasons came first.
+struct ReasonGroup {
+  std::string shape;   // the reason with every number as '#'
+  std::string reason;  // the first
+  int count = 0;
+  bool numbers_vary = false;  // some cell's reason has other numbers
+  std::string example;        // describe_cell of the first
+  // "<count> cell(s): <reason> (e.g. <example>)", saying when the others' numbers differ.
+  std::string line() const;
+};
+void add_to_groups(std::vector<ReasonGroup>& groups, const std::string& reason, const Cell& cell);
+
 // What a manifest says of a dataset its cells read: enough to rebuild their keys without
 // the file (merge and status work from stored results after a data file moved).
 struct StoredDataset {

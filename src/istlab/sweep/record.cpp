@@ -100,7 +100,8 @@ CsvFields outcome_fields(const Cell& cell, const RunResult& run, const Theory* t
           {"w_bar_min_eigenvalue", theory_value(&Theory::w_bar_min_eigenvalue)},
           {"w_bar_max_eigenvalue", theory_value(&Theory::w_bar_max_eigenvalue)},
           {"zeta2", format_number(facts.zeta2)},
-          {"problem_id", hex_hash(cell.problem_key())}};
+          {"problem_id", hex_hash(cell.problem_key())},
+          {"error", ""}};
 }
 
 CsvFields round_fields(const TraceRow& row) {
@@ -124,7 +125,28 @@ std::vector<std::string> names_of(const CsvFields& fields) {
   return names;
 }
 
+// An error for one CSV field: its first line, without control characters.
+std::string one_line(std::string_view text) {
+  std::string line(text.substr(0, text.find('\n')));
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return line;
+}
+
 }  // namespace
+
+std::string unfinished_row(const Cell& cell, std::string_view status, std::string_view error) {
+  // The step as written when it is absolute; a relative one needs the theory the run resolves.
+  CsvFields fields = parameter_fields(
+      cell, cell.relative_step ? std::numeric_limits<double>::quiet_NaN() : cell.step_value);
+  const std::vector<std::string>& columns = summary_columns();
+  for (std::size_t i = fields.size(); i < columns.size(); ++i)
+    fields.emplace_back(columns[i], columns[i] == "status"       ? std::string(status)
+                                    : columns[i] == "problem_id" ? hex_hash(cell.problem_key())
+                                    : columns[i] == "error"      ? one_line(error)
+                                                                 : std::string());
+  return csv_row(summary_columns(), fields);
+}
 
 // The column lists are the names of the fields a record is built from.
 const std::vector<std::string>& parameter_columns() {

@@ -4,6 +4,7 @@
 // tables (problem, then the seeds, then method and sketch, then the step).
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "istlab/run/run.hpp"
@@ -29,6 +30,10 @@ const std::vector<std::string>& summary_columns();  // parameters, then the outc
 const std::vector<std::string>& timing_columns();
 const std::vector<std::string>& iterate_columns();
 const std::vector<std::string>& problem_columns();  // problems.csv: one row per worker
+
+// The cells.csv row of a cell without a result: its parameters, `status` ("failed",
+// "missing", "corrupt"), its problem_id and `error` (one line); the outcome fields empty.
+std::string unfinished_row(const Cell& cell, std::string_view status, std::string_view error);
 
 // The rows a finished cell contributes. Iterate rows carry x* and x^∞ (`fixed_point`, empty
 // when the cell has none) so plots can measure against both.

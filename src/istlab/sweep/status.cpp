@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "istlab/io/csv.hpp"
 #include "istlab/io/files.hpp"
 #include "istlab/sweep/manifest.hpp"
 #include "istlab/sweep/store.hpp"
@@ -76,31 +78,47 @@ void describe_axes(const SweepConfig& config, std::ostream& out) {
   }
 }
 
-// Empty when cells.csv lists exactly the stored cells of `cells`, else what differs: a shard
-// run in the folder, or a writer that stopped midway, can leave outputs that describe
-// other cells than the records do.
-std::string stale_outputs(const std::vector<std::string_view>& stored,
+// Empty when cells.csv has one row per cell of `cells`, a result exactly for the stored ones
+// (the others are rows of status failed, missing or corrupt), else what differs: a shard run
+// in the folder assembles its slice only, and a writer stopped midway leaves old outputs.
+std::string stale_outputs(const std::vector<Cell>& cells, const std::set<std::string_view>& stored,
                           const std::filesystem::path& experiment_dir) {
   const FileRead file = read_regular_file(experiment_dir / "cells.csv", kMaxAssembledBytes);
   if (file.problem != FileRead::Problem::kNone)
     return fmt::format(
         "not assembled: cells.csv {}; rerun the sweep to write it",
         file.problem == FileRead::Problem::kTooLarge ? "is too large to check" : "cannot be read");
-  std::set<std::string_view> listed;  // the first field of every row after the header
-  std::size_t rows = 0;
-  for (std::size_t at = file.text.find('\n'); at != std::string::npos && at + 1 < file.text.size();
-       at = file.text.find('\n', at + 1)) {
-    const std::string_view row(file.text.data() + at + 1, file.text.size() - at - 1);
-    listed.insert(row.substr(0, row.find_first_of(",\n")));
-    ++rows;
+  std::map<std::string, bool> has_result;  // by the rows' cell_key
+  std::size_t status_column = std::string::npos;
+  std::string_view text = file.text;
+  for (bool header = true; !text.empty(); header = false) {
+    const auto end = std::min(text.find('\n'), text.size());
+    const std::vector<std::string> fields = csv_fields(text.substr(0, end));
+    text.remove_prefix(std::min(end + 1, text.size()));
+    if (header) {
+      const auto found = std::find(fields.begin(), fields.end(), "status");
+      if (fields.front() != "cell_key" || found == fields.end())
+        return "out of date: cells.csv has no cell_key and status columns; rerun the sweep";
+      status_column = static_cast<std::size_t>(found - fields.begin());
+      continue;
+    }
+    const std::string status = status_column < fields.size() ? fields[status_column] : "";
+    has_result[fields.front()] = status != "failed" && status != "missing" && status != "corrupt";
   }
-  std::size_t stored_and_listed = 0;
-  for (const auto key : stored) stored_and_listed += listed.count(key);
-  if (stored_and_listed == stored.size() && rows == stored.size()) return {};
+  std::size_t listed = 0;
+  std::size_t stale = 0;  // rows that say result where there is none, or the other way round
+  for (const auto& cell : cells) {
+    const auto row = has_result.find(cell.key);
+    if (row == has_result.end()) continue;
+    ++listed;
+    stale += row->second != (stored.count(cell.key) > 0) ? 1 : 0;
+  }
+  if (listed == cells.size() && has_result.size() == cells.size() && stale == 0) return {};
   return fmt::format(
-      "out of date: cells.csv has {} rows, listing {} of the {} stored cells; rerun the sweep "
-      "(it skips stored cells) to assemble the outputs again",
-      rows, stored_and_listed, stored.size());
+      "out of date: cells.csv has {} rows, for {} of the {} cells{}; rerun the sweep (it skips "
+      "stored cells) to assemble the outputs again",
+      has_result.size(), listed, cells.size(),
+      stale > 0 ? fmt::format(", {} of them not as stored now", stale) : "");
 }
 
 // The datasets the folder's manifest describes; none when it has no readable manifest.
@@ -149,7 +167,8 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
   check_feasible(config, cells, threads, options.datasets->bytes());
 }
 
-int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
+int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out,
+                  bool verbose) {
   const std::filesystem::path experiment_dir = options.out_dir / config.experiment;
   // A dataset file that moved since the run is described by the folder's manifest: its
   // cells' keys (which hold the data's fingerprint) come from there.
@@ -160,12 +179,13 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   const CellStore store(experiment_dir);
   std::vector<const Cell*> missing;
   std::vector<std::pair<const Cell*, std::string>> failed;
+  std::vector<ReasonGroup> failed_groups;
   std::vector<std::string> corrupt;
-  std::vector<std::string_view> stored;  // keys of the cells with an intact record
+  std::set<std::string_view> stored;  // keys of the cells with an intact record
   for (const auto& cell : cells) {
     const RecordLookup found = store.lookup(cell);
     if (found.state == RecordState::kStored) {
-      stored.push_back(cell.key);
+      stored.insert(cell.key);
     } else if (const auto slot = store.blocked_slot(cell); !slot.empty()) {
       // (the sweep refuses to start while it is there: no run could store the cell)
       corrupt.push_back(
@@ -176,6 +196,7 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
       corrupt.push_back(fmt::format("{}: {}; the next run reruns it",
                                     store.record_path(cell).string(), found.corruption));
     } else if (auto message = store.failure(cell)) {
+      add_to_groups(failed_groups, *message, cell);
       failed.emplace_back(&cell, *message);
     } else {
       missing.push_back(&cell);
@@ -189,15 +210,24 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
         "dataset {} cannot be read ({}); its cells are matched by the fingerprint in "
         "manifest.json, and a sweep needs the file back\n",
         source, reason);
-  for (const auto& line : corrupt) out << "corrupt " << line << '\n';
-  auto describe = [](const Cell& cell) {
-    return fmt::format("{} {} {} {} step {}{} seed {}", cell.key, cell.problem_key(),
-                       cell.method.name, name(cell.sketch.type), cell.relative_step ? "x" : "",
-                       cell.step_value, cell.seed);
-  };
-  for (const auto& [cell, message] : failed)
-    out << "failed  " << describe(*cell) << ": " << message << '\n';
-  for (const Cell* cell : missing) out << "missing " << describe(*cell) << '\n';
+  // Compact by default: one line per reason (a file to act on per corrupt record, up to a
+  // few); --verbose: every cell.
+  constexpr std::size_t kCorruptShown = 5;
+  for (std::size_t i = 0; i < corrupt.size(); ++i)
+    if (verbose || i < kCorruptShown) out << "corrupt " << corrupt[i] << '\n';
+  if (!verbose && corrupt.size() > kCorruptShown)
+    out << fmt::format("corrupt: {} more (--verbose lists them)\n", corrupt.size() - kCorruptShown);
+  if (verbose) {
+    for (const auto& [cell, message] : failed)
+      out << "failed  " << describe_cell(*cell) << ": " << message << '\n';
+    for (const Cell* cell : missing) out << "missing " << describe_cell(*cell) << '\n';
+  } else {
+    for (const auto& group : failed_groups) out << "failed  " << group.line() << '\n';
+    if (!missing.empty())
+      out << fmt::format("missing {} cell{} (e.g. {}); a sweep runs them{}\n", missing.size(),
+                         missing.size() == 1 ? "" : "s", describe_cell(*missing.front()),
+                         missing.size() > 1 ? "; --verbose lists them" : "");
+  }
   // The assembled files too: every cell can be stored while an interrupted assembly left
   // no trace.csv.
   std::string unassembled;
@@ -209,7 +239,7 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   }
   if (!unassembled.empty())
     out << fmt::format("not assembled: {} missing; rerun the sweep to write them\n", unassembled);
-  const std::string stale = unassembled.empty() ? stale_outputs(stored, experiment_dir) : "";
+  const std::string stale = unassembled.empty() ? stale_outputs(cells, stored, experiment_dir) : "";
   if (!stale.empty()) out << stale << '\n';
   return static_cast<int>(missing.size() + failed.size() + corrupt.size() +
                           (unassembled.empty() && stale.empty() ? 0 : 1));

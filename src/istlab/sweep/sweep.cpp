@@ -59,8 +59,8 @@ class ProblemWork {
       workload_ = make_workload(
           spec, {tbb_for, data, test.names_a_dataset() ? datasets.get(test) : nullptr});
     } catch (const std::exception& error) {
-      error_ = fmt::format("cannot build the problem '{}': {}", cells.front()->problem_key(),
-                           error.what());
+      // (the cell's parameters say which problem: the reason alone groups the failures)
+      error_ = fmt::format("cannot build the problem: {}", error.what());
       return;
     }
     std::vector<SketchSpec> sketches;
@@ -239,6 +239,8 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   });
   if (options.cells_running) options.cells_running->store(false);
   summary.interrupted = interrupted();
+  for (const Cell* cell : todo)
+    if (const auto reason = store.failure(*cell)) add_to_groups(summary.failures, *reason, *cell);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }
@@ -261,10 +263,14 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
     const RecordLookup found = store.lookup(cell);
     const auto& record = found.record;
     if (!record) {
+      // Every cell has its row: one without a result says why (a failed run's reason).
       missing.push_back(cell.key);
-      ++by_status[found.state == RecordState::kCorrupt ? "corrupt"
-                  : store.failure(cell)                ? "failed"
-                                                       : "missing"];
+      const auto failure = store.failure(cell);
+      const char* status = found.state == RecordState::kCorrupt ? "corrupt"
+                           : failure                            ? "failed"
+                                                                : "missing";
+      ++by_status[status];
+      summary_csv += unfinished_row(cell, status, failure ? *failure : found.corruption);
       continue;
     }
     trace += record->trace_rows;

@@ -56,6 +56,7 @@ struct SweepSummary {
   int failed = 0;
   int problems = 0;
   std::map<std::string, int> by_status;
+  std::vector<ReasonGroup> failures;  // the cells that failed in this run, by reason
   double seconds = 0.0;
   std::string started_at;  // UTC, ISO 8601
   bool interrupted = false;
@@ -80,7 +81,8 @@ SweepSummary run_sweep(const SweepConfig& config, const SweepOptions& options, s
 void describe_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& out);
 
 // `istlab status`: done / missing / failed cells; returns the number not done.
-int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out);
+int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out,
+                  bool verbose = false);
 
 // The grid's cells in the options' shard, in grid order.
 std::vector<Cell> shard_cells(const SweepConfig& config, const SweepOptions& options);
