@@ -111,7 +111,8 @@ TEST(Config, NegativeStepSizeIsRejected) {
 TEST(Config, UnknownMethodListsValidOnes) {
   const std::string message = error_of(replaced(kValid, "method: gd", "method: sgd"));
   EXPECT_NE(message.find("bad.yaml:8:13: methods[0].method"), std::string::npos) << message;
-  EXPECT_NE(message.find("'sgd' is not a method; valid: gd, dcgd, ist"), std::string::npos)
+  EXPECT_NE(message.find("'sgd' is not a method (did you mean 'gd'?); valid: gd, dcgd, ist"),
+            std::string::npos)
       << message;
 }
 

@@ -2,6 +2,7 @@
 // missing after a merge), 2 bad usage or config.
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 
 #include "istlab/data/dataset.hpp"
 #include "istlab/io/build_info.hpp"
+#include "istlab/param/suggest.hpp"
 #include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/reference.hpp"
@@ -164,6 +166,8 @@ struct Command {
   CLI::App* status = nullptr;
   CLI::App* merge = nullptr;
   CLI::App* keys = nullptr;
+  CLI::App* help = nullptr;
+  std::string help_for;
   std::string config_path;
   istlab::SweepOptions options;
   bool dry_run = false;
@@ -183,41 +187,44 @@ void define_commands(CLI::App& app, Command& command) {
       app.add_subcommand("sweep", "run every cell of a sweep config (resuming) and write tidy CSV");
   sweep->add_option("config", command.config_path, "the sweep config (YAML)")->required();
   sweep
-      ->add_option("--out", command.out_dir,
+      ->add_option("-o,--out", command.out_dir,
                    "folder for results; the sweep writes OUT/<experiment>/")
       ->capture_default_str();
   sweep
-      ->add_option("--threads", command.options.threads,
+      ->add_option("-j,--threads", command.options.threads,
                    "threads for cells and workers (default: all cores)")
       ->check(thread_count_rule());
   sweep
       ->add_option("--shard", command.shard,
                    "run the K-th of N disjoint slices of the grid, e.g. 2/4")
       ->capture_default_str();
-  sweep->add_flag("--force", command.options.force, "rerun cells that are already stored");
-  sweep->add_flag("--dry-run", command.dry_run,
+  sweep->add_flag("-f,--force", command.options.force, "rerun cells that are already stored");
+  sweep->add_flag("-n,--dry-run", command.dry_run,
                   "print cells, axes, distinct problems, memory and what is done; run nothing");
   sweep->add_flag("--mpi", command.use_mpi,
                   "share the cells among MPI ranks (mpirun -np P istlab sweep X.yaml --mpi)");
-  sweep->add_flag("--quiet", command.quiet, "no progress output");
+  sweep->add_flag("-q,--quiet", command.quiet, "no progress output");
   sweep->add_flag("--quick", command.quick,
                   "apply the config's quick: section (a smaller sweep, for tests)");
 
   auto* status = command.status =
       app.add_subcommand("status", "list done, missing and failed cells of a sweep");
   status->add_option("config", command.config_path, "the sweep config (YAML)")->required();
-  status->add_option("--out", command.out_dir, "the folder given to sweep --out")
+  status->add_option("-o,--out", command.out_dir, "the folder given to sweep --out")
       ->capture_default_str();
   status->add_option("--shard", command.shard, "only this slice of the grid, e.g. 2/4")
       ->capture_default_str();
   status->add_flag("--quick", command.quick, "the config's quick: variant");
-  status->add_flag("--verbose", command.verbose, "list every failed and missing cell");
+  status->add_flag("-v,--verbose", command.verbose, "list every failed and missing cell");
 
   auto* merge = command.merge =
       app.add_subcommand("merge", "combine the outputs of sharded sweeps into one result");
   merge->add_option("shard_dirs", command.shard_dirs, "the --out folders of the shards")
       ->required();
-  merge->add_option("--out", command.out_dir, "folder for the merged result")->required();
+  merge->add_option("-o,--out", command.out_dir, "folder for the merged result")->required();
+
+  auto* help = command.help = app.add_subcommand("help", "print this help, or a command's");
+  help->add_option("command", command.help_for, "a command: sweep, status, merge, keys");
 
   auto* keys = command.keys = app.add_subcommand(
       "keys", "list every config key: type, default, allowed values and meaning");
@@ -269,6 +276,50 @@ int run_command(Command& command) {
   return kBadInput;
 }
 
+// What CLI11 left over (an unknown command, option or argument), said with the name meant
+// when one is close; empty when nothing was left.
+std::string leftover_message(CLI::App& app, CLI::App* command) {
+  const std::vector<std::string> extras = (command ? *command : app).remaining();
+  if (extras.empty()) return "";
+  const std::string given = extras.front().substr(0, extras.front().find('='));
+  std::vector<std::string> names;
+  if (command == nullptr) {
+    for (const CLI::App* subcommand : app.get_subcommands({}))
+      names.push_back(subcommand->get_name());
+    return fmt::format("unknown command '{}'{}; the commands: {}; see istlab help", given,
+                       istlab::did_you_mean(given, names), fmt::join(names, ", "));
+  }
+  const std::string name = command->get_name();
+  if (!given.starts_with("-"))
+    return fmt::format("{}: unexpected argument '{}'; see istlab help {}", name, given, name);
+  for (const CLI::Option* option : command->get_options()) {
+    for (const auto& long_name : option->get_lnames()) names.push_back("--" + long_name);
+    for (const auto& short_name : option->get_snames()) names.push_back("-" + short_name);
+  }
+  return fmt::format("{}: unknown option '{}'{}; see istlab help {}", name, given,
+                     istlab::did_you_mean(given, names), name);
+}
+
+// `istlab`, `istlab help` and `istlab help COMMAND`.
+int print_help(CLI::App& app, const std::string& command) {
+  if (command.empty()) {
+    // (app.help() would print the help of the command parsed, here `help` itself)
+    std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+    return 0;
+  }
+  for (CLI::App* subcommand : app.get_subcommands({}))
+    if (subcommand->get_name() == command) {
+      std::cout << subcommand->help();
+      return 0;
+    }
+  std::vector<std::string> names;
+  for (const CLI::App* subcommand : app.get_subcommands({}))
+    names.push_back(subcommand->get_name());
+  std::cerr << fmt::format("istlab: help: no command '{}'{}; the commands: {}\n", command,
+                           istlab::did_you_mean(command, names), fmt::join(names, ", "));
+  return kBadInput;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -277,7 +328,7 @@ int main(int argc, char** argv) {
       "ICML 2024)"};
   app.set_version_flag("--version", std::string(istlab::build_info().version) + " (" +
                                         istlab::build_info().git_commit + ")");
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // bare `istlab` prints the help
   Command command;
   command.options.command_line = joined(argc, argv);
   command.options.interrupt = &interrupt_requested;
@@ -286,12 +337,20 @@ int main(int argc, char** argv) {
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return fmt::format("istlab: {}\n", error.what());
   });
+  app.allow_extras();
+  for (CLI::App* subcommand : app.get_subcommands({})) subcommand->allow_extras();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? 0 : kBadInput;
   }
+  CLI::App* chosen = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+  if (const std::string leftover = leftover_message(app, chosen); !leftover.empty()) {
+    std::cerr << "istlab: " << leftover << '\n';
+    return kBadInput;
+  }
+  if (chosen == nullptr || chosen == command.help) return print_help(app, command.help_for);
   if (command.out_dir.empty()) {
     std::cerr
         << "istlab: --out: give a folder (an empty path would write into the current folder)\n";

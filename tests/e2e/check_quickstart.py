@@ -28,7 +28,7 @@ CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap"
                       "floats_up", "floats_down", "train_loss", "test_loss", "test_accuracy", "flops",
                       "model_time_s", "lambda_min", "lambda_max", "gd_step", "ist_step",
                       "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd",
-                      "w_bar_min_eigenvalue", "w_bar_max_eigenvalue", "zeta2", "problem_id"]
+                      "w_bar_min_eigenvalue", "w_bar_max_eigenvalue", "zeta2", "problem_id", "error"]
 
 failures = []
 

@@ -32,5 +32,31 @@ expect_error malformed "malformed.yaml:" "${valid/step_size: 0.01/step_size: [0.
 "$istlab" sweep "$work/missing.yaml" 2>/dev/null; code=$?
 [[ $code -eq 2 ]] || { echo "FAIL missing file: exit code $code, expected 2"; failures=$((failures + 1)); }
 
+# Command-line habits (issue 22): bare `istlab` and `istlab help` print the help (exit 0); an
+# unknown command or option is named with the one meant; short flags work.
+expect_cli() {  # name, expected exit code, fragment of stdout and stderr, arguments...
+  local name=$1 code=$2 fragment=$3 output actual
+  shift 3
+  output=$("$istlab" "$@" 2>&1)
+  actual=$?
+  if [[ $actual -eq $code && "$output" == *"$fragment"* ]]; then
+    echo "ok   $name: $(printf '%s' "$output" | head -1)"
+  else
+    fail "$name: exit $actual (expected $code), output lacks '$fragment': $(printf '%s' "$output" | head -3)"
+  fi
+}
+printf '%s\n' "$valid" > "$work/cli.yaml"
+expect_cli bare 0 "Subcommands:"
+expect_cli help 0 "Subcommands:" help
+expect_cli help_sweep 0 "--threads" help sweep
+expect_cli help_unknown 2 "no command 'sweeep' (did you mean 'sweep'?)" help sweeep
+expect_cli unknown_command 2 "unknown command 'swep' (did you mean 'sweep'?)" swep "$work/cli.yaml"
+expect_cli unknown_option 2 "sweep: unknown option '--thread' (did you mean '--threads'?)" sweep "$work/cli.yaml" --thread 1
+expect_cli unknown_flag_value 2 "status: unknown option '--verbos' (did you mean '--verbose'?)" status "$work/cli.yaml" --verbos
+expect_cli short_flags 0 "memory:" sweep "$work/cli.yaml" -n -j 1 -q -o "$work/short"
+[[ -e "$work/short" ]] && fail "short_flags: -n (dry run) wrote output"
+expect_cli short_flags_run 0 "ran 1" sweep "$work/cli.yaml" -j 1 -q -o "$work/short"
+expect_cli status_verbose 0 "0 missing" status "$work/cli.yaml" -o "$work/short" -v
+
 [[ $failures -eq 0 ]] && echo "all config errors reported as expected"
 exit $((failures > 0))

@@ -195,8 +195,10 @@ YAML
 "$istlab" sweep "$work/huge_lambda.yaml" --out "$work/huge" --quiet 2>/dev/null
 code=$?
 "$istlab" status "$work/huge_lambda.yaml" --out "$work/huge" >"$work/huge.err" 2>&1
+# (every cell has its row in cells.csv: the failed one with status failed and the reason)
 if [[ $code -ne 1 ]] || ! grep -q "not finite" "$work/huge.err" ||
-   [[ $(wc -l < "$work/huge/huge_lambda/cells.csv") -ne 2 ]]; then
+   [[ $(wc -l < "$work/huge/huge_lambda/cells.csv") -ne 3 ]] ||
+   [[ $(grep -c ',failed,.*not finite' "$work/huge/huge_lambda/cells.csv") -ne 1 ]]; then
   fail "huge_lambda: exit $code, expected 1, one finished cell, status saying λ is not finite: $(cat "$work/huge.err")"
 else
   echo "ok   huge_lambda: the other cell ran; $(head -c 200 "$work/huge.err")"

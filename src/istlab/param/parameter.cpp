@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "istlab/param/suggest.hpp"
+
 namespace istlab {
 
 std::string format_value(const Value& value) {
@@ -75,7 +77,8 @@ Rule one_of(std::string_view what, std::function<std::vector<std::string>()> nam
                 const std::vector<std::string> valid = names();
                 for (const auto& name : valid)
                   if (name == text_of(value)) return std::string();
-                return fmt::format("is not {}; valid: {}", what, listed(valid));
+                return fmt::format("is not {}{}; valid: {}", what,
+                                   did_you_mean(text_of(value), valid), listed(valid));
               });
 }
 

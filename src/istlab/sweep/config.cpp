@@ -14,6 +14,7 @@
 
 #include "istlab/io/files.hpp"
 #include "istlab/method/method.hpp"
+#include "istlab/param/suggest.hpp"
 #include "istlab/problem/generators.hpp"
 #include "istlab/sweep/yaml_hints.hpp"
 
@@ -121,7 +122,8 @@ class Decoder {
         // A key merged in from `quick:` has no mark of its own; its value does.
         const YAML::Node& at = entry.first.Mark().is_null() ? entry.second : entry.first;
         fail(at, path_of(where, key),
-             fmt::format("unknown key '{}'; allowed here: {}", key, joined(allowed)));
+             fmt::format("unknown key '{}'{}; allowed here: {}", key, did_you_mean(key, allowed),
+                         joined(allowed)));
       }
     }
   }
