@@ -48,6 +48,15 @@ TEST(YamlHints, EachRecognisableCauseIsNamedWhereItIs) {
        "bad.yaml:2:12: malformed YAML: the double quote opened here is never closed"},
       {"methods:\n  - method: gd\n   sketch: perm\nstep_size: 0.1\n",
        "bad.yaml:3:4: malformed YAML: end of sequence not found: line 3 is indented by 3 spaces"},
+      {"methods: [{method: gd}]\nseeds [1, 2]\nstep_size: 0.1\n",
+       "bad.yaml:3:10: malformed YAML: illegal map value: line 2, 'seeds [1, 2]', has no ':'"},
+      {"methods:\n  - method:[gd, ist]\n    sketch: perm\nstep_size: 0.1\n",
+       "bad.yaml:3:11: malformed YAML: illegal map value: line 2: a ':' needs a space after it "
+       "('method: "
+       "[gd, ist]')"},
+      {"problem:\n generator: dense\n  dim: 20\nmethods: [{method: gd}]\nstep_size: 0.1\n",
+       "bad.yaml:3:6: malformed YAML: illegal map value: line 3 is indented under line 2, whose "
+       "key 'generator' already has a value"},
       {"methods: [{method: gd}]\n step_size: 0.1\n",
        "bad.yaml:2:2: malformed YAML: end of map not found: line 2 is indented by 1 space,"},
   };

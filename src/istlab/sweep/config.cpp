@@ -561,7 +561,9 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
       throw ConfigError(
           path, hint->at, "", std::nullopt,
           fmt::format("malformed YAML: {} (the parser: {})", hint->what, parser_says));
-    const std::string indentation = error.msg.starts_with("end of map not found") ||
+    const std::string indentation = error.msg.starts_with("illegal map value")
+                                        ? map_value_hint(text, error.mark.line + 1)
+                                    : error.msg.starts_with("end of map not found") ||
                                             error.msg.starts_with("end of sequence not found")
                                         ? indentation_hint(text, error.mark.line + 1)
                                         : "";

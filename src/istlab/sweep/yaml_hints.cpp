@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <optional>
 #include <vector>
 
 namespace istlab {
@@ -106,6 +107,68 @@ std::string indentation_hint(std::string_view text, int line) {
       "line {} is indented by {} space{}, in line with no key or '-' above it; the keys of one "
       "mapping, and the items of one list, start in one column",
       line, indent, indent == 1 ? "" : "s");
+}
+
+namespace {
+
+// Line `number` (1-based) of `text`, or nullopt past its end.
+std::optional<std::string_view> line_of(std::string_view text, int number) {
+  std::size_t start = 0;
+  for (int l = 1; l < number; ++l) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return std::nullopt;
+    ++start;
+  }
+  if (start > text.size()) return std::nullopt;
+  return text.substr(start, std::min(text.find('\n', start), text.size()) - start);
+}
+
+// The line without its indentation, a list item's "- " and its comment.
+std::string_view content_of(std::string_view row) {
+  row.remove_prefix(std::min(row.find_first_not_of(' '), row.size()));
+  if (row.starts_with("- ")) row.remove_prefix(2);
+  if (const auto comment = row.find(" #"); comment != std::string_view::npos)
+    row = row.substr(0, comment);
+  while (!row.empty() && space(row.back())) row.remove_suffix(1);
+  return row;
+}
+
+bool blank(std::string_view row) {
+  const auto first = row.find_first_not_of(" \t");
+  return first == std::string_view::npos || row[first] == '#';
+}
+
+}  // namespace
+
+std::string map_value_hint(std::string_view text, int line) {
+  int previous = line - 1;
+  while (previous >= 1 && line_of(text, previous) && blank(*line_of(text, previous))) --previous;
+  for (const int number : {previous, line}) {
+    const auto row = number >= 1 ? line_of(text, number) : std::nullopt;
+    if (!row || blank(*row)) continue;
+    const std::string_view content = content_of(*row);
+    if (content.starts_with('[') || content.starts_with('{') || content.starts_with('"') ||
+        content.starts_with('\''))
+      continue;
+    const auto colon = content.find(':');
+    if (colon == std::string_view::npos)
+      return fmt::format("line {}, '{}', has no ':'; a key and its value are 'key: value'", number,
+                         content.substr(0, 40));
+    if (colon + 1 < content.size() && !space(content[colon + 1]))
+      return fmt::format("line {}: a ':' needs a space after it ('{}: {}')", number,
+                         content.substr(0, colon), content.substr(colon + 1, 30));
+  }
+  const auto above = previous >= 1 ? line_of(text, previous) : std::nullopt;
+  const auto here = line_of(text, line);
+  if (above && here) {
+    const auto indent = [](std::string_view row) { return row.find_first_not_of(' '); };
+    const std::string_view content = content_of(*above);
+    const auto colon = content.find(": ");
+    if (indent(*here) > indent(*above) && colon != std::string_view::npos)
+      return fmt::format("line {} is indented under line {}, whose key '{}' already has a value",
+                         line, previous, content.substr(0, colon));
+  }
+  return {};
 }
 
 }  // namespace istlab

@@ -29,4 +29,9 @@ std::optional<YamlHint> find_yaml_fault(std::string_view text);
 // above. Empty when the line has no indentation to blame.
 std::string indentation_hint(std::string_view text, int line);
 
+// For yaml-cpp's "illegal map value" at `line`: the line before it (or that line) that is
+// neither "key: value" nor a list item (a colon without a space after it, a key without a
+// colon), or a line indented under a key that already has its value. Empty when none is.
+std::string map_value_hint(std::string_view text, int line);
+
 }  // namespace istlab
