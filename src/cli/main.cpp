@@ -111,7 +111,8 @@ void print_summary(const istlab::SweepConfig& config, const istlab::SweepSummary
 
 int interrupted_exit(const istlab::SweepSummary& summary) {
   std::cerr << fmt::format(
-      "istlab: interrupted: {} cells finished and stored; rerun the same command to resume\n",
+      "istlab: interrupted: {} cells finished and stored, the outputs assembled from what is "
+      "stored (partial); rerun the same command to resume\n",
       summary.ran);
   return kRunFailure;
 }
@@ -148,9 +149,9 @@ int sweep_command(const std::string& config_path, istlab::SweepOptions options, 
   MPI_Allreduce(local, total, 2, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   if (rank != 0) return total[0] > 0 || total[1] > 0 ? kRunFailure : 0;
   print_summary(config, summary);
-  if (total[0] > 0) return interrupted_exit(summary);
   options.shard = istlab::Shard{};
-  const auto missing = istlab::assemble_outputs(config, options, summary);
+  const auto missing = istlab::assemble_outputs(config, options, summary);  // partial too
+  if (total[0] > 0) return interrupted_exit(summary);
   if (!missing.empty())
     std::cerr << fmt::format("istlab: {} cells missing after all ranks finished\n", missing.size());
   return total[1] > 0 || !missing.empty() ? kRunFailure : 0;

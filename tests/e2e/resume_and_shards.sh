@@ -41,7 +41,14 @@ interrupt_after() {  # out signal cells
   if [[ $signal == INT && $leftovers -gt 0 ]] || [[ $leftovers -gt 1 ]]; then
     echo "FAIL: $leftovers temporary files left behind after SIG$signal"; exit 1
   fi
-  if [[ -e "$out/$experiment/trace.csv" ]]; then echo "FAIL: an interrupted run assembled outputs"; exit 1; fi
+  # SIGINT: the outputs are assembled from what is stored and marked partial, one row per
+  # cell in cells.csv (the cells not run yet with status missing).
+  if [[ $signal == INT ]]; then
+    grep -q '"partial": true' "$out/$experiment/manifest.json" || { echo "FAIL: no partial manifest after SIGINT"; exit 1; }
+    [[ $(grep -c ',missing,' "$out/$experiment/cells.csv") -gt 0 ]] || { echo "FAIL: cells.csv lacks the missing cells' rows"; exit 1; }
+    [[ $(wc -l < "$out/$experiment/cells.csv") -eq $(wc -l < "$work/reference/$experiment/cells.csv") ]] ||
+      { echo "FAIL: cells.csv after SIGINT does not have a row per cell"; exit 1; }
+  fi
   [[ $signal != INT ]] || [[ $code -eq 1 ]] || { echo "FAIL: SIGINT should exit 1, got $code"; exit 1; }
   [[ $signal != INT ]] || grep -q "interrupted" "$out.log" || { echo "FAIL: no 'interrupted' message"; exit 1; }
 }

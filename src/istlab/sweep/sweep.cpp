@@ -293,22 +293,31 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
 
   std::set<std::string> problems;
   for (const auto& cell : cells) problems.insert(cell.problem_key());
+  const bool partial = !missing.empty() || summary.interrupted;
   write_manifest(
       config, options, directory,
       {{"cells", cells.size()},
        {"distinct_problems", problems.size()},
        {"cells_by_status", by_status},
+       // true while some cell has no result (interrupted, failed, or not run): a later
+       // sweep completes the outputs to the bytes of one uninterrupted run
+       {"partial", partial},
        {"datasets", datasets_json(cells, *options.datasets, options.stored_datasets.get())},
        {"started_at", summary.started_at.empty() ? iso_time(std::chrono::system_clock::now())
                                                  : summary.started_at},
        {"this_run",
-        {{"ran", summary.ran}, {"skipped", summary.skipped}, {"seconds", summary.seconds}}}});
+        {{"ran", summary.ran},
+         {"skipped", summary.skipped},
+         {"seconds", summary.seconds},
+         {"interrupted", summary.interrupted}}}});
   return missing;
 }
 
 SweepSummary run_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& log) {
   SweepSummary summary = run_cells(config, options, log);
-  if (!summary.interrupted) assemble_outputs(config, options, summary);
+  // Interrupted too: what is stored can be looked at now (the manifest says the outputs are
+  // partial, and the cells not run yet have rows of status missing).
+  assemble_outputs(config, options, summary);
   summary.lock.reset();  // the folder is another process's to write now
   return summary;
 }

@@ -72,7 +72,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
 std::vector<std::string> assemble_outputs(const SweepConfig& config, const SweepOptions& options,
                                           const SweepSummary& summary);
 
-// Both, for a single process: runs, then assembles unless interrupted.
+// Both, for a single process: runs, then assembles (when interrupted too: partial outputs).
 SweepSummary run_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& log);
 
 // --dry-run (sweep/status.cpp): cells, axes with their values, distinct problems and theories, the
