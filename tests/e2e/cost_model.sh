@@ -93,7 +93,7 @@ expect_error() {  # name, expected message fragment, network: and run: lines
   printf 'experiment: %s\nmethods: [{method: gd}]\nstep_size: 0.1\n%s\n' "$1" "$3" > "$work/$1.yaml"
   check_config_error "$1" "$2" "$work/$1.yaml"
 }
-expect_error unknown_preset "network: value 'lan' is not a network; valid: none, datacenter" "network: lan"
+expect_error unknown_preset "network: value 'lan' is not a network (did you mean 'ethernet'?); valid: none, datacenter" "network: lan"
 expect_error custom_without_bandwidth "network.bandwidth_bits_per_s" \
   "network: {name: custom, latency_s: 1e-3}"
 expect_error three_byte_floats "network.bytes_per_float: value '3' must be 4 or 8" \

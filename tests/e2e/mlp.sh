@@ -172,9 +172,19 @@ else
   fail "long round with max_seconds: exit $code after $elapsed ms: $(tail -1 "$work/long/long_round_limit/cells.csv" 2>/dev/null | cut -c1-300)"
 fi
 long_round long_round_sigint ""
-"$istlab" sweep "$work/long_round_sigint.yaml" --out "$work/long" --quiet 2>"$work/long.log" &
+"$istlab" sweep "$work/long_round_sigint.yaml" --out "$work/long" 2>"$work/long.log" &
 pid=$!
-sleep 1.5 && kill -INT $pid
+sleep 3.5
+# While it runs: the cell's rounds in the sweep's own lines (not --quiet, a pipe), and status
+# names the live run and its cell.
+live=$("$istlab" status "$work/long_round_sigint.yaml" --out "$work/long")
+if [[ "$live" == *"running: pid $pid"* && "$live" == *"running cell "*"round 0 of 2"* ]] &&
+   grep -q "running cell .*: round 0 of 2" "$work/long.log"; then
+  echo "ok   a long cell is reported while it runs: $(grep -m1 'running cell' "$work/long.log")"
+else
+  fail "no report of the running cell: status '$live'; log '$(cat "$work/long.log")'"
+fi
+kill -INT $pid
 start=$(date +%s%N)
 wait $pid
 code=$? elapsed=$((($(date +%s%N) - start) / 1000000))

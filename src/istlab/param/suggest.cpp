@@ -49,6 +49,9 @@ constexpr std::pair<std::string_view, std::string_view> kSynonyms[] = {
     {"sgd", "gd"},
     {"local_gd", "local_sgd"},
     {"fedavg", "local_sgd"},
+    {"lan", "ethernet"},
+    {"internet", "wan"},
+    {"infiniband", "datacenter"},
 };
 
 // Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps.

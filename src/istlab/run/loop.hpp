@@ -110,6 +110,7 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
     totals.add(counts, options.cost, subject.num_workers());
     if (options.keep_round_counts) result.round_counts.push_back(counts);
     ++iter;
+    if (options.rounds_done != nullptr) options.rounds_done->store(iter, std::memory_order_relaxed);
 
     std::optional<TraceRow> row;
     ended = subject.check(iter, totals, row, result.converged_on);

@@ -31,8 +31,10 @@ struct RunOptions {
   std::int64_t record_every = 0;      // record every k-th round; 0 = off
   int record_log_points = 0;          // record about m log-spaced rounds; 0 = off
   bool record_iterates = false;       // keep x itself at every recorded round (small d only)
-  // Set from outside (e.g. on SIGINT) to abandon the run at the next round.
+  // Set from outside (e.g. on SIGINT) to abandon the run within its round.
   const std::atomic<bool>* interrupt = nullptr;
+  // When given, the loop counts the rounds done here (a sweep's progress of a long cell).
+  std::atomic<std::int64_t>* rounds_done = nullptr;
   // The cell's network and compute model (a sweep sets it per cell; not a `run:` key).
   CostModel cost;
   // Keep every round's counts in the result, so retime() can price the same run on another

@@ -61,4 +61,15 @@ FolderLock::~FolderLock() {
   if (descriptor_ >= 0) ::close(descriptor_);  // closing drops the lock
 }
 
+bool folder_locked(const std::filesystem::path& folder) {
+  const int descriptor =
+      ::open((folder / ".lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (descriptor < 0) return false;
+  struct stat info {};
+  const bool locked = ::fstat(descriptor, &info) == 0 && S_ISREG(info.st_mode) &&
+                      ::flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(descriptor);
+  return locked;
+}
+
 }  // namespace istlab

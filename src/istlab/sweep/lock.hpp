@@ -23,4 +23,8 @@ class FolderLock {
   int descriptor_ = -1;
 };
 
+// Whether another process holds `folder`'s lock now (a live sweep, shard or merge). Reads
+// only: creates nothing, follows no link.
+bool folder_locked(const std::filesystem::path& folder);
+
 }  // namespace istlab

@@ -10,6 +10,7 @@
 
 #include "istlab/io/csv.hpp"
 #include "istlab/io/files.hpp"
+#include "istlab/sweep/lock.hpp"
 #include "istlab/sweep/manifest.hpp"
 #include "istlab/sweep/store.hpp"
 #include "istlab/sweep/sweep.hpp"
@@ -121,6 +122,28 @@ std::string stale_outputs(const std::vector<Cell>& cells, const std::set<std::st
       stale > 0 ? fmt::format(", {} of them not as stored now", stale) : "");
 }
 
+// The lines of a live run's .progress.json: its pid and running cells with their rounds;
+// nothing when no process holds the folder's lock (the file of a killed run is stale).
+std::string live_run(const std::filesystem::path& experiment_dir) {
+  if (!folder_locked(experiment_dir)) return "";
+  const FileRead file = read_regular_file(experiment_dir / ".progress.json", 1 << 20);
+  std::string text = "running: another istlab process is writing this folder";
+  try {
+    const nlohmann::json progress = nlohmann::json::parse(file.text);
+    text = fmt::format("running: pid {}, {} of {} cells of its run done",
+                       progress.at("pid").get<long>(), progress.at("done").get<int>(),
+                       progress.at("total").get<int>());
+    for (const auto& cell : progress.at("running"))
+      text +=
+          fmt::format("\nrunning {}: round {} of {}, {:.1f} rounds/s, {:.0f} s so far",
+                      cell.at("cell").get<std::string>(), cell.at("round").get<long>(),
+                      cell.at("max_iters").get<long>(), cell.at("rounds_per_second").get<double>(),
+                      cell.at("seconds").get<double>());
+  } catch (const std::exception&) {  // (not written yet, or not istlab's: the lock says enough)
+  }
+  return escape_invalid_utf8(text) + "\n";
+}
+
 // The datasets the folder's manifest describes; none when it has no readable manifest.
 StoredDatasets stored_datasets_of(const std::filesystem::path& experiment_dir) {
   const auto path = experiment_dir / "manifest.json";
@@ -205,6 +228,8 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   out << fmt::format("{}: {} cells: {} done, {} missing, {} failed, {} corrupt ({})\n",
                      config.experiment, cells.size(), stored.size(), missing.size(), failed.size(),
                      corrupt.size(), experiment_dir.string());
+  const std::string live = live_run(experiment_dir);
+  out << live;
   for (const auto& [source, reason] : with_stored.stored_datasets->unread)
     out << fmt::format(
         "dataset {} cannot be read ({}); its cells are matched by the fingerprint in "
@@ -238,8 +263,11 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
       unassembled += (unassembled.empty() ? "" : ", ") + file;
   }
   if (!unassembled.empty())
-    out << fmt::format("not assembled: {} missing; rerun the sweep to write them\n", unassembled);
-  const std::string stale = unassembled.empty() ? stale_outputs(cells, stored, experiment_dir) : "";
+    out << fmt::format("not assembled: {} missing; {}\n", unassembled,
+                       live.empty() ? "rerun the sweep to write them"
+                                    : "the running sweep writes them when it ends");
+  const std::string stale =
+      unassembled.empty() && live.empty() ? stale_outputs(cells, stored, experiment_dir) : "";
   if (!stale.empty()) out << stale << '\n';
   return static_cast<int>(missing.size() + failed.size() + corrupt.size() +
                           (unassembled.empty() && stale.empty() ? 0 : 1));

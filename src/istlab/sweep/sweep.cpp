@@ -85,12 +85,19 @@ class ProblemWork {
 // A store that cannot be written (disk full, file-size limit) ends the sweep.
 std::optional<std::vector<std::string>> run_cells_of_trajectory(
     const std::vector<const Cell*>& cells, const ProblemWork& work, const SweepConfig& config,
-    const SweepOptions& options, const CellStore& store) {
+    const SweepOptions& options, const CellStore& store, Progress& progress) {
   std::optional<Trajectory> trajectory;
   std::string failure;
+  // (reported while it runs: its rounds, for a cell that takes long)
+  struct Running {
+    Progress& progress;
+    RunningCell& cell;
+    ~Running() { progress.cell_ended(cell); }
+  } running{progress, progress.cell_started(describe_cell(*cells.front()), config.run.max_iters)};
   try {
     RunOptions run_options = config.run;
     run_options.interrupt = options.interrupt;
+    run_options.rounds_done = &running.cell.rounds;
     run_options.cost = cells.front()->network;
     run_options.keep_round_counts = cells.size() > 1;
     const Cell& cell = *cells.front();
@@ -204,7 +211,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   summary.skipped = static_cast<int>(cells.size() - todo.size());
   const auto groups = group_by_problem(todo);
   summary.problems = static_cast<int>(groups.size());
-  Progress progress(static_cast<int>(todo.size()), options.progress, log);
+  Progress progress(static_cast<int>(todo.size()), options.progress, log, summary.directory);
   std::mutex summary_mutex;
   auto interrupted = [&] { return options.interrupt != nullptr && options.interrupt->load(); };
   auto count = [&](const std::string& status) {
@@ -231,7 +238,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
         tbb::parallel_for(std::size_t{0}, trajectories.size(), [&](std::size_t t) {
           if (interrupted()) return;
           if (const auto statuses =
-                  run_cells_of_trajectory(trajectories[t], work, config, options, store))
+                  run_cells_of_trajectory(trajectories[t], work, config, options, store, progress))
             for (const auto& status : *statuses) count(status);
         });
       });
