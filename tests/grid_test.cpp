@@ -217,8 +217,19 @@ TEST(Grid, CellKeysOfOldCellsDoNotChangeWhenParametersAreAdded) {
       "methods: [{method: gd}, {method: ist, sketch: perm}]\nstep_size: 0.1\n"
       "run: {max_iters: 3}\n");
   ASSERT_EQ(cells.size(), 2u);
-  EXPECT_EQ(cells[0].key, "77f88c91c1f9c006");
-  EXPECT_EQ(cells[1].key, "8600707fdd4b682d");
+  // (pinned anew when the seed's place in its list left the keys, issue 22)
+  EXPECT_EQ(cells[0].key, "59e89c55e337ff82");
+  EXPECT_EQ(cells[1].key, "e5e131c9c356e5fb");
+}
+
+TEST(Grid, CellKeyHoldsTheSeedNotItsPlaceInTheList) {
+  const auto forward = expand("methods: [{method: gd}]\nstep_size: 0.1\nseeds: [1, 2, 3]\n");
+  const auto backward = expand("methods: [{method: gd}]\nstep_size: 0.1\nseeds: [3, 1, 2]\n");
+  std::set<std::string> forward_keys, backward_keys;
+  for (const auto& cell : forward) forward_keys.insert(cell.key);
+  for (const auto& cell : backward) backward_keys.insert(cell.key);
+  EXPECT_EQ(forward_keys.size(), 3u);
+  EXPECT_EQ(forward_keys, backward_keys);
 }
 
 TEST(Grid, CellKeyDoesNotDependOnThePositionInTheGrid) {

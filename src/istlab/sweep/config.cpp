@@ -632,10 +632,10 @@ const std::vector<ConfigKey>& config_keys() {
         {"step_size.relative", "number or list", "", step_rule, "step_size, relative_step",
          "multiples of each method's theoretical step: 1/λ_max(E[B̄]) for ist with the outer "
          "sketch, 1/λ_max(L̄) for the others (quadratics only)"},
-        {"seeds", "integer or list", "[0]", "≥ 0", "seed, repeat",
-         "the seeds of the sketches and, without problem.seed, of the problems; repeat numbers a "
-         "cell's seed in this list"},
-        {"repeats", "integer", "", fmt::format("1 to {}", kMaxGridCells), "seed, repeat",
+        {"seeds", "integer or list", "[0]", "≥ 0", "seed",
+         "the seeds of the sketches and, without problem.seed, of the problems (their order "
+         "does not matter: a cell's key holds its seed, not its place)"},
+        {"repeats", "integer", "", fmt::format("1 to {}", kMaxGridCells), "seed",
          "N: the seeds 0, 1, …, N − 1 (instead of seeds)"},
         {"zip", "list of keys, or list of such lists", "", "groups of at least 2 of: " + zip_keys,
          "",

@@ -81,10 +81,8 @@ std::vector<Axis> problem_axes(const SweepConfig& config) {
     axes.push_back(
         axis("network." + parameter.name, SweepConfig::values_of(config.network, parameter),
              [&parameter](Cell& cell, const Value& value) { parameter.set(cell.network, value); }));
-  axes.push_back({"seeds", config.seeds.size(), [&config](std::size_t i, Cell& cell) {
-                    cell.seed = config.seeds[i];
-                    cell.repeat = static_cast<int>(i);
-                  }});
+  axes.push_back({"seeds", config.seeds.size(),
+                  [&config](std::size_t i, Cell& cell) { cell.seed = config.seeds[i]; }});
   if (!config.problem_seed.empty())
     axes.push_back(
         {"problem.seed", config.problem_seed.size(),
@@ -264,9 +262,9 @@ class DataResolver {
   std::set<std::string> test_checked_;        // training and test fingerprints checked
 };
 
-// Everything a cell's record depends on: its parameters, its repeat number (written into
-// the record) and the run options (stop rules, record schedule), so a stored cell is reused
-// only when it would come out the same.
+// Everything a cell's record depends on: its parameters (values, never positions in a list,
+// so reordering seeds or steps reruns nothing) and the run options (stop rules, record
+// schedule), so a stored cell is reused only when it would come out the same.
 std::string cell_text(const Cell& cell, const RunOptions& run) {
   std::string text = cell.problem.key();
   for (const auto& parameter : method_parameters())
@@ -276,8 +274,8 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
   for (const auto& parameter : cost_parameters())
     if (in_key(parameter, cell.network))
       text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.network)));
-  text += fmt::format("|step={}{}|seed={}|repeat={}|run=", cell.relative_step ? "rel:" : "",
-                      cell.step_value, cell.seed, cell.repeat);
+  text += fmt::format("|step={}{}|seed={}|run=", cell.relative_step ? "rel:" : "", cell.step_value,
+                      cell.seed);
   for (const auto& parameter : run_parameters()) {
     if (!in_key(parameter, run)) continue;
     if (&parameter != &run_parameters().front()) text += ',';

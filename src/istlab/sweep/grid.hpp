@@ -33,7 +33,6 @@ struct Cell {
   bool relative_step = false;
   double step_value = 0.0;  // as written: absolute, or a multiple of the theoretical step
   std::uint64_t seed = 0;
-  int repeat = 0;  // position of `seed` in the seeds list: cells differing only here are repeats
   std::optional<std::uint64_t> problem_seed;  // `problem.seed`; unset: the problem follows `seed`
 
   // Cells with equal keys share a problem, and a theory.

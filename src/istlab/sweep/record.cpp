@@ -39,7 +39,6 @@ CsvFields parameter_fields(const Cell& cell, double step_size) {
   add_problem_fields(cell.problem, fields);
   fields.emplace_back("seed", std::to_string(cell.seed));
   fields.emplace_back("problem_seed", std::to_string(cell.problem.seed));
-  fields.emplace_back("repeat", std::to_string(cell.repeat));
   for (const auto& parameter : method_parameters())
     fields.emplace_back(parameter.column, field_text(parameter.get(cell.method)));
   for (const auto& parameter : sketch_parameters())
