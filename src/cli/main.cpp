@@ -168,6 +168,7 @@ struct Command {
   CLI::App* merge = nullptr;
   CLI::App* keys = nullptr;
   CLI::App* help = nullptr;
+  CLI::App* clean = nullptr;
   std::string help_for;
   std::string config_path;
   istlab::SweepOptions options;
@@ -224,6 +225,14 @@ void define_commands(CLI::App& app, Command& command) {
       ->required();
   merge->add_option("-o,--out", command.out_dir, "folder for the merged result")->required();
 
+  auto* clean = command.clean =
+      app.add_subcommand("clean", "remove stored records that no longer belong to a config's grid");
+  clean->add_option("config", command.config_path, "the sweep config (YAML)")->required();
+  clean->add_option("-o,--out", command.out_dir, "the folder given to sweep --out")
+      ->capture_default_str();
+  clean->add_flag("-n,--dry-run", command.dry_run, "list what would be removed; remove nothing");
+  clean->add_flag("--quick", command.quick, "the config's quick: variant");
+
   auto* help = command.help = app.add_subcommand("help", "print this help, or a command's");
   help->add_option("command", command.help_for, "a command: sweep, status, merge, keys");
 
@@ -250,6 +259,9 @@ int run_command(Command& command) {
                                 command.options, std::cout, command.verbose);
       return not_done == 0 ? 0 : kRunFailure;
     }
+    if (*command.clean)
+      return istlab::clean_records(istlab::load_config(command.config_path, command.quick),
+                                   command.options, command.dry_run, std::cout);
     if (*command.keys) {
       std::cout << (command.markdown ? istlab::reference_markdown()
                     : command.list   ? istlab::reference_list()

@@ -239,5 +239,20 @@ for path in sys.argv[1:]:  # (a shard may hold no cell, and then lists no datase
 PY
 expect merge_bad_stored_dataset 2 "manifest.json: datasets[0].samples: must be a whole number from 1 to 2^31 - 1" -- merge "$work/out13/a" "$work/out13/b" --out "$work/out13/merged2"
 
+# istlab clean: lists (-n), then removes, the records the grid no longer has; a planted link
+# is removed itself, never its target; files that are not records stay.
+printf 'experiment: tidy\nmethods: [{method: gd}]\nstep_size: [0.1, 0.2, 0.3]\nrun: {max_iters: 3}\n' > "$work/tidy.yaml"
+"$istlab" sweep "$work/tidy.yaml" --out "$work/out14" --quiet 2>/dev/null
+sed -i 's/\[0.1, 0.2, 0.3\]/[0.1]/' "$work/tidy.yaml"
+ln -s "$work/victim.txt" "$work/out14/tidy/cells/0000000000000000.0000000000000000.cell"
+touch "$work/out14/tidy/cells/notes.txt"
+expect clean_dry_run 0 "" -- clean "$work/tidy.yaml" --out "$work/out14" -n
+[[ $(ls "$work/out14/tidy/cells" | wc -l) -eq 5 ]] || fail "clean_dry_run: removed something"
+stdout=$("$istlab" clean "$work/tidy.yaml" --out "$work/out14")
+[[ "$stdout" == *"removed 3 record files"* && $(ls "$work/out14/tidy/cells" | wc -l) -eq 2 &&
+   -e "$work/out14/tidy/cells/notes.txt" && $(cat "$work/victim.txt") == precious ]] &&
+  echo "ok   clean: $stdout" || fail "clean: $stdout; left $(ls "$work/out14/tidy/cells")"
+expect clean_then_sweep 0 "skipped 1 already done" -- sweep "$work/tidy.yaml" --out "$work/out14" --quiet
+
 [[ $failures -eq 0 ]] && echo "all hardening cases hold"
 exit $((failures > 0))

@@ -84,6 +84,13 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
 int report_status(const SweepConfig& config, const SweepOptions& options, std::ostream& out,
                   bool verbose = false);
 
+// Removes (or with `dry_run` lists) the record files in OUT/<experiment>/cells/ that no
+// longer belong to the config's grid: cells taken out of it, or another build's records.
+// Holds the folder's lock; removes links themselves, never their targets; leaves every
+// file whose name is not a record's. Returns 0.
+int clean_records(const SweepConfig& config, const SweepOptions& options, bool dry_run,
+                  std::ostream& out);
+
 // The grid's cells in the options' shard, in grid order.
 std::vector<Cell> shard_cells(const SweepConfig& config, const SweepOptions& options);
 
