@@ -254,5 +254,18 @@ stdout=$("$istlab" clean "$work/tidy.yaml" --out "$work/out14")
   echo "ok   clean: $stdout" || fail "clean: $stdout; left $(ls "$work/out14/tidy/cells")"
 expect clean_then_sweep 0 "skipped 1 already done" -- sweep "$work/tidy.yaml" --out "$work/out14" --quiet
 
+# A relative data path is read from the config's folder, wherever istlab runs from, and the
+# manifest records it resolved (it was read from the working folder: run from elsewhere, the
+# file was not found).
+mkdir -p "$work/project/data"
+printf '%s\n' 1,2,1 2,1,0 3,3,1 0,1,0 > "$work/project/data/d.csv"
+printf 'experiment: relative\nproblem: {generator: least_squares, dataset: {path: data/d.csv, format: csv}, num_workers: 2}\nmethods: [{method: gd}]\nstep_size: 0.1\nrun: {max_iters: 3}\n' > "$work/project/relative.yaml"
+istlab_path=$(readlink -f "$istlab")
+(cd / && "$istlab_path" sweep "$work/project/relative.yaml" --out "$work/out15" --quiet 2>/dev/null)
+code=$?
+[[ $code -eq 0 ]] && grep -q "\"$work/project/data/d.csv\"" "$work/out15/relative/manifest.json" &&
+  echo "ok   config_relative_path: read $work/project/data/d.csv from /" ||
+  fail "config_relative_path: exit $code"
+
 [[ $failures -eq 0 ]] && echo "all hardening cases hold"
 exit $((failures > 0))

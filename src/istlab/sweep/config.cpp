@@ -273,6 +273,23 @@ void nested_keys(Decoder& decoder, const YAML::Node& node, const std::string& wh
   }
 }
 
+// A relative data path is read from the config file's folder, wherever istlab is run from
+// (the manifest records the path resolved).
+void resolve_data_paths(SweepConfig& config) {
+  const std::filesystem::path folder = std::filesystem::path(config.path).parent_path();
+  if (folder.empty()) return;
+  for (const char* name :
+       {"dataset.path", "dataset.labels", "test_dataset.path", "test_dataset.labels"}) {
+    const auto found = config.problem.find(name);
+    if (found == config.problem.end()) continue;
+    for (Value& value : found->second) {
+      const std::string path = text_of(value);
+      if (!path.empty() && std::filesystem::path(path).is_relative())
+        value = (folder / path).lexically_normal().string();
+    }
+  }
+}
+
 void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
   nested_keys(decoder, node, "problem", problem_parameters(), {"seed"},
               [&](const Parameter<ProblemSpec>& parameter, const YAML::Node& value,
@@ -282,6 +299,7 @@ void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& confi
               });
   if (auto v = decoder.child(node, "problem", "seed"))
     config.problem_seed = decoder.seeds(v, "problem.seed");
+  resolve_data_paths(config);
 }
 
 // `network: wan` (or a list of names) names the preset; a map gives any cost_parameters().
