@@ -131,6 +131,42 @@ TEST(Config, MalformedYamlNamesLine) {
   EXPECT_NE(message.find("malformed YAML"), std::string::npos) << message;
 }
 
+// Issue 22: a list of dataset maps (files and named datasets alike) is one axis, entry by
+// entry; an entry's own list is refused, and `zip: [problem.dataset, ...]` takes the entries.
+TEST(Config, AListOfDatasetMapsIsSweptEntryByEntry) {
+  const std::string text =
+      "problem:\n  generator: least_squares\n  num_workers: [2, 3]\n"
+      "  dataset: [{path: a.svm, format: libsvm}, {path: b.csv, format: csv, header: true}, "
+      "heart_scale]\nmethods: [{method: gd}]\nstep_size: 0.1\n";
+  const SweepConfig config = parse_config(text, "d.yaml");
+  auto values = [&](const std::string& name) {
+    std::vector<std::string> texts;
+    for (const auto& value : config.problem.at(name)) texts.push_back(format_value(value));
+    return texts;
+  };
+  EXPECT_EQ(values("dataset.name"), (std::vector<std::string>{"", "", "heart_scale"}));
+  EXPECT_EQ(values("dataset.path"), (std::vector<std::string>{"a.svm", "b.csv", ""}));
+  EXPECT_EQ(values("dataset.format"), (std::vector<std::string>{"libsvm", "csv", ""}));
+  EXPECT_EQ(values("dataset.header"), (std::vector<std::string>{"false", "true", "false"}));
+  ASSERT_EQ(config.zip.size(), 1u);
+  EXPECT_EQ(config.zip[0].front(), "problem.dataset.name");
+  EXPECT_EQ(config.zip[0].size(), 6u);  // every key of the group moves together
+  // Zipped with the workers: the entries pair with num_workers instead of multiplying.
+  const SweepConfig zipped =
+      parse_config(replaced(text, "num_workers: [2, 3]", "num_workers: [2, 3, 4]") +
+                       "zip: [problem.dataset, problem.num_workers]\n",
+                   "d.yaml");
+  ASSERT_EQ(zipped.zip.size(), 1u);
+  EXPECT_EQ(zipped.zip[0].size(), 7u);
+  EXPECT_NE(error_of(replaced(text, "{path: a.svm, format: libsvm}",
+                              "{path: [a.svm, c.svm], format: libsvm}"))
+                .find("problem.dataset.path: inside a list of entries each key has one value"),
+            std::string::npos);
+  EXPECT_NE(error_of(replaced(text, "format: libsvm}", "format: libsvm, labls: x}"))
+                .find("unknown key 'labls' (did you mean 'labels'?)"),
+            std::string::npos);
+}
+
 TEST(Config, EmptyListIsRejected) {
   const std::string message = error_of(replaced(kValid, "seeds: [1, 2]", "seeds: []"));
   EXPECT_NE(message.find("bad.yaml:13:8: seeds: an empty list"), std::string::npos) << message;

@@ -335,8 +335,8 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
                  "fashion_mnist_test: its 10,000 test images; heart_scale: 270 × 13, labels ±1); "
                  "give it or dataset.path"),
       field("dataset.path", &ProblemSpec::dataset_path, any_value(), "dataset_path", "", true)
-          .means("a data file read instead of a named dataset (relative to the folder istlab "
-                 "runs in)"),
+          .means("a data file read instead of a named dataset (relative to the config file's "
+                 "folder)"),
       field("dataset.format", &ProblemSpec::dataset_format,
             empty_or_one_of("a format", dataset_formats), "", "", true)
           .means("dataset.path's format: idx (gzip or raw), libsvm, csv or npy"),

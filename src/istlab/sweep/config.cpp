@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -236,14 +237,40 @@ class Decoder {
   SweepConfig& config_;
 };
 
+// One key's values across a list of group entries (maps, or a value that sets the group's
+// first key when `first` is true): the entry's value, or `fallback` (the default) where the
+// entry does not give it. A list inside an entry is refused: each entry is one point.
+YAML::Node entry_values(Decoder& decoder, const YAML::Node& entries, const std::string& key,
+                        const std::string& tail, bool first, const std::string& fallback) {
+  YAML::Node values(YAML::NodeType::Sequence);
+  for (const YAML::Node& entry : entries) {
+    std::optional<YAML::Node> value;
+    if (entry.IsMap() && entry[tail]) {
+      value = entry[tail];
+    } else if (!entry.IsMap() && first) {
+      value = entry;
+    }
+    if (value && !value->IsScalar())
+      decoder.fail(*value, key,
+                   "inside a list of entries each key has one value (list the entries instead)",
+                   std::nullopt);
+    values.push_back(value ? *value : YAML::Node(fallback));
+  }
+  return values;
+}
+
 // The keys of a section whose parameter names nest by their dots ("record.every" is
 // `record: {every: ...}`); calls found(parameter, value node, key path) for each one given.
 // A value where a group is expected sets the group's first key: `tolerance: 1e-8` is
 // `tolerance: {rel_err: 1e-8}`, `dataset: fashion_mnist` is `dataset: {name: fashion_mnist}`.
+// A list of maps (or of such values) where a group is expected sweeps the group entry by
+// entry: each of its keys gets one value per entry (its default where an entry lacks it), and
+// bundle(keys) is told that they vary together.
 template <class Spec, class Found>
 void nested_keys(Decoder& decoder, const YAML::Node& node, const std::string& where,
                  const std::vector<Parameter<Spec>>& table, const std::vector<std::string>& extra,
-                 Found found) {
+                 Found found,
+                 const std::function<void(std::vector<std::string>)>& bundle = nullptr) {
   std::vector<std::string> top;
   std::map<std::string, std::vector<std::string>> groups;  // "record" → {"every", "log_points"}
   for (const auto& parameter : table) {
@@ -254,15 +281,30 @@ void nested_keys(Decoder& decoder, const YAML::Node& node, const std::string& wh
   }
   top.insert(top.end(), extra.begin(), extra.end());
   decoder.check_keys(node, where, top);
-  for (const auto& [group, keys] : groups)
-    if (const YAML::Node v = decoder.child(node, where, group); v && v.IsMap())
-      decoder.check_keys(v, path_of(where, group), keys);
+  std::set<std::string> listed;  // groups given as a list of maps
+  for (const auto& [group, keys] : groups) {
+    const YAML::Node v = decoder.child(node, where, group);
+    if (v && v.IsMap()) decoder.check_keys(v, path_of(where, group), keys);
+    if (!v || !v.IsSequence() || bundle == nullptr ||
+        std::none_of(v.begin(), v.end(), [](const YAML::Node& item) { return item.IsMap(); }))
+      continue;
+    listed.insert(group);
+    for (const auto& item : v)
+      if (item.IsMap()) decoder.check_keys(item, path_of(where, group), keys);
+  }
   for (const auto& parameter : table) {
     const auto dot = parameter.name.find('.');
     const std::string head = parameter.name.substr(0, dot);
     const std::string tail = dot == std::string::npos ? "" : parameter.name.substr(dot + 1);
     const YAML::Node group = decoder.child(node, where, head);
     if (!group) continue;
+    if (listed.count(head)) {
+      found(parameter,
+            entry_values(decoder, group, path_of(where, parameter.name), tail,
+                         tail == groups[head].front(), format_value(parameter.get(Spec{}))),
+            path_of(where, parameter.name));
+      continue;
+    }
     // (YAML::Node's assignment writes into the tree, so each node gets its own variable.)
     if (!tail.empty() && group.IsMap()) {
       if (const YAML::Node value = decoder.child(group, path_of(where, head), tail))
@@ -270,6 +312,11 @@ void nested_keys(Decoder& decoder, const YAML::Node& node, const std::string& wh
     } else if (tail.empty() || tail == groups[head].front()) {
       found(parameter, group, path_of(where, head));
     }
+  }
+  for (const auto& head : listed) {
+    std::vector<std::string> keys;
+    for (const auto& tail : groups[head]) keys.push_back(path_of(where, head + "." + tail));
+    bundle(std::move(keys));
   }
 }
 
@@ -291,12 +338,14 @@ void resolve_data_paths(SweepConfig& config) {
 }
 
 void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
-  nested_keys(decoder, node, "problem", problem_parameters(), {"seed"},
-              [&](const Parameter<ProblemSpec>& parameter, const YAML::Node& value,
-                  const std::string& key) {
-                config.problem[parameter.name] =
-                    decoder.axis(value, key, parameter.type, parameter.rule, parameter.max_int);
-              });
+  nested_keys(
+      decoder, node, "problem", problem_parameters(), {"seed"},
+      [&](const Parameter<ProblemSpec>& parameter, const YAML::Node& value,
+          const std::string& key) {
+        config.problem[parameter.name] =
+            decoder.axis(value, key, parameter.type, parameter.rule, parameter.max_int);
+      },
+      [&](std::vector<std::string> keys) { config.bundles.push_back(std::move(keys)); });
   if (auto v = decoder.child(node, "problem", "seed"))
     config.problem_seed = decoder.seeds(v, "problem.seed");
   resolve_data_paths(config);
@@ -604,6 +653,22 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   decode_methods(decoder, root, config);
   decode_seeds(decoder, root, config);
   if (auto v = decoder.child(root, "", "zip")) decode_zip(decoder, v, config);
+  // A group given as a list of maps varies entry by entry: its keys join the zip group that
+  // names one of them (zip: [problem.dataset, problem.num_workers]), or form their own.
+  for (const auto& bundle : config.bundles) {
+    auto joined_group = std::find_if(config.zip.begin(), config.zip.end(), [&](const auto& keys) {
+      return std::any_of(bundle.begin(), bundle.end(), [&](const std::string& key) {
+        return std::find(keys.begin(), keys.end(), key) != keys.end();
+      });
+    });
+    if (joined_group == config.zip.end()) {
+      config.zip.push_back(bundle);
+      continue;
+    }
+    for (const auto& key : bundle)
+      if (std::find(joined_group->begin(), joined_group->end(), key) == joined_group->end())
+        joined_group->push_back(key);
+  }
   if (auto v = decoder.child(root, "", "run")) decode_run(decoder, v, config.run);
   try {
     config.run.validate();  // rules across run options

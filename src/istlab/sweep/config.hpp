@@ -74,6 +74,9 @@ struct SweepConfig {
   // Groups of keys that vary together instead of forming a product, e.g.
   // {"problem.dim", "problem.num_workers"}; each group's lists have equal lengths.
   std::vector<std::vector<std::string>> zip;
+  // The keys of a group given as a list of maps (`dataset: [{path: a.csv, ...}, heart_scale]`):
+  // they vary together, entry by entry; merged into `zip` once it is read.
+  std::vector<std::vector<std::string>> bundles;
   RunOptions run;
 
   std::map<std::string, Location> locations;  // key path ("problem.dim") → where it stands

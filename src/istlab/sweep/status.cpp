@@ -23,7 +23,10 @@ constexpr std::uint64_t kMaxAssembledBytes = std::uint64_t{1} << 30;
 
 std::string joined(const std::vector<Value>& values) {
   std::string text;
-  for (const auto& value : values) text += (text.empty() ? "" : ", ") + format_value(value);
+  for (const auto& value : values) {
+    const std::string shown = format_value(value);
+    text += (text.empty() ? "" : ", ") + (shown.empty() ? std::string("-") : shown);
+  }
   return text;
 }
 
