@@ -118,8 +118,8 @@ int interrupted_exit(const istlab::SweepSummary& summary) {
 }
 
 int sweep_command(const std::string& config_path, istlab::SweepOptions options, bool dry_run,
-                  bool use_mpi, bool quick) {
-  const istlab::SweepConfig config = istlab::load_config(config_path, quick);
+                  bool use_mpi, bool quick, const std::vector<std::string>& overrides) {
+  const istlab::SweepConfig config = istlab::load_config(config_path, quick, overrides);
   if (dry_run) {
     istlab::describe_sweep(config, options, std::cout);
     return 0;
@@ -182,7 +182,17 @@ struct Command {
   std::string out_dir = "results";
   std::string shard = "1/1";
   std::vector<std::string> shard_dirs;
+  std::vector<std::string> overrides;  // --set KEY=VALUE
 };
+
+// --set KEY=VALUE, repeatable: one override per occurrence.
+void add_set_option(CLI::App& app, Command& command) {
+  app.add_option("--set", command.overrides,
+                 "override a config key, e.g. --set problem.num_workers=8 --set 'seeds=[1, 2]' "
+                 "(the value is YAML, checked like the file's; recorded in the manifest)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
 
 void define_commands(CLI::App& app, Command& command) {
   auto* sweep = command.sweep =
@@ -208,6 +218,7 @@ void define_commands(CLI::App& app, Command& command) {
   sweep->add_flag("-q,--quiet", command.quiet, "no progress output");
   sweep->add_flag("--quick", command.quick,
                   "apply the config's quick: section (a smaller sweep, for tests)");
+  add_set_option(*sweep, command);
 
   auto* status = command.status =
       app.add_subcommand("status", "list done, missing and failed cells of a sweep");
@@ -217,6 +228,7 @@ void define_commands(CLI::App& app, Command& command) {
   status->add_option("--shard", command.shard, "only this slice of the grid, e.g. 2/4")
       ->capture_default_str();
   status->add_flag("--quick", command.quick, "the config's quick: variant");
+  add_set_option(*status, command);
   status->add_flag("-v,--verbose", command.verbose, "list every failed and missing cell");
 
   auto* merge = command.merge =
@@ -232,6 +244,7 @@ void define_commands(CLI::App& app, Command& command) {
       ->capture_default_str();
   clean->add_flag("-n,--dry-run", command.dry_run, "list what would be removed; remove nothing");
   clean->add_flag("--quick", command.quick, "the config's quick: variant");
+  add_set_option(*clean, command);
 
   auto* help = command.help = app.add_subcommand("help", "print this help, or a command's");
   help->add_option("command", command.help_for, "a command: sweep, status, merge, keys");
@@ -252,16 +265,17 @@ int run_command(Command& command) {
     command.options.shard = istlab::Shard::parse(command.shard);
     if (*command.sweep)
       return sweep_command(command.config_path, command.options, command.dry_run, command.use_mpi,
-                           command.quick);
+                           command.quick, command.overrides);
     if (*command.status) {
-      const int not_done =
-          istlab::report_status(istlab::load_config(command.config_path, command.quick),
-                                command.options, std::cout, command.verbose);
+      const int not_done = istlab::report_status(
+          istlab::load_config(command.config_path, command.quick, command.overrides),
+          command.options, std::cout, command.verbose);
       return not_done == 0 ? 0 : kRunFailure;
     }
     if (*command.clean)
-      return istlab::clean_records(istlab::load_config(command.config_path, command.quick),
-                                   command.options, command.dry_run, std::cout);
+      return istlab::clean_records(
+          istlab::load_config(command.config_path, command.quick, command.overrides),
+          command.options, command.dry_run, std::cout);
     if (*command.keys) {
       std::cout << (command.markdown ? istlab::reference_markdown()
                     : command.list   ? istlab::reference_list()

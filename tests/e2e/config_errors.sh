@@ -58,5 +58,15 @@ expect_cli short_flags 0 "memory:" sweep "$work/cli.yaml" -n -j 1 -q -o "$work/s
 expect_cli short_flags_run 0 "ran 1" sweep "$work/cli.yaml" -j 1 -q -o "$work/short"
 expect_cli status_verbose 0 "0 missing" status "$work/cli.yaml" -o "$work/short" -v
 
+# --set KEY=VALUE overrides a key, typed and checked like the file, recorded in the manifest.
+expect_cli set_override 0 "problem.num_workers              4" sweep "$work/cli.yaml" -n -o "$work/set" --set problem.num_workers=4
+expect_cli set_list 0 "step_size absolute 0.02, 0.03" sweep "$work/cli.yaml" -n -o "$work/set" --set 'step_size=[0.02, 0.03]'
+expect_cli set_bad_value 2 "--set problem.num_workers=two: problem.num_workers: value 'two' is not an integer" sweep "$work/cli.yaml" -n --set problem.num_workers=two
+expect_cli set_unknown_key 2 "unknown key 'num_worker' (did you mean 'num_workers'?)" sweep "$work/cli.yaml" -n --set problem.num_worker=4
+expect_cli set_no_equals 2 "--set problem: expected KEY=VALUE" sweep "$work/cli.yaml" -n --set problem
+"$istlab" sweep "$work/cli.yaml" -q -o "$work/set" --set problem.num_workers=4 2>/dev/null
+grep -q '"problem.num_workers=4"' "$work/set/cli/manifest.json" && echo "ok   set_recorded: in manifest.json" ||
+  fail "set_recorded: the override is not in the manifest"
+
 [[ $failures -eq 0 ]] && echo "all config errors reported as expected"
 exit $((failures > 0))

@@ -105,6 +105,12 @@ class Decoder {
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& rule,
                          std::optional<std::string> value = {}) const {
+    // A key a --set override gave is that override's fault, not the file's.
+    for (const auto& override_text : config_.overrides) {
+      const std::string given = override_text.substr(0, override_text.find('='));
+      if (key == given || key.starts_with(given + ".") || key.starts_with(given + "["))
+        throw ConfigError("--set " + override_text, {}, key, std::move(value), rule);
+    }
     throw ConfigError(config_.path, location_of(node), key, std::move(value), rule);
   }
 
@@ -503,6 +509,37 @@ void apply_quick(Decoder& decoder, YAML::Node& root, const std::string& text,
   root.remove("quick");
 }
 
+// `--set KEY=VALUE`: VALUE (YAML) replaces KEY (dotted: problem.num_workers) in the tree,
+// making the maps on its way where they are missing or are not maps.
+void apply_override(YAML::Node& root, const std::string& text) {
+  const auto equals = text.find('=');
+  auto refuse = [&](const std::string& why) {
+    throw ConfigError("--set " + text, {}, "", std::nullopt, why);
+  };
+  if (equals == std::string::npos || equals == 0)
+    refuse("expected KEY=VALUE, e.g. --set problem.num_workers=8 or --set 'seeds=[1, 2]'");
+  std::vector<std::string> path;
+  for (std::size_t start = 0; start <= equals;) {
+    const std::size_t dot = std::min(text.find('.', start), equals);
+    if (dot == start) refuse("a key's parts are names separated by single dots");
+    path.push_back(text.substr(start, dot - start));
+    start = dot + 1;
+  }
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.substr(equals + 1));
+  } catch (const YAML::Exception& error) {
+    refuse("the value is not valid YAML: " + error.msg);
+  }
+  YAML::Node at = root;  // (reset() rebinds a node; assignment would write through it)
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    if (!at[path[i]] || !at[path[i]].IsMap()) at[path[i]] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node next = at[path[i]];
+    at.reset(next);
+  }
+  at[path.back()] = value;
+}
+
 // The experiment names a folder under --out: nothing that could leave it.
 bool safe_folder_name(const std::string& name) {
   return !name.empty() && name.size() <= 200 && name[0] != '.' &&
@@ -602,10 +639,12 @@ void SweepConfig::fail(const std::string& key, const std::string& rule,
   throw ConfigError(path, locate(key, related), key, std::move(value), rule, is_default);
 }
 
-SweepConfig parse_config(const std::string& text, const std::string& path, bool quick) {
+SweepConfig parse_config(const std::string& text, const std::string& path, bool quick,
+                         const std::vector<std::string>& overrides) {
   SweepConfig config;
   config.path = path;
   config.text = text;
+  config.overrides = overrides;
   config.experiment = std::filesystem::path(path).stem().string();
   Decoder decoder(config);
 
@@ -646,6 +685,7 @@ SweepConfig parse_config(const std::string& text, const std::string& path, bool 
   decoder.check_keys(root, "", kTopKeys);
   apply_quick(decoder, root, text, path, quick);
   config.quick = quick;
+  for (const auto& override_text : overrides) apply_override(root, override_text);
 
   decode_experiment(decoder, root, config);
   if (auto v = decoder.child(root, "", "problem")) decode_problem(decoder, v, config);
@@ -736,13 +776,14 @@ const std::vector<ConfigKey>& config_keys() {
   return keys;
 }
 
-SweepConfig load_config(const std::string& path, bool quick) {
+SweepConfig load_config(const std::string& path, bool quick,
+                        const std::vector<std::string>& overrides) {
   // Only a regular file of bounded size: a FIFO would block, /dev/zero never ends.
   const FileRead file = read_regular_file(path, kMaxConfigBytes);
   std::string why;
   switch (file.problem) {
     case FileRead::Problem::kNone:
-      return parse_config(file.text, path, quick);
+      return parse_config(file.text, path, quick, overrides);
     case FileRead::Problem::kUnreadable:
       why = "cannot open the config file: no such file, or unreadable";
       break;

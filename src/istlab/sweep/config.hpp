@@ -77,6 +77,7 @@ struct SweepConfig {
   // The keys of a group given as a list of maps (`dataset: [{path: a.csv, ...}, heart_scale]`):
   // they vary together, entry by entry; merged into `zip` once it is read.
   std::vector<std::vector<std::string>> bundles;
+  std::vector<std::string> overrides;  // --set KEY=VALUE, in order (the manifest records them)
   RunOptions run;
 
   std::map<std::string, Location> locations;  // key path ("problem.dim") → where it stands
@@ -100,8 +101,13 @@ struct SweepConfig {
 // values out of range.
 // `quick` applies the config's `quick:` section (a smaller version of the same sweep, for
 // tests): its keys replace the same keys of the config, maps merged key by key.
-SweepConfig load_config(const std::string& path, bool quick = false);
-SweepConfig parse_config(const std::string& text, const std::string& path, bool quick = false);
+// `overrides` ("--set KEY=VALUE", e.g. "problem.num_workers=8" or "seeds=[1, 2]") replace
+// keys of the file, after its quick: section; each VALUE is YAML, checked like the file's,
+// and an error in one names it ("--set KEY=VALUE: ...").
+SweepConfig load_config(const std::string& path, bool quick = false,
+                        const std::vector<std::string>& overrides = {});
+SweepConfig parse_config(const std::string& text, const std::string& path, bool quick = false,
+                         const std::vector<std::string>& overrides = {});
 
 // A key this file decodes itself rather than through a parameter table (experiment, seeds,
 // step_size, ...), described for the key reference (`istlab keys`).

@@ -101,6 +101,7 @@ void write_manifest(const SweepConfig& config, const SweepOptions& options,
       {"config", resolved_config(config)},
       {"config_text", config.text},
       {"quick", config.quick},
+      {"overrides", config.overrides},
       {"command_line", options.command_line},
       {"mode", options.mode},
       {"shard", fmt::format("{}/{}", options.shard.index, options.shard.count)},
@@ -143,6 +144,12 @@ json read_manifest(const std::filesystem::path& path) {
       if (!manifest.contains(key) || !manifest[key].is_string())
         throw ConfigError(path.string(), {}, key, std::nullopt,
                           "missing from the manifest, or not a string");
+    if (manifest.contains("overrides") &&
+        !(manifest["overrides"].is_array() &&
+          std::all_of(manifest["overrides"].begin(), manifest["overrides"].end(),
+                      [](const json& item) { return item.is_string(); })))
+      throw ConfigError(path.string(), {}, "overrides", std::nullopt,
+                        "must be a list of the --set KEY=VALUE texts");
     return manifest;
   } catch (const json::exception& error) {
     throw ConfigError(path.string(), {}, "", std::nullopt,

@@ -61,11 +61,12 @@ struct ShardSet {
                       manifest.value("git_commit", "?"), CellStore::build_tag(),
                       build_info().git_commit));
     if (!config) {
-      config =
-          parse_config(manifest["config_text"].get<std::string>(),
-                       manifest["config_path"].get<std::string>(), manifest.value("quick", false));
+      config = parse_config(
+          manifest["config_text"].get<std::string>(), manifest["config_path"].get<std::string>(),
+          manifest.value("quick", false), manifest.value("overrides", std::vector<std::string>{}));
       config_hash = hash;
-    } else if (hash != config_hash || manifest["experiment"] != config->experiment) {
+    } else if (hash != config_hash || manifest["experiment"] != config->experiment ||
+               manifest.value("overrides", std::vector<std::string>{}) != config->overrides) {
       throw ConfigError(
           manifest_path.string(), {}, "config_hash", hash,
           fmt::format("(experiment {}) differs from the first shard's {} ({})",
