@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "istlab/data/catalog.hpp"
+#include "istlab/data/split.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
 #include "istlab/run/cost_model.hpp"
@@ -170,6 +172,25 @@ TEST(ConfigReference, ReadersOfAKey) {
   EXPECT_EQ(find("problem.mu").rule, "> 0");
   EXPECT_EQ(find("problem.dim").rule, "≥ 1");
   EXPECT_EQ(find("problem.dim").column, "dim");
+}
+
+}  // namespace
+}  // namespace istlab
+
+namespace istlab {
+namespace {
+
+// `istlab list` shows every name of every registry a config may use, each with its meaning.
+TEST(NamesListing, EveryRegistryNameHasALine) {
+  const std::string listing = names_listing();
+  std::vector<std::string> names = method_names();
+  for (const auto& list : {family_names(), sketch_type_names(), sketch_scale_names(),
+                           dataset_names(), split_kind_names(), network_names()})
+    names.insert(names.end(), list.begin(), list.end());
+  for (const auto& name : names)
+    EXPECT_NE(listing.find("\n  " + name + " "), std::string::npos) << name;
+  for (const auto& entry : method_meanings()) EXPECT_FALSE(entry.meaning.empty()) << entry.name;
+  for (const auto& entry : family_meanings()) EXPECT_FALSE(entry.meaning.empty()) << entry.name;
 }
 
 }  // namespace

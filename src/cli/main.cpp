@@ -169,6 +169,7 @@ struct Command {
   CLI::App* keys = nullptr;
   CLI::App* help = nullptr;
   CLI::App* clean = nullptr;
+  CLI::App* list_names = nullptr;
   std::string help_for;
   std::string config_path;
   istlab::SweepOptions options;
@@ -246,6 +247,9 @@ void define_commands(CLI::App& app, Command& command) {
   clean->add_flag("--quick", command.quick, "the config's quick: variant");
   add_set_option(*clean, command);
 
+  command.list_names = app.add_subcommand(
+      "list", "the methods, problem families, sketches, datasets, splits and network models");
+
   auto* help = command.help = app.add_subcommand("help", "print this help, or a command's");
   help->add_option("command", command.help_for, "a command: sweep, status, merge, keys");
 
@@ -271,6 +275,10 @@ int run_command(Command& command) {
           istlab::load_config(command.config_path, command.quick, command.overrides),
           command.options, std::cout, command.verbose);
       return not_done == 0 ? 0 : kRunFailure;
+    }
+    if (*command.list_names) {
+      std::cout << istlab::names_listing();
+      return 0;
     }
     if (*command.clean)
       return istlab::clean_records(

@@ -58,6 +58,7 @@ expect_cli short_flags 0 "memory:" sweep "$work/cli.yaml" -n -j 1 -q -o "$work/s
 expect_cli short_flags_run 0 "ran 1" sweep "$work/cli.yaml" -j 1 -q -o "$work/short"
 expect_cli status_verbose 0 "0 missing" status "$work/cli.yaml" -o "$work/short" -v
 
+expect_cli list 0 "local_sgd       local steps on the whole model" list
 # --set KEY=VALUE overrides a key, typed and checked like the file, recorded in the manifest.
 expect_cli set_override 0 "problem.num_workers              4" sweep "$work/cli.yaml" -n -o "$work/set" --set problem.num_workers=4
 expect_cli set_list 0 "step_size absolute 0.02, 0.03" sweep "$work/cli.yaml" -n -o "$work/set" --set 'step_size=[0.02, 0.03]'

@@ -159,6 +159,20 @@ std::string DatasetRequest::key() const {
   return key;
 }
 
+std::vector<NameAndMeaning> dataset_meanings() {
+  std::vector<NameAndMeaning> list;
+  for (const auto& dataset : kNamedDatasets) {
+    std::error_code error;
+    const bool installed = std::filesystem::exists(dataset.features, error);
+    list.push_back(
+        {std::string(dataset.name),
+         fmt::format("{} features ({}), from Debian's {}{}", dataset.num_features, dataset.format,
+                     dataset.package,
+                     installed ? "" : " (not installed: scripts/setup.sh installs it)")});
+  }
+  return list;
+}
+
 std::vector<std::string> dataset_names() {
   std::vector<std::string> names;
   for (const auto& dataset : kNamedDatasets) names.emplace_back(dataset.name);

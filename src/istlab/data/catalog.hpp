@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "istlab/data/dataset.hpp"
+#include "istlab/param/parameter.hpp"
 
 namespace istlab {
 
@@ -38,6 +39,7 @@ struct DatasetRequest {
 };
 
 std::vector<std::string> dataset_names();        // the named datasets
+std::vector<NameAndMeaning> dataset_meanings();  // with their shape and where they come from
 std::vector<std::string> dataset_formats();      // idx, libsvm, csv, npy
 std::vector<std::string> feature_scale_names();  // none, unit, standardise
 

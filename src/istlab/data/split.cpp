@@ -342,4 +342,12 @@ double sample_gamma(RandomStream& stream, double shape) {
   return std::exp(sample_log_gamma(stream, shape));
 }
 
+std::vector<NameAndMeaning> split_kind_meanings() {
+  return {
+      {"iid", "samples shuffled and dealt out evenly (sizes differ by at most 1)"},
+      {"dirichlet", "each class shared out in proportions drawn from Dir(α), α = concentration"},
+      {"classes", "each worker holds classes_per_worker classes"},
+      {"sorted", "samples sorted by label and cut into contiguous blocks (most skewed)"}};
+}
+
 }  // namespace istlab

@@ -45,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "istlab/param/parameter.hpp"
 #include "istlab/random/random_stream.hpp"
 
 namespace istlab {
@@ -71,6 +72,7 @@ struct SplitSpec {
 std::string_view name(SplitKind kind);
 SplitKind parse_split_kind(std::string_view text);
 std::vector<std::string> split_kind_names();
+std::vector<NameAndMeaning> split_kind_meanings();
 
 // samples_of_worker[w] = the sorted sample indices worker w holds (see the top of this file).
 // Throws std::invalid_argument when the spec is invalid, a label lies outside [0, C), or the

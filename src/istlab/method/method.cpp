@@ -20,6 +20,7 @@ void check_nothing(const MethodSpec&) {}
 
 struct MethodEntry {
   std::string_view name;
+  std::string_view meaning;               // a line for `istlab list`
   std::vector<std::string_view> options;  // the option parameters it reads besides `method`
   bool sketched = false;                  // false: the sketch is ignored
   // Its round on a quadratic (a Method) and on a network.
@@ -39,17 +40,20 @@ struct MethodEntry {
 const std::vector<MethodEntry>& methods() {
   static const std::vector<MethodEntry> registry = {
       {.name = "gd",
+       .meaning = "distributed gradient descent: every worker sends its full gradient",
        .options = {"batch_size"},
        .make = make_gd,
        .on_network = gd_on_network,
        .bytes = gd_bytes},
       {.name = "dcgd",
+       .meaning = "compressed gradients: worker i sends C_i ∇f_i(x), its gradient sketched",
        .options = {"batch_size"},
        .sketched = true,
        .make = make_dcgd,
        .on_network = dcgd_on_network,
        .bytes = dcgd_bytes},
       {.name = "ist",
+       .meaning = "Independent Subnetwork Training: worker i computes on its submodel C_i x",
        .options = {"outer_sketch", "local_steps", "batch_size"},
        .sketched = true,
        .make = make_ist,
@@ -59,6 +63,7 @@ const std::vector<MethodEntry>& methods() {
        .has_fixed_point = ist_has_fixed_point,
        .check = check_ist},
       {.name = "local_sgd",
+       .meaning = "local steps on the whole model, then the workers' models averaged",
        .options = {"local_steps", "batch_size"},
        .make = make_local_sgd,
        .on_network = local_sgd_on_network,
@@ -75,6 +80,13 @@ const MethodEntry& entry_of(std::string_view name) {
 }
 
 }  // namespace
+
+std::vector<NameAndMeaning> method_meanings() {
+  std::vector<NameAndMeaning> list;
+  for (const auto& entry : methods())
+    list.push_back({std::string(entry.name), std::string(entry.meaning)});
+  return list;
+}
 
 std::vector<std::string> method_names() {
   std::vector<std::string> names;

@@ -52,6 +52,7 @@ class Method {
 std::unique_ptr<Method> make_method(const MethodSpec& spec, const Quadratic& problem,
                                     const Sketcher& sketcher);
 std::vector<std::string> method_names();
+std::vector<NameAndMeaning> method_meanings();
 
 // A method's round on a network, stated with the workers' shared steps (network_workers.hpp).
 using NetworkRule = RoundCounts (*)(NetworkWorkers& workers, const MethodSpec& spec,

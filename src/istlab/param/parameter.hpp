@@ -20,6 +20,12 @@
 namespace istlab {
 
 using Value = std::variant<bool, std::int64_t, double, std::string>;
+
+// A registry's entry as `istlab list` shows it: its name and a line on what it is.
+struct NameAndMeaning {
+  std::string name;
+  std::string meaning;
+};
 enum class ValueType { kBool, kInt, kReal, kText };
 
 // "true", "12", the shortest text that reads back to the same double, or the text itself:

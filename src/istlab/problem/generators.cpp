@@ -220,24 +220,28 @@ ParameterLabels with_dataset_parameters(const ParameterLabels& own) {
 const std::vector<ProblemFamily>& families() {
   static const std::vector<ProblemFamily> registry = {
       {.name = "tridiagonal",
+       .meaning = "sparse quadratics: tridiagonal L_i, heterogeneity s, λ_min(L̄) = mu",
        .parameters = {{"interpolation", "interp"}, {"heterogeneity", "s"}, {"mu", "mu"}},
        .make = make_tridiagonal,
        .storage = Storage::kSparse,
        .problem_bytes = tridiagonal_problem_bytes,
        .theory_bytes = tridiagonal_theory_bytes},
       {.name = "dense",
+       .meaning = "dense random quadratics with condition number kappa and heterogeneity h",
        .parameters = {{"interpolation", "interp"}, {"heterogeneity", "h"}, {"kappa", "kappa"}},
        .make = make_dense,
        .check = check_dense,
        .problem_bytes = dense_problem_bytes,
        .theory_bytes = dense_theory_bytes},
       {.name = "counterexample",
+       .meaning = "the 2 × 2 quadratics on which IST's W̄ is not positive semidefinite",
        .parameters = {{"interpolation", "interp"}},
        .make = make_counterexample,
        .check = check_counterexample,
        .problem_bytes = dense_problem_bytes,
        .theory_bytes = dense_theory_bytes},
       {.name = "least_squares",
+       .meaning = "least squares on a dataset split among the workers (λ-regularized)",
        .parameters = with_dataset_parameters({{"target", "target"},
                                               {"positive_classes", "pos"},
                                               {"regularization", "lambda"},
@@ -250,6 +254,7 @@ const std::vector<ProblemFamily>& families() {
        .check_data = check_least_squares_data,
        .reads_given = least_squares_reads},
       {.name = "mlp",
+       .meaning = "a one-hidden-layer ReLU network on a dataset (classification)",
        .parameters = with_dataset_parameters({{"regularization", "l2"},
                                               {"hidden", "hidden"},
                                               {"test_dataset.name", "test"},
@@ -290,6 +295,13 @@ std::vector<std::string> family_names() {
   std::vector<std::string> names;
   for (const auto& family : families()) names.emplace_back(family.name);
   return names;
+}
+
+std::vector<NameAndMeaning> family_meanings() {
+  std::vector<NameAndMeaning> list;
+  for (const auto& family : families())
+    list.push_back({std::string(family.name), std::string(family.meaning)});
+  return list;
 }
 
 const ProblemFamily& problem_family(std::string_view name) {

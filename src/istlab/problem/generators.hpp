@@ -111,6 +111,7 @@ double no_theory_bytes(const ProblemSpec& spec);
 
 struct ProblemFamily {
   std::string_view name;
+  std::string_view meaning;  // a line for `istlab list`
   // Parameters read besides generator, dim, num_workers and seed, with their labels in
   // the cache key.
   std::vector<std::pair<std::string_view, std::string_view>> parameters;
@@ -142,5 +143,6 @@ struct ProblemFamily {
 // The family called `name`; throws ParameterError listing the valid names.
 const ProblemFamily& problem_family(std::string_view name);
 std::vector<std::string> family_names();
+std::vector<NameAndMeaning> family_meanings();
 
 }  // namespace istlab

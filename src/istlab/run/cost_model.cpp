@@ -52,6 +52,16 @@ std::vector<std::string> network_names() {
 }
 std::vector<std::string> topology_names() { return {"server", "allreduce"}; }
 
+std::vector<NameAndMeaning> network_meanings() {
+  std::vector<NameAndMeaning> list = {{"none", "no network model: model_time_s is empty"}};
+  for (const auto& entry : kPresets)
+    list.push_back(
+        {std::string(entry.name), fmt::format("latency {:g} s, bandwidth {:g} bit/s",
+                                              entry.latency_s, entry.bandwidth_bits_per_s)});
+  list.push_back({"custom", "give network.latency_s and network.bandwidth_bits_per_s"});
+  return list;
+}
+
 const std::vector<Parameter<CostModel>>& cost_parameters() {
   static const std::vector<Parameter<CostModel>> table = {
       keyed_when_set(field("name", &CostModel::network, one_of("a network", network_names),

@@ -45,7 +45,8 @@ struct CostModel {
 
 // The `network:` keys; `network: wan` names the preset.
 const std::vector<Parameter<CostModel>>& cost_parameters();
-std::vector<std::string> network_names();   // none, datacenter, ethernet, wan, custom
-std::vector<std::string> topology_names();  // server, allreduce
+std::vector<std::string> network_names();        // none, datacenter, ethernet, wan, custom
+std::vector<std::string> topology_names();       // server, allreduce
+std::vector<NameAndMeaning> network_meanings();  // the presets, with latency and bandwidth
 
 }  // namespace istlab

@@ -107,6 +107,19 @@ std::string_view name(SketchScale scale) {
 }
 
 std::vector<std::string> sketch_type_names() { return names_of(kTypeNames); }
+
+std::vector<NameAndMeaning> sketch_type_meanings() {
+  return {{"identity", "every worker keeps every coordinate (no sketch)"},
+          {"perm", "Perm: the coordinates split into n disjoint blocks, one per worker"},
+          {"rand", "Rand-q: each worker keeps q coordinates of its own drawing (rand_q)"}};
+}
+
+std::vector<NameAndMeaning> sketch_scale_meanings() {
+  return {{"unbiased", "c = n/m_j for perm, d/q for rand: the unbiased scale"},
+          {"none", "c = 1: kept coordinates unscaled"},
+          {"sqrt_n", "c = √(unbiased scale): the paper's variant for homogeneous problems"},
+          {"diag_precond", "c = √(unbiased scale)·(L_i)_jj^(−1/2): the paper's preconditioner"}};
+}
 std::vector<std::string> sketch_scale_names() { return names_of(kScaleNames); }
 
 SketchType parse_sketch_type(std::string_view text) {

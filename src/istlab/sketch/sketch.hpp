@@ -41,6 +41,8 @@ SketchType parse_sketch_type(std::string_view text);
 SketchScale parse_sketch_scale(std::string_view text);
 std::vector<std::string> sketch_type_names();
 std::vector<std::string> sketch_scale_names();
+std::vector<NameAndMeaning> sketch_type_meanings();
+std::vector<NameAndMeaning> sketch_scale_meanings();
 
 // c_ij of a kept coordinate j whose unbiased scale is `unbiased` (n/m_j for perm, d/q for
 // rand, 1 for identity), where `diagonal` is (L_i)_jj:

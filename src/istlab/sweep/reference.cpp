@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "istlab/data/split.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
 #include "istlab/run/cost_model.hpp"
@@ -263,6 +264,25 @@ std::string reference_markdown() {
   for (const auto& column : parameter_columns()) text += column + "\n";
   text += "```\n";
   return text;
+}
+
+std::string names_listing() {
+  const std::pair<std::string, std::vector<NameAndMeaning>> sections[] = {
+      {"methods (methods[].method)", method_meanings()},
+      {"problem families (problem.generator)", family_meanings()},
+      {"sketches (methods[].sketch)", sketch_type_meanings()},
+      {"sketch scales (methods[].scale)", sketch_scale_meanings()},
+      {"named datasets (problem.dataset)", dataset_meanings()},
+      {"splits of a dataset among the workers (problem.split)", split_kind_meanings()},
+      {"network models (network)", network_meanings()},
+  };
+  std::string text;
+  for (const auto& [title, entries] : sections) {
+    text += (text.empty() ? "" : "\n") + title + ":\n";
+    for (const auto& entry : entries)
+      text += fmt::format("  {:<15} {}\n", entry.name, entry.meaning);
+  }
+  return text + "\nEvery config key: istlab keys.\n";
 }
 
 }  // namespace istlab

@@ -30,6 +30,10 @@ std::vector<KeyReference> key_reference();
 std::string reference_list();
 // One line per key: key, type, default, rule and meaning (`istlab keys`).
 std::string reference_listing();
+
+// `istlab list`: the names a config may use (methods, problem families, sketches, scales,
+// datasets, splits, network presets), each with a line on what it is, from the registries.
+std::string names_listing();
 // docs/config-reference.md (`istlab keys --markdown`).
 std::string reference_markdown();
 
