@@ -191,6 +191,8 @@ TEST(LeastSquares, RelativeRegularizationIsAMultipleOfTheDataTermsLambdaMax) {
       EXPECT_NEAR((problem.dense_matrix(i) - direct[i].gram).diagonal().mean(), lambda,
                   kRounding * lambda_max);
     }
+    // The λ resolved is what the record's regularization_used column shows (issue 22).
+    EXPECT_NEAR(problem.regularization(), lambda, kRounding * lambda_max);
   }
 }
 

@@ -206,8 +206,10 @@ Quadratic make_least_squares(const ProblemSpec& spec, const Dataset& data,
                     lambda, spec.relative_regularization));
   for (auto& matrix : matrices) matrix.diagonal().array() += lambda;
   try {
-    return Quadratic::dense(std::move(matrices), std::move(vectors),
-                            Vector::Zero(data.num_features()));
+    Quadratic problem = Quadratic::dense(std::move(matrices), std::move(vectors),
+                                         Vector::Zero(data.num_features()));
+    problem.set_regularization(lambda);
+    return problem;
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(fmt::format(
         "{} (with λ = {}: a feature that is zero on all of a worker's samples, or features that "

@@ -9,6 +9,7 @@
 // is what lets d = 2^20 with n = 1024 workers fit in memory. A problem built from separate
 // per-worker matrices is the special case a_i = 1, σ_i = 0, one A_k per worker.
 
+#include <limits>
 #include <optional>
 #include <span>
 #include <vector>
@@ -128,6 +129,10 @@ class Quadratic {
   double lambda_min() const { return mean_spectrum_.min; }                 // λ_min(L̄)
   double lambda_max() const { return mean_spectrum_.max; }                 // λ_max(L̄)
   double max_worker_lambda_max() const { return max_worker_lambda_max_; }  // max_i λ_max(L_i)
+  // The λ a family added to every L_i (least squares: the resolved regularization), for the
+  // record; NaN where none was.
+  double regularization() const { return regularization_; }
+  void set_regularization(double lambda) { regularization_ = lambda; }
 
   // L̄ in the problem's storage (exactly one is non-empty).
   const DenseMatrix& dense_mean_matrix() const { return dense_mean_matrix_; }
@@ -189,6 +194,7 @@ class Quadratic {
   std::vector<int> vector_of_;
   Vector vector_scales_;
   Vector start_point_;
+  double regularization_ = std::numeric_limits<double>::quiet_NaN();
 
   DenseMatrix dense_mean_matrix_;
   SparseMatrix sparse_mean_matrix_;

@@ -69,6 +69,7 @@ ProblemFacts network_facts(const NetworkProblem& network) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   ProblemFacts facts;
   facts.zeta2 = kNaN;
+  facts.regularization = network.data.l2;
   facts.workers.resize(network.data.samples_of_worker.size());
   for (auto& worker : facts.workers) worker.grad_norm2_at_optimum = kNaN;
   LabelClasses classes;

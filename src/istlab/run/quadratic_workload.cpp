@@ -110,6 +110,7 @@ ProblemFacts quadratic_facts(const ProblemSpec& spec, const Quadratic& problem,
   });
   for (const auto& worker : facts.workers) facts.zeta2 += worker.grad_norm2_at_optimum;
   facts.zeta2 /= problem.num_workers();
+  facts.regularization = problem.regularization();
   if (data == nullptr) return facts;
   // (A quadratic keeps only its L_i and b_i: the split is drawn again, from the same seed.)
   const LabelClasses classes = dataset_classes(*data);

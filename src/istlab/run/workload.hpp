@@ -8,6 +8,7 @@
 //   network    run/network_workload.cpp     (problem/network_problem.hpp: no theory, no x*)
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ struct WorkerFacts {
 };
 struct ProblemFacts {
   double zeta2 = 0.0;  // ζ² = (1/n) Σ_i ‖∇f_i(x*)‖², the heterogeneity at the optimum
+  // The regularization λ the problem holds, resolved (relative_regularization × λ_max of
+  // the data term, for least squares); NaN where the family has none.
+  double regularization = std::numeric_limits<double>::quiet_NaN();
   std::vector<WorkerFacts> workers;
 };
 

@@ -99,6 +99,7 @@ CsvFields outcome_fields(const Cell& cell, const RunResult& run, const Theory* t
           {"w_bar_min_eigenvalue", theory_value(&Theory::w_bar_min_eigenvalue)},
           {"w_bar_max_eigenvalue", theory_value(&Theory::w_bar_max_eigenvalue)},
           {"zeta2", format_number(facts.zeta2)},
+          {"regularization_used", format_number(facts.regularization)},
           {"problem_id", hex_hash(cell.problem_key())},
           {"error", ""}};
 }
