@@ -196,6 +196,49 @@ TEST_F(ReadersTest, IdxTruncatedOrCorruptGzipStream) {
   EXPECT_EQ(corrupted.expected, "valid gzip data (zlib: incorrect data check)");
 }
 
+// zlib's gzread took bytes after the last gzip member for the end of the data (issue 21,
+// item 10): whatever follows the gzip data is refused at its offset in the file.
+TEST_F(ReadersTest, GzipWithTrailingBytesIsRefusedAtTheirOffset) {
+  const std::string labels = write("labels", kLabels);
+  const std::string good = read_bytes(write_gzip("good.gz", kImages));
+  const std::string where = "offset " + std::to_string(good.size());
+  for (const std::string& tail : {std::string("junk"), std::string(7, '\0'), std::string("\x1f")}) {
+    const std::string path = write("tail.gz", good + tail);
+    EXPECT_DATA_ERROR(read_idx(path, labels), path, where,
+                      "the end of the file after the gzip data (found " +
+                          std::to_string(tail.size()) + " trailing bytes that are not gzip)");
+  }
+  const std::string text = read_bytes(write_gzip("data.csv.gz", "1,2\n3,4\n"));
+  const std::string csv = write("tail.csv.gz", text + "5,6\n");
+  EXPECT_DATA_ERROR(read_csv(csv), csv, "offset " + std::to_string(text.size()),
+                    "the end of the file after the gzip data (found 4 trailing bytes that are "
+                    "not gzip)");
+  // A second member that is not valid gzip is a gzip error, not trailing bytes.
+  const std::string broken = write("broken.gz", good + "\x1f\x8b\x01junk");
+  EXPECT_EQ(
+      error_of([&] { read_idx(broken, labels); }).expected.rfind("valid gzip data (zlib: ", 0), 0u);
+}
+
+// Members one after another (cat a.gz b.gz, or pigz's output) are one file's data.
+TEST_F(ReadersTest, GzipOfSeveralMembersReadsAsTheirConcatenation) {
+  const std::string first = read_bytes(write_gzip("first.gz", kImages.substr(0, 10)));
+  const std::string empty = read_bytes(write_gzip("empty.gz", ""));
+  const std::string second = read_bytes(write_gzip("second.gz", kImages.substr(10)));
+  expect_pixels(read_idx(write("images.gz", first + empty + second), write("labels", kLabels)));
+  const std::string csv =
+      read_bytes(write_gzip("a.csv.gz", "1,2\n")) + read_bytes(write_gzip("b.csv.gz", "3,4\n"));
+  EXPECT_EQ(read_csv(write("ab.csv.gz", csv)).labels, (std::vector<double>{2, 4}));
+}
+
+// A file that is not gzip-compressed and cannot be read is an I/O error, not "valid gzip data"
+// (issue 21, item 10). Reading /proc/self/mem at offset 0 fails with EIO.
+TEST_F(ReadersTest, UnreadableUncompressedFileIsAnIoErrorNotAGzipError) {
+  const std::string mem = "/proc/self/mem";
+  if (!fs::exists(mem)) GTEST_SKIP() << mem << " is absent";
+  EXPECT_DATA_ERROR(read_csv(mem), mem, "offset 0", "a readable file (Input/output error)");
+  EXPECT_DATA_ERROR(read_libsvm(mem), mem, "offset 0", "a readable file (Input/output error)");
+}
+
 TEST_F(ReadersTest, IdxWrongMagicNumbers) {
   const std::string labels = write("labels", kLabels);
   std::string bytes = kImages;
