@@ -211,6 +211,21 @@ TEST(LabelClasses, AreTheSortedDistinctLabelsAndEachSamplesIndex) {
   EXPECT_EQ(classes.class_of_sample, (std::vector<int>{2, 0, 2, 1, 0, 3}));
 }
 
+// Labels that are not integers are targets, not classes, however few distinct ones there
+// are; real-valued targets stay legal (one class: an iid split).
+TEST(LabelClasses, LabelsThatAreNotIntegersAreRealValuedTargetsForTheSplits) {
+  const Dataset integers = dataset_of({{0}, {1}, {2}}, {-1, 1, 7});
+  EXPECT_TRUE(dataset_classes(integers).by_label);
+  const Dataset reals = dataset_of({{0}, {1}, {2}, {3}}, {2, 0.5, 1.5, 0.5});
+  const LabelClasses classes = dataset_classes(reals);
+  EXPECT_FALSE(classes.by_label);
+  EXPECT_EQ(classes.fractional_sample, 1);
+  EXPECT_EQ(classes.values.size(), 1u);
+  EXPECT_EQ(classes.class_of_sample, (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_EQ(real_valued_reason(reals, classes),
+            "the label 0.5 of sample 1 (counted from 0) is not an integer");
+}
+
 TEST(LabelClasses, MoreDistinctLabelsThanMaxClassesThrowDataError) {
   const Dataset data = dataset_of({{0}, {0}, {0}, {0}, {0}}, {0.0, 1.0, 2.0, 3.0, 4.0});
   EXPECT_EQ(label_classes(data, 5).values.size(), 5u);  // exactly the limit is fine

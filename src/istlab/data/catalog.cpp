@@ -313,17 +313,41 @@ LabelClasses label_classes(const Dataset& dataset, int max_classes) {
   return classes;
 }
 
+namespace {
+
+// The first sample whose label is not an integer (0.013, 2.5), or -1: such labels are targets,
+// not classes, however few distinct ones there are.
+std::int64_t first_fractional_label(const Dataset& data) {
+  for (std::size_t i = 0; i < data.labels.size(); ++i)
+    if (data.labels[i] != std::floor(data.labels[i])) return static_cast<std::int64_t>(i);
+  return -1;
+}
+
+}  // namespace
+
 LabelClasses dataset_classes(const Dataset& data) {
-  try {
-    return label_classes(data, kMaxClasses);
-  } catch (const DataError&) {
+  const std::int64_t fractional = first_fractional_label(data);
+  if (fractional < 0) {
+    try {
+      return label_classes(data, kMaxClasses);
+    } catch (const DataError&) {
+    }
   }
   // Real-valued targets: one class holding every sample, enough for an iid split.
   LabelClasses one_class;
   one_class.by_label = false;
+  one_class.fractional_sample = fractional;
   one_class.values = {0.0};
   one_class.class_of_sample.assign(static_cast<std::size_t>(data.num_samples()), 0);
   return one_class;
+}
+
+std::string real_valued_reason(const Dataset& data, const LabelClasses& classes) {
+  if (classes.fractional_sample < 0)
+    return fmt::format("it has more than {} distinct labels", kMaxClasses);
+  return fmt::format("the label {} of sample {} (counted from 0) is not an integer",
+                     data.labels[static_cast<std::size_t>(classes.fractional_sample)],
+                     classes.fractional_sample);
 }
 
 const std::shared_ptr<const Dataset>& DatasetCache::raw_locked(const DatasetRequest& request,

@@ -70,15 +70,21 @@ Dataset preprocess(const Dataset& raw, const DatasetRequest& request,
 struct LabelClasses {
   std::vector<double> values;
   std::vector<int> class_of_sample;
-  bool by_label = true;  // false: one class standing for real-valued targets
+  bool by_label = true;                 // false: one class standing for real-valued targets
+  std::int64_t fractional_sample = -1;  // the first sample whose label is not an integer
 };
 // Throws DataError (naming the dataset) for more than `max_classes` distinct labels.
 LabelClasses label_classes(const Dataset& dataset, int max_classes);
 inline constexpr int kMaxClasses = 1000;
 inline constexpr int kMaxRandomFeatures = 16384;
-// The classes splits count: label_classes, or for real-valued targets (more than kMaxClasses
-// distinct labels) one class holding every sample (by_label false): enough for an iid split.
+// The classes splits count: label_classes, or for real-valued targets (a label that is not
+// an integer, or more than kMaxClasses distinct labels) one class holding every sample
+// (by_label false): enough for an iid split.
 LabelClasses dataset_classes(const Dataset& dataset);
+// Why dataset_classes found real-valued targets (by_label false), for messages: "the label
+// 0.013 of sample 4 (counted from 0) is not an integer" or "it has more than 1000 distinct
+// labels".
+std::string real_valued_reason(const Dataset& dataset, const LabelClasses& classes);
 
 // Datasets loaded once and shared read-only; safe to call from several threads (a load
 // runs under a lock: the others wait for it, they never load twice). Each read and each
