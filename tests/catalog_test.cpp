@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "data_files.hpp"
+#include "memory_limit.hpp"
 #include "temp_dir.hpp"
 
 namespace istlab {
@@ -209,6 +211,21 @@ TEST(LabelClasses, AreTheSortedDistinctLabelsAndEachSamplesIndex) {
   EXPECT_EQ(classes.class_of_sample, (std::vector<int>{2, 0, 2, 1, 0, 3}));
 }
 
+// Labels that are not integers are targets, not classes, however few distinct ones there
+// are; real-valued targets stay legal (one class: an iid split).
+TEST(LabelClasses, LabelsThatAreNotIntegersAreRealValuedTargetsForTheSplits) {
+  const Dataset integers = dataset_of({{0}, {1}, {2}}, {-1, 1, 7});
+  EXPECT_TRUE(dataset_classes(integers).by_label);
+  const Dataset reals = dataset_of({{0}, {1}, {2}, {3}}, {2, 0.5, 1.5, 0.5});
+  const LabelClasses classes = dataset_classes(reals);
+  EXPECT_FALSE(classes.by_label);
+  EXPECT_EQ(classes.fractional_sample, 1);
+  EXPECT_EQ(classes.values.size(), 1u);
+  EXPECT_EQ(classes.class_of_sample, (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_EQ(real_valued_reason(reals, classes),
+            "the label 0.5 of sample 1 (counted from 0) is not an integer");
+}
+
 TEST(LabelClasses, MoreDistinctLabelsThanMaxClassesThrowDataError) {
   const Dataset data = dataset_of({{0}, {0}, {0}, {0}, {0}}, {0.0, 1.0, 2.0, 3.0, 4.0});
   EXPECT_EQ(label_classes(data, 5).values.size(), 5u);  // exactly the limit is fine
@@ -288,6 +305,91 @@ TEST(DatasetCache, BytesAfterAFailedRequestCountsOnlyLoadedDatasets) {
   EXPECT_EQ(cache.bytes(), 0u);
   const auto loaded = cache.get(csv_request(write_csv(dir.path())));
   EXPECT_EQ(cache.bytes(), static_cast<std::uint64_t>(dataset_bytes(3, 2)));
+}
+
+// A CSV file of `samples` × `features` zeros (label last, alternately 0 and 1).
+std::string write_zeros_csv(const fs::path& dir, int samples, int features) {
+  const std::string path = (dir / "zeros.csv").string();
+  std::ofstream out(path);
+  for (int i = 0; i < samples; ++i) {
+    for (int j = 0; j < features; ++j) out << "0,";
+    out << i % 2 << '\n';
+  }
+  return path;
+}
+
+bool holds(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Issue 21, item 3: a dataset is sized before it is read, and refused with its shape and the
+// bytes when it would not fit (ISTLAB_MEMORY_LIMIT_BYTES stands in for a small machine).
+TEST(DatasetCache, ADatasetLargerThanTheMemoryAvailableIsRefusedBeforeItIsRead) {
+  const TempDir dir("catalog_memory_read");
+  const std::string path = write_zeros_csv(dir.path(), 500, 1000);  // a 2,000,000-byte matrix
+  DatasetCache cache;
+  const ScopedMemoryLimit limit(std::uint64_t{2} << 20);
+  const DataError error = data_error_of([&] { cache.get(csv_request(path)); });
+  EXPECT_EQ(error.file, path);
+  EXPECT_EQ(error.where, "");
+  EXPECT_EQ(error.expected,
+            "a dataset that fits in memory: its 500 samples × 1000 features need about 2.9 MiB "
+            "(2.9 MiB to read), but 2.0 MiB available (capped by ISTLAB_MEMORY_LIMIT_BYTES); use "
+            "a smaller file, or free memory");
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
+// What preprocessing makes counts too: 100 samples of 4 features are 2,400 bytes, their 4096
+// random features 1.6 MiB, more than the 1.5 MiB allowed; reading the file takes 1 MiB (the
+// text reader's buffer).
+TEST(DatasetCache, RandomFeaturesThatWouldNotFitAreRefusedBeforeTheyAreMade) {
+  const TempDir dir("catalog_memory_relu");
+  const std::string path = write_zeros_csv(dir.path(), 100, 4);
+  DatasetRequest relu = csv_request(path);
+  relu.random_relu = 4096;
+  const ScopedMemoryLimit limit(std::uint64_t{3} << 19);
+  DatasetCache fresh;
+  const DataError at_read = data_error_of([&] { fresh.get(relu); });
+  EXPECT_EQ(at_read.file, path);
+  EXPECT_TRUE(holds(at_read.expected,
+                    "its 100 samples × 4 features need about 2.6 MiB (1.0 MiB "
+                    "to read, 1.6 MiB to preprocess), but 1.5 MiB available "
+                    "(capped by ISTLAB_MEMORY_LIMIT_BYTES); use a smaller file "
+                    "or fewer preprocess.random_relu features, or free memory"))
+      << at_read.expected;
+  EXPECT_EQ(fresh.bytes(), 0u);
+  // The raw file alone fits; preprocessing the copy already held is refused the same way.
+  DatasetCache cache;
+  const auto raw = cache.get(csv_request(path));
+  const DataError at_preprocess = data_error_of([&] { cache.get(relu); });
+  EXPECT_TRUE(holds(at_preprocess.expected,
+                    "its 100 samples × 4 features need about 1.6 MiB (1.6 MiB to preprocess)"))
+      << at_preprocess.expected;
+  EXPECT_EQ(cache.bytes(), static_cast<std::uint64_t>(dataset_bytes(100, 4)));
+  relu.random_relu = 256;
+  EXPECT_EQ(cache.get(relu)->num_features(), 256);
+}
+
+// A header is believed only as far as the memory goes: 2^31 pixels promised by a 20-byte
+// file are refused from the header (before: the reader read on until the file ended).
+TEST(DatasetCache, AnIdxHeaderPromisingMoreThanFitsIsRefusedFromTheHeader) {
+  const TempDir dir("catalog_memory_idx");
+  const std::string images = (dir.path() / "images").string();
+  const std::string labels = (dir.path() / "labels").string();
+  std::ofstream(images, std::ios::binary) << idx('\x08', {32768, 256, 256}, "\x01\x02\x03\x04");
+  std::ofstream(labels, std::ios::binary) << idx('\x08', {1}, "\x01");
+  DatasetRequest request;
+  request.path = images;
+  request.labels = labels;
+  request.format = "idx";
+  const ScopedMemoryLimit limit(std::uint64_t{1} << 30);
+  DatasetCache cache;
+  const DataError error = data_error_of([&] { cache.get(request); });
+  EXPECT_EQ(error.file, images);
+  EXPECT_TRUE(holds(error.expected,
+                    "its 32768 samples × 65536 features need about 10.00 GiB (10.00 GiB to read), "
+                    "but 1.00 GiB available"))
+      << error.expected;
 }
 
 TEST(DatasetCache, UnknownDatasetNameThrowsDataErrorListingTheNames) {

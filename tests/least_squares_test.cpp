@@ -255,6 +255,26 @@ TEST(LeastSquares, RealValuedTargetsCanBeSplitIid) {
   EXPECT_EQ(problem.num_workers(), 3);
 }
 
+// A few distinct labels that are not integers are real-valued targets too: legal for an iid
+// split, refused for a split by class, which would take each value for a class.
+TEST(LeastSquares, FewRealValuedLabelsAreTargetsNotClasses) {
+  Dataset data = random_dataset(60, 4);
+  for (std::size_t i = 0; i < data.labels.size(); ++i)
+    data.labels[i] = 0.25 * static_cast<double>(i % 8);  // 8 distinct values, 0 first
+  data.source = "real.csv";
+  EXPECT_EQ(make_least_squares(spec_of("iid", "label", 1e-3), data, serial_for).num_workers(), 3);
+  const ProblemSpec dirichlet = spec_of("dirichlet", "label", 1e-3);
+  try {
+    check_least_squares_data(dirichlet, data, dataset_classes(data));
+    ADD_FAILURE() << "a split by class of real-valued targets was accepted";
+  } catch (const ParameterError& error) {
+    EXPECT_EQ(error.name, "split");
+    EXPECT_EQ(error.rule,
+              "needs class labels, but dataset real.csv holds real-valued targets (the label 0.25 "
+              "of sample 1 (counted from 0) is not an integer): use split: iid");
+  }
+}
+
 TEST(LeastSquares, CheckRejectsADatasetNameTogetherWithAPath) {
   ProblemSpec spec = spec_of("iid", "label", 0.1);
   spec.dataset = "heart_scale";

@@ -118,6 +118,34 @@ TEST(NetworkProblem, TestSetMustMatchTheTrainingSet) {
   EXPECT_THROW(check_test_set(train, test), DataError);
 }
 
+// Issue 21, item 10: 200 distinct real-valued labels (0.013, 0.027, ...) were trained as 200
+// classes. A classifier needs integer class labels: the first other one is named.
+TEST(NetworkProblem, RealValuedLabelsAreRefusedNamingTheFirstOne) {
+  const TempDir dir("network_problem_real_labels");
+  const std::string train = (dir.path() / "real.csv").string();
+  {
+    std::ofstream out(train);
+    out << "1,2,3\n";  // an integer label first: the refusal names the first that is not
+    for (int i = 1; i < 200; ++i) out << i % 7 << ',' << i % 5 << ',' << 0.013 * i << '\n';
+  }
+  ProblemSpec spec = csv_spec(train, "");
+  try {
+    make_network_problem(spec);
+    ADD_FAILURE() << "real-valued labels were accepted";
+  } catch (const ParameterError& error) {
+    EXPECT_EQ(error.name, "generator");
+    EXPECT_EQ(error.rule,
+              "classifies: it needs integer class labels (or ±1), but in dataset " + train +
+                  " the label 0.013 of sample 1 (counted from 0) is not an integer; use "
+                  "least_squares for real-valued targets");
+  }
+  // Labels ±1 and class indices stay classes.
+  const std::string signs = (dir.path() / "signs.csv").string();
+  std::ofstream(signs) << "1,0,-1\n0,1,1\n1,1,-1\n0,0,1\n";
+  spec = csv_spec(signs, "");
+  EXPECT_EQ(make_network_problem(spec).label_values, (std::vector<double>{-1, 1}));
+}
+
 RunResult run_with_threads(const NetworkProblem& problem, const MethodSpec& method,
                            const RunOptions& options, int threads) {
   tbb::task_arena arena(threads);

@@ -196,6 +196,49 @@ TEST_F(ReadersTest, IdxTruncatedOrCorruptGzipStream) {
   EXPECT_EQ(corrupted.expected, "valid gzip data (zlib: incorrect data check)");
 }
 
+// zlib's gzread took bytes after the last gzip member for the end of the data (issue 21,
+// item 10): whatever follows the gzip data is refused at its offset in the file.
+TEST_F(ReadersTest, GzipWithTrailingBytesIsRefusedAtTheirOffset) {
+  const std::string labels = write("labels", kLabels);
+  const std::string good = read_bytes(write_gzip("good.gz", kImages));
+  const std::string where = "offset " + std::to_string(good.size());
+  for (const std::string& tail : {std::string("junk"), std::string(7, '\0'), std::string("\x1f")}) {
+    const std::string path = write("tail.gz", good + tail);
+    EXPECT_DATA_ERROR(read_idx(path, labels), path, where,
+                      "the end of the file after the gzip data (found " +
+                          std::to_string(tail.size()) + " trailing bytes that are not gzip)");
+  }
+  const std::string text = read_bytes(write_gzip("data.csv.gz", "1,2\n3,4\n"));
+  const std::string csv = write("tail.csv.gz", text + "5,6\n");
+  EXPECT_DATA_ERROR(read_csv(csv), csv, "offset " + std::to_string(text.size()),
+                    "the end of the file after the gzip data (found 4 trailing bytes that are "
+                    "not gzip)");
+  // A second member that is not valid gzip is a gzip error, not trailing bytes.
+  const std::string broken = write("broken.gz", good + "\x1f\x8b\x01junk");
+  EXPECT_EQ(
+      error_of([&] { read_idx(broken, labels); }).expected.rfind("valid gzip data (zlib: ", 0), 0u);
+}
+
+// Members one after another (cat a.gz b.gz, or pigz's output) are one file's data.
+TEST_F(ReadersTest, GzipOfSeveralMembersReadsAsTheirConcatenation) {
+  const std::string first = read_bytes(write_gzip("first.gz", kImages.substr(0, 10)));
+  const std::string empty = read_bytes(write_gzip("empty.gz", ""));
+  const std::string second = read_bytes(write_gzip("second.gz", kImages.substr(10)));
+  expect_pixels(read_idx(write("images.gz", first + empty + second), write("labels", kLabels)));
+  const std::string csv =
+      read_bytes(write_gzip("a.csv.gz", "1,2\n")) + read_bytes(write_gzip("b.csv.gz", "3,4\n"));
+  EXPECT_EQ(read_csv(write("ab.csv.gz", csv)).labels, (std::vector<double>{2, 4}));
+}
+
+// A file that is not gzip-compressed and cannot be read is an I/O error, not "valid gzip data"
+// (issue 21, item 10). Reading /proc/self/mem at offset 0 fails with EIO.
+TEST_F(ReadersTest, UnreadableUncompressedFileIsAnIoErrorNotAGzipError) {
+  const std::string mem = "/proc/self/mem";
+  if (!fs::exists(mem)) GTEST_SKIP() << mem << " is absent";
+  EXPECT_DATA_ERROR(read_csv(mem), mem, "offset 0", "a readable file (Input/output error)");
+  EXPECT_DATA_ERROR(read_libsvm(mem), mem, "offset 0", "a readable file (Input/output error)");
+}
+
 TEST_F(ReadersTest, IdxWrongMagicNumbers) {
   const std::string labels = write("labels", kLabels);
   std::string bytes = kImages;
@@ -606,6 +649,75 @@ TEST_F(ReadersTest, FilesOverFourGibAreRefused) {
   if (error) GTEST_SKIP() << "cannot make a sparse 4 GiB file here: " << error.message();
   EXPECT_DATA_ERROR(read_npy(path, write("y.npy", kIntLabels)), path, "",
                     "a file of at most 4 GiB, found 4294967297 bytes");
+}
+
+// ---------------------------------------------------------------------------------------
+// Sizes known before values are read (issue 21, item 3)
+
+// A check that keeps the shape and refuses, so the test sees what the reader would have
+// allocated and that it stopped before.
+struct RefusingCheck {
+  std::optional<DatasetShape> seen;
+  ShapeCheck check() {
+    return [this](const DatasetShape& shape) {
+      seen = shape;
+      throw DataError(shape.file, "", "refused by the test");
+    };
+  }
+};
+
+void expect_shape(const std::optional<DatasetShape>& seen, const std::string& file,
+                  std::uint64_t samples, std::uint64_t features) {
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->file, file);
+  EXPECT_EQ(seen->samples, samples);
+  EXPECT_EQ(seen->features, features);
+}
+
+TEST_F(ReadersTest, EveryReaderHandsItsShapeToTheCheckBeforeReadingTheValues) {
+  RefusingCheck idx_check;
+  const std::string images = write_gzip("images.gz", kImages);
+  EXPECT_THROW(read_idx(images, write("labels", kLabels), idx_check.check()), DataError);
+  expect_shape(idx_check.seen, images, 3, 4);
+  EXPECT_EQ(idx_check.seen->reading_bytes, 12u + 3 * 8);  // the pixels, and 8 bytes a label
+  RefusingCheck npy_check;
+  const std::string features = write("x.npy", kFeatures);
+  EXPECT_THROW(read_npy(features, write("y.npy", kIntLabels), npy_check.check()), DataError);
+  expect_shape(npy_check.seen, features, 3, 2);
+  EXPECT_EQ(npy_check.seen->reading_bytes, 24u + 3 * 8);
+  RefusingCheck libsvm_check;
+  const std::string svm = write("data.svm", "\xEF\xBB\xBF# c\r\n1 2:3 #x 9:1\r\n\n -1\t1:-4\r\n");
+  EXPECT_THROW(read_libsvm(svm, 0, libsvm_check.check()), DataError);
+  expect_shape(libsvm_check.seen, svm, 2, 2);
+  RefusingCheck csv_check;
+  const std::string csv = write("data.csv", "a,b,c\n\n1,2,3\r\n \t\n4,5,6");
+  EXPECT_THROW(read_csv(csv, -1, true, csv_check.check()), DataError);
+  expect_shape(csv_check.seen, csv, 2, 2);
+  // A check that lets the file pass changes nothing.
+  const auto pass = [](const DatasetShape&) {};
+  EXPECT_EQ(read_libsvm(svm, 0, pass).features, (FeatureMatrix(2, 2) << 0, 3, -4, 0).finished());
+  EXPECT_EQ(read_csv(csv, -1, true, pass).labels, (std::vector<double>{3, 6}));
+}
+
+// The bombs of issue 21: a file of a few bytes to a few MB that promised gigabytes was read
+// until the allocation failed. Each is now sized first: the first pass over text holds no line.
+TEST_F(ReadersTest, SmallFilesThatPromiseGigabytesAreSizedBeforeAnythingIsAllocated) {
+  RefusingCheck wide;  // within the sparse-size rule: 1 × 2·10^9 values for 2 MiB of file
+  const std::string svm =
+      write("wide.svm", "1 2000000000:1\n#" + std::string(std::size_t{2} << 20, 'x') + "\n");
+  EXPECT_THROW(read_libsvm(svm, 0, wide.check()), DataError);
+  expect_shape(wide.seen, svm, 1, 2000000000);
+  RefusingCheck line;  // one line of 2^21 fields, gzip-compressed to a few kB
+  std::string fields;
+  for (int k = 0; k < (1 << 21); ++k) fields += "0,";
+  const std::string csv = write_gzip("line.csv.gz", fields + "1\n");
+  EXPECT_THROW(read_csv(csv, -1, false, line.check()), DataError);
+  expect_shape(line.seen, csv, 1, 1u << 21);
+  EXPECT_GE(line.seen->reading_bytes, 2 * fields.size());  // the line, as the reader will hold it
+  RefusingCheck npy_check;  // a header promising 2^30 floats (4 GiB, the cap)
+  const std::string npy_path = write("big.npy", npy("<f4", "(32768, 32768)", ""));
+  EXPECT_THROW(read_npy(npy_path, write("y.npy", kIntLabels), npy_check.check()), DataError);
+  expect_shape(npy_check.seen, npy_path, 32768, 32768);
 }
 
 // ---------------------------------------------------------------------------------------

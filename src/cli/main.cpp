@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <new>
 #include <string>
 
 #ifdef ISTLAB_WITH_MPI
@@ -17,6 +18,7 @@
 
 #include "istlab/data/dataset.hpp"
 #include "istlab/io/build_info.hpp"
+#include "istlab/io/files.hpp"
 #include "istlab/param/suggest.hpp"
 #include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
@@ -263,6 +265,16 @@ void define_commands(CLI::App& app, Command& command) {
       ->excludes(markdown);
 }
 
+// "istlab sweep CONFIG", for a message about the command as a whole.
+std::string running(const Command& command) {
+  for (const CLI::App* app : {command.sweep, command.status, command.merge, command.keys})
+    if (*app)
+      return "'istlab " + app->get_name() +
+             (command.config_path.empty() ? "" : " " + istlab::printable(command.config_path)) +
+             "'";
+  return "istlab";
+}
+
 // Runs the parsed command; bad input is exit code 2, a failed run 1.
 int run_command(Command& command) {
   try {
@@ -304,6 +316,11 @@ int run_command(Command& command) {
   } catch (const std::invalid_argument& error) {
     std::cerr << "istlab: " << error.what() << '\n';
     return kBadInput;
+  } catch (const std::bad_alloc&) {  // (reading datasets names its file: a DataError above)
+    std::cerr << "istlab: run failed: out of memory while running " << running(command)
+              << " (std::bad_alloc); free memory, or make it smaller (fewer --threads, smaller "
+                 "problems; sweep --dry-run shows the memory a sweep needs)\n";
+    return kRunFailure;
   } catch (const std::exception& error) {
     std::cerr << "istlab: run failed: " << error.what() << '\n';
     return kRunFailure;

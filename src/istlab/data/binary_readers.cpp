@@ -57,6 +57,16 @@ struct RawArray {
   std::vector<unsigned char> data;
 };
 
+// Hands the features array's shape to `check` before its `payload` bytes are read: N the
+// first dimension, d the product of the others; the labels' raw bytes are at most 8 a sample.
+void check_shape(const ShapeCheck& check, const RawArray& features, std::uint64_t payload) {
+  if (!check) return;
+  std::uint64_t per_sample = 1;
+  for (std::size_t k = 1; k < features.shape.size(); ++k) per_sample *= features.shape[k];
+  check(
+      {features.path, features.shape[0], per_sample, payload + features.shape[0] * sizeof(double)});
+}
+
 [[noreturn]] void bad_element(const RawArray& array, std::size_t element, std::size_t size,
                               const std::string& expected) {
   const std::uint64_t offset = array.data_offset + element * size;
@@ -152,7 +162,8 @@ std::vector<std::uint64_t> idx_shape(Input& in, int rank, std::size_t element_si
   return shape;
 }
 
-IdxArray read_idx_file(const std::string& path, bool labels) {
+// `check` (null for the labels file) sees the images' shape before their data is read.
+IdxArray read_idx_file(const std::string& path, bool labels, const ShapeCheck* check) {
   Input in(path);
   const std::string magic =
       read_exact(in, 4,
@@ -173,6 +184,7 @@ IdxArray read_idx_file(const std::string& path, bool labels) {
   array.raw.data_offset = in.offset();
   std::uint64_t values = 1;
   for (const std::uint64_t size : array.raw.shape) values *= size;  // checked in idx_shape
+  if (check != nullptr) check_shape(*check, array.raw, values * array.type->size);
   array.raw.data = read_payload(in, values * array.type->size,
                                 shape_text(array.raw.shape) + " " + std::string(array.type->name));
   return array;
@@ -377,7 +389,8 @@ struct NpyArray {
   std::uint64_t shape_at = 0;
 };
 
-NpyArray read_npy_file(const std::string& path, bool labels) {
+// `check` (null for the labels file) sees the features' shape before their data is read.
+NpyArray read_npy_file(const std::string& path, bool labels, const ShapeCheck* check) {
   Input in(path);
   const NpyHeader header = read_npy_header(in);
   NpyArray array;
@@ -389,6 +402,7 @@ NpyArray read_npy_file(const std::string& path, bool labels) {
   array.raw.data_offset = in.offset();
   std::uint64_t values = 1;
   for (const std::uint64_t size : header.shape) values *= size;  // checked above
+  if (check != nullptr) check_shape(*check, array.raw, values * array.type->size);
   array.raw.data = read_payload(in, values * array.type->size,
                                 shape_text(header.shape) + " " + std::string(array.type->name));
   return array;
@@ -398,9 +412,10 @@ NpyArray read_npy_file(const std::string& path, bool labels) {
 
 // ---------------------------------------------------------------------------------------
 
-Dataset read_idx(const std::string& images_path, const std::string& labels_path) {
-  const IdxArray images = read_idx_file(images_path, false);
-  const IdxArray labels = read_idx_file(labels_path, true);
+Dataset read_idx(const std::string& images_path, const std::string& labels_path,
+                 const ShapeCheck& check) {
+  const IdxArray images = read_idx_file(images_path, false, &check);
+  const IdxArray labels = read_idx_file(labels_path, true, nullptr);
   const std::uint64_t samples = images.raw.shape[0];
   if (labels.raw.shape[0] != samples)
     throw DataError(labels_path,
@@ -418,9 +433,10 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
   return dataset;
 }
 
-Dataset read_npy(const std::string& features_path, const std::string& labels_path) {
-  const NpyArray features = read_npy_file(features_path, false);
-  const NpyArray labels = read_npy_file(labels_path, true);
+Dataset read_npy(const std::string& features_path, const std::string& labels_path,
+                 const ShapeCheck& check) {
+  const NpyArray features = read_npy_file(features_path, false, &check);
+  const NpyArray labels = read_npy_file(labels_path, true, nullptr);
   const std::uint64_t samples = features.raw.shape[0];
   if (labels.raw.shape[0] != samples)
     throw DataError(

@@ -6,9 +6,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <new>
+#include <optional>
 #include <set>
 
 #include "istlab/data/readers.hpp"
+#include "istlab/io/memory.hpp"
 #include "istlab/random/random_stream.hpp"
 
 namespace istlab {
@@ -45,11 +48,12 @@ const NamedDataset& named(const std::string& name) {
 }
 
 Dataset read_file(const std::string& format, const std::string& path, const std::string& labels,
-                  std::int64_t num_features, int label_column, bool header) {
-  if (format == "idx") return read_idx(path, labels);
-  if (format == "npy") return read_npy(path, labels);
-  if (format == "libsvm") return read_libsvm(path, num_features);
-  if (format == "csv") return read_csv(path, label_column, header);
+                  std::int64_t num_features, int label_column, bool header,
+                  const ShapeCheck& check) {
+  if (format == "idx") return read_idx(path, labels, check);
+  if (format == "npy") return read_npy(path, labels, check);
+  if (format == "libsvm") return read_libsvm(path, num_features, check);
+  if (format == "csv") return read_csv(path, label_column, header, check);
   throw DataError(path, "", "a format: one of idx, libsvm, csv, npy (got '" + format + "')");
 }
 
@@ -141,10 +145,68 @@ FeatureMatrix random_relu_features(const Dataset& data, int width) {
     features.noalias() +=
         data.features.middleCols(first, count) * layer.middleCols(first, count).transpose();
   }
-  return features.cwiseMax(0.0f);
+  features = features.cwiseMax(0.0f);  // in place: a second N × m matrix would double the peak
+  return features;
+}
+
+bool preprocesses(const DatasetRequest& request) {
+  return request.pooling > 1 || request.scale != "none" || request.random_relu > 0 || request.bias;
+}
+
+std::string samples_text(std::uint64_t samples) {
+  return fmt::format("{} sample{}", samples, samples == 1 ? "" : "s");
+}
+
+// Refuses a dataset of `shape` before anything of its size is allocated when reading it
+// (`reading`: its matrix, labels and what the reader holds meanwhile) and preprocessing it
+// would need more memory than is available.
+void require_memory(const DatasetShape& shape, double reading, double preprocessing,
+                    const DatasetRequest& request) {
+  const double needed = reading + preprocessing;
+  const std::uint64_t available = available_memory_bytes();
+  if (available == 0 || needed <= static_cast<double>(available)) return;
+  std::string parts;
+  if (reading > 0) parts = gib(static_cast<std::uint64_t>(reading)) + " to read";
+  if (preprocessing > 0)
+    parts += (parts.empty() ? "" : ", ") + gib(static_cast<std::uint64_t>(preprocessing)) +
+             " to preprocess";
+  throw DataError(
+      shape.file, "",
+      fmt::format("a dataset that fits in memory: its {} × {} features need about {} ({}), but "
+                  "{}; use a smaller file{}, or free memory",
+                  samples_text(shape.samples), shape.features,
+                  gib(static_cast<std::uint64_t>(needed)), parts, available_text(available),
+                  request.random_relu > 0 ? " or fewer preprocess.random_relu features" : ""));
+}
+
+// The files `request` reads, for messages.
+std::string source_of(const DatasetRequest& request) {
+  if (!request.name.empty()) {
+    const NamedDataset& dataset = named(request.name);
+    return std::string(dataset.features) +
+           (dataset.labels.empty() ? "" : ", " + std::string(dataset.labels));
+  }
+  return request.path + (request.labels.empty() ? "" : ", " + request.labels);
 }
 
 }  // namespace
+
+double preprocess_bytes(const DatasetRequest& request, double samples, double features,
+                        double scaling_samples) {
+  if (!preprocesses(request)) return 0.0;
+  const double area = static_cast<double>(request.pooling) * request.pooling;
+  const double pooled = request.pooling > 1 ? std::floor(features / area) : features;
+  double bytes = dataset_bytes(samples, pooled);  // the copy preprocessing works on
+  if (request.pooling > 1 && request.scale != "none")
+    bytes += scaling_samples * pooled * sizeof(float);  // the pooled set the scaling fits on
+  double width = pooled;
+  if (request.random_relu > 0) {
+    width = request.random_relu;
+    bytes += (pooled + samples) * width * sizeof(float);  // the layer R and relu(A Rᵀ)
+  }
+  if (request.bias) bytes += samples * (width + 1) * sizeof(float);  // the resized copy
+  return bytes;
+}
 
 std::string DatasetRequest::file_key() const {
   if (!name.empty()) return "name=" + name;
@@ -182,10 +244,12 @@ std::vector<std::string> dataset_names() {
 std::vector<std::string> dataset_formats() { return {"idx", "libsvm", "csv", "npy"}; }
 std::vector<std::string> feature_scale_names() { return {"none", "unit", "standardise"}; }
 
-Dataset read_raw_dataset(const DatasetRequest& request) {
+namespace {
+
+Dataset read_request(const DatasetRequest& request, const ShapeCheck& check) {
   if (request.name.empty())
     return read_file(request.format, request.path, request.labels, 0, request.label_column,
-                     request.header);
+                     request.header, check);
   const NamedDataset& dataset = named(request.name);
   for (const std::string_view file : {dataset.features, dataset.labels})
     if (!file.empty() && !std::filesystem::exists(file))
@@ -194,7 +258,31 @@ Dataset read_raw_dataset(const DatasetRequest& request) {
                                   "(scripts/setup.sh installs it)",
                                   dataset.name, dataset.package));
   return read_file(std::string(dataset.format), std::string(dataset.features),
-                   std::string(dataset.labels), dataset.num_features, -1, false);
+                   std::string(dataset.labels), dataset.num_features, -1, false, check);
+}
+
+}  // namespace
+
+Dataset read_raw_dataset(const DatasetRequest& request, double scaling_samples) {
+  std::optional<DatasetShape> seen;
+  const ShapeCheck check = [&](const DatasetShape& shape) {
+    seen = shape;
+    const auto samples = static_cast<double>(shape.samples);
+    const auto features = static_cast<double>(shape.features);
+    require_memory(shape,
+                   dataset_bytes(samples, features) + static_cast<double>(shape.reading_bytes),
+                   preprocess_bytes(request, samples, features, scaling_samples), request);
+  };
+  try {
+    return read_request(request, check);
+  } catch (const std::bad_alloc&) {  // past the check: the memory went between check and use
+    throw DataError(
+        seen ? seen->file : source_of(request), "",
+        "enough memory to read it" +
+            (seen ? fmt::format(" ({} × {} features)", samples_text(seen->samples), seen->features)
+                  : std::string()) +
+            ": out of memory while reading it; free memory or use a smaller file");
+  }
 }
 
 Dataset preprocess(const Dataset& raw, const DatasetRequest& request, const Dataset* scaling_raw) {
@@ -239,39 +327,93 @@ LabelClasses label_classes(const Dataset& dataset, int max_classes) {
   return classes;
 }
 
+namespace {
+
+// The first sample whose label is not an integer (0.013, 2.5), or -1: such labels are targets,
+// not classes, however few distinct ones there are.
+std::int64_t first_fractional_label(const Dataset& data) {
+  for (std::size_t i = 0; i < data.labels.size(); ++i)
+    if (data.labels[i] != std::floor(data.labels[i])) return static_cast<std::int64_t>(i);
+  return -1;
+}
+
+}  // namespace
+
 LabelClasses dataset_classes(const Dataset& data) {
-  try {
-    return label_classes(data, kMaxClasses);
-  } catch (const DataError&) {
+  const std::int64_t fractional = first_fractional_label(data);
+  if (fractional < 0) {
+    try {
+      return label_classes(data, kMaxClasses);
+    } catch (const DataError&) {
+    }
   }
   // Real-valued targets: one class holding every sample, enough for an iid split.
   LabelClasses one_class;
   one_class.by_label = false;
+  one_class.fractional_sample = fractional;
   one_class.values = {0.0};
   one_class.class_of_sample.assign(static_cast<std::size_t>(data.num_samples()), 0);
   return one_class;
 }
 
-const std::shared_ptr<const Dataset>& DatasetCache::raw_locked(const DatasetRequest& request) {
+std::string real_valued_reason(const Dataset& data, const LabelClasses& classes) {
+  if (classes.fractional_sample < 0)
+    return fmt::format("it has more than {} distinct labels", kMaxClasses);
+  return fmt::format("the label {} of sample {} (counted from 0) is not an integer",
+                     data.labels[static_cast<std::size_t>(classes.fractional_sample)],
+                     classes.fractional_sample);
+}
+
+const std::shared_ptr<const Dataset>& DatasetCache::raw_locked(const DatasetRequest& request,
+                                                               double scaling_samples) {
   auto found = raw_.find(request.file_key());
   if (found == raw_.end())  // (inserted only once read: a failed read leaves nothing behind)
     found =
-        raw_.emplace(request.file_key(), std::make_shared<const Dataset>(read_raw_dataset(request)))
+        raw_.emplace(request.file_key(),
+                     std::make_shared<const Dataset>(read_raw_dataset(request, scaling_samples)))
             .first;
   return found->second;
 }
+
+namespace {
+
+// `request`'s preprocessing of `raw`, checked against the memory available first.
+Dataset prepared_dataset(const Dataset& raw, const DatasetRequest& request,
+                         const Dataset* scaling_raw) {
+  const auto samples = static_cast<double>(raw.num_samples());
+  const auto features = static_cast<double>(raw.num_features());
+  const double scaling_samples =
+      scaling_raw != nullptr ? static_cast<double>(scaling_raw->num_samples()) : samples;
+  require_memory({raw.source, static_cast<std::uint64_t>(raw.num_samples()),
+                  static_cast<std::uint64_t>(raw.num_features()), 0},
+                 0.0, preprocess_bytes(request, samples, features, scaling_samples), request);
+  try {
+    return preprocess(raw, request, scaling_raw);
+  } catch (const std::bad_alloc&) {
+    throw DataError(raw.source, "",
+                    fmt::format("enough memory to preprocess its {} × {} features: out of memory "
+                                "while preprocessing them; free memory, or ask for less (fewer "
+                                "preprocess.random_relu features)",
+                                samples_text(static_cast<std::uint64_t>(raw.num_samples())),
+                                raw.num_features()));
+  }
+}
+
+}  // namespace
 
 std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {
   std::lock_guard lock(mutex_);
   if (const auto found = prepared_.find(request.key()); found != prepared_.end())
     return found->second;
-  const auto& raw = raw_locked(request);
   const bool scaled_like = request.scaled_like && request.scale != "none";
-  const Dataset* scaling_raw = scaled_like ? raw_locked(*request.scaled_like).get() : nullptr;
-  const bool unchanged =
-      request.pooling == 1 && request.scale == "none" && request.random_relu == 0 && !request.bias;
+  // (the set the scaling is fitted on is read first: its size is part of this one's check)
+  const Dataset* scaling_raw = scaled_like ? raw_locked(*request.scaled_like, 0.0).get() : nullptr;
+  const auto& raw = raw_locked(
+      request, scaling_raw != nullptr ? static_cast<double>(scaling_raw->num_samples()) : 0.0);
   auto prepared =
-      unchanged ? raw : std::make_shared<const Dataset>(preprocess(*raw, request, scaling_raw));
+      preprocesses(request)
+          ? std::make_shared<const Dataset>(prepared_dataset(*raw, request, scaling_raw))
+          : raw;
   prepared_.emplace(request.key(), prepared);
   return prepared;
 }

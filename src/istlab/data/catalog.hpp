@@ -44,8 +44,17 @@ std::vector<std::string> dataset_formats();      // idx, libsvm, csv, npy
 std::vector<std::string> feature_scale_names();  // none, unit, standardise
 
 // Reads the file(s) of `request` as they are (throws DataError; a named dataset that is not
-// installed says which Debian package holds it).
-Dataset read_raw_dataset(const DatasetRequest& request);
+// installed says which Debian package holds it). Before anything of the dataset's size is
+// allocated, its shape (from the headers, or a first pass over text) is checked against the
+// memory available (io/memory.hpp): the dataset as held, what the reader holds meanwhile and
+// what `request`'s preprocessing will make must fit, else a DataError names the file, the
+// shape and the bytes. `scaling_samples`: the samples of the set a held-out set's scaling is
+// fitted on (0: itself). Running out of memory all the same is a DataError naming the file.
+Dataset read_raw_dataset(const DatasetRequest& request, double scaling_samples = 0.0);
+// Bytes `request`'s preprocessing holds at its peak besides a raw dataset of `samples` ×
+// `features`: the copy it works on, the random layer and its output, the bias column's resize.
+double preprocess_bytes(const DatasetRequest& request, double samples, double features,
+                        double scaling_samples);
 // Pooling, then scaling, then the random ReLU layer, then the bias feature, as `request`
 // asks. Throws DataError when pooling does not fit (the features are not a square image whose
 // side it divides) or the random features would exceed 2^31 values.
@@ -63,18 +72,26 @@ Dataset preprocess(const Dataset& raw, const DatasetRequest& request,
 struct LabelClasses {
   std::vector<double> values;
   std::vector<int> class_of_sample;
-  bool by_label = true;  // false: one class standing for real-valued targets
+  bool by_label = true;                 // false: one class standing for real-valued targets
+  std::int64_t fractional_sample = -1;  // the first sample whose label is not an integer
 };
 // Throws DataError (naming the dataset) for more than `max_classes` distinct labels.
 LabelClasses label_classes(const Dataset& dataset, int max_classes);
 inline constexpr int kMaxClasses = 1000;
 inline constexpr int kMaxRandomFeatures = 16384;
-// The classes splits count: label_classes, or for real-valued targets (more than kMaxClasses
-// distinct labels) one class holding every sample (by_label false): enough for an iid split.
+// The classes splits count: label_classes, or for real-valued targets (a label that is not
+// an integer, or more than kMaxClasses distinct labels) one class holding every sample
+// (by_label false): enough for an iid split.
 LabelClasses dataset_classes(const Dataset& dataset);
+// Why dataset_classes found real-valued targets (by_label false), for messages: "the label
+// 0.013 of sample 4 (counted from 0) is not an integer" or "it has more than 1000 distinct
+// labels".
+std::string real_valued_reason(const Dataset& dataset, const LabelClasses& classes);
 
 // Datasets loaded once and shared read-only; safe to call from several threads (a load
-// runs under a lock: the others wait for it, they never load twice).
+// runs under a lock: the others wait for it, they never load twice). Each read and each
+// preprocessing is checked against the memory available first (read_raw_dataset), and
+// running out of memory is a DataError naming the file.
 class DatasetCache {
  public:
   std::shared_ptr<const Dataset> get(const DatasetRequest& request);
@@ -85,7 +102,8 @@ class DatasetCache {
   std::string fingerprint(const DatasetRequest& request);
 
  private:
-  const std::shared_ptr<const Dataset>& raw_locked(const DatasetRequest& request);
+  const std::shared_ptr<const Dataset>& raw_locked(const DatasetRequest& request,
+                                                   double scaling_samples);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::string> fingerprints_;  // by file key

@@ -30,7 +30,10 @@ inline bool multiply(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
 // A token of the file for a message: quoted and cut (DataError escapes control bytes).
 std::string quoted(std::string_view text);
 
-// A regular file (not a FIFO, folder or device) of at most 4 GiB, read through zlib.
+// A regular file (not a FIFO, folder or device) of at most 4 GiB, decompressed as it is read
+// when it starts with the gzip magic bytes (1f 8b), read as it is otherwise. A gzip file may
+// hold several members one after another (as `cat a.gz b.gz` makes); anything else after
+// them is an error, where zlib's gzread would have ignored it.
 class Input {
  public:
   explicit Input(const std::string& path);
@@ -49,13 +52,26 @@ class Input {
   std::size_t read(char* out, std::size_t size);
 
  private:
-  // A short read is the end of the data unless zlib reports a broken stream.
-  void check_stream() const;
+  std::size_t read_plain(char* out, std::size_t size);
+  std::size_t read_gzip(char* out, std::size_t size);
+  // Reads more of the file behind the unused input; false at the end of the file.
+  bool fill();
+  // After a gzip member's end: whether another member follows (else the file must end).
+  bool next_member();
+  [[noreturn]] void fail_inflate(int code, std::uint64_t at) const;  // at: decompressed
+  // Bytes of the file used so far (read and handed to zlib or out).
+  std::uint64_t file_used() const { return file_read_ - stream_.avail_in; }
 
   std::string path_;
-  gzFile file_ = nullptr;
+  int fd_ = -1;
+  std::uint64_t file_size_ = 0;
   bool compressed_ = false;
-  std::uint64_t offset_ = 0;
+  bool inflating_ = false;             // stream_ holds inflate's state
+  bool ended_ = false;                 // the last gzip member has ended and nothing follows
+  std::vector<unsigned char> buffer_;  // bytes read from the file; the unused ones are
+  z_stream stream_{};                  // stream_.next_in, stream_.avail_in of them
+  std::uint64_t file_read_ = 0;        // bytes read from the file
+  std::uint64_t offset_ = 0;           // bytes handed out (decompressed)
 };
 
 // Exactly `size` bytes (a small header part), or an error where the file ends.

@@ -108,9 +108,9 @@ void check_split_fits(const ProblemSpec& spec, const Dataset& data, const LabelC
                                         data.num_samples(), classes.values.size());
   if (!classes.by_label && spec.split != "iid")
     refuse("split", spec.split,
-           fmt::format("needs class labels, but the dataset has more than {} distinct labels "
-                       "(real-valued targets): use split: iid",
-                       kMaxClasses));
+           fmt::format("needs class labels, but dataset {} holds real-valued targets ({}): use "
+                       "split: iid",
+                       data.source, real_valued_reason(data, classes)));
   try {
     split_spec(spec).validate(spec.num_workers, data.num_samples(),
                               static_cast<int>(classes.values.size()));

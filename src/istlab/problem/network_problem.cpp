@@ -118,6 +118,13 @@ void check_mlp(const ProblemSpec& spec) {
 }
 
 void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes) {
+  // (200 distinct labels 0.013, 0.027, ... would otherwise train as 200 classes)
+  if (classes.fractional_sample >= 0)
+    refuse("generator", spec.generator,
+           fmt::format("classifies: it needs integer class labels (or ±1), but in dataset {} {}; "
+                       "use least_squares for real-valued targets",
+                       data.source, real_valued_reason(data, classes)),
+           {"dataset.name"});
   if (!classes.by_label || classes.values.size() < 2)
     refuse("generator", spec.generator,
            fmt::format("classifies: it needs a dataset with 2 to {} distinct labels (this one "

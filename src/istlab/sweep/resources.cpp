@@ -1,10 +1,8 @@
 #include "istlab/sweep/resources.hpp"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <set>
 
@@ -90,26 +88,6 @@ MemoryEstimate estimate_sweep_bytes(const std::vector<Cell>& cells, const RunOpt
   return estimate;
 }
 
-std::uint64_t available_memory_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  std::uint64_t kib = 0;
-  std::string unit;
-  while (meminfo >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib * 1024;
-  const long pages = ::sysconf(_SC_AVPHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page_size > 0
-             ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size)
-             : 0;
-}
-
-std::string gib(std::uint64_t bytes) {
-  const double size = static_cast<double>(bytes);
-  if (size < (1ull << 30)) return fmt::format("{:.1f} MiB", size / (1ull << 20));
-  return fmt::format("{:.2f} GiB", size / (1ull << 30));
-}
-
 void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, int threads,
                     std::uint64_t data_bytes) {
   for (const auto& cell : cells) {
@@ -127,10 +105,10 @@ void check_feasible(const SweepConfig& config, const std::vector<Cell>& cells, i
     config.fail(
         "problem",
         fmt::format("the sweep needs about {} at its peak ({} problems at once, the largest '{}'; "
-                    "{} while assembling the outputs) but this machine has {} available; reduce "
+                    "{} while assembling the outputs) but this machine has {}; reduce "
                     "problem.dim, problem.num_workers, --threads or what run.record keeps",
                     gib(estimate.peak), estimate.problems_at_once, estimate.largest_problem,
-                    gib(estimate.assembling), gib(available)));
+                    gib(estimate.assembling), available_text(available)));
 }
 
 }  // namespace istlab

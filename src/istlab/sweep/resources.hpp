@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "istlab/io/memory.hpp"  // available_memory_bytes, gib
 #include "istlab/sweep/config.hpp"
 #include "istlab/sweep/grid.hpp"
 
@@ -30,11 +31,6 @@ struct MemoryEstimate {
 // `data_bytes`: the datasets the sweep holds (read once, shared by every problem).
 MemoryEstimate estimate_sweep_bytes(const std::vector<Cell>& cells, const RunOptions& run,
                                     int threads, std::uint64_t data_bytes = 0);
-
-// MemAvailable, or 0 when unknown.
-std::uint64_t available_memory_bytes();
-// "12.3 MiB" or "1.25 GiB".
-std::string gib(std::uint64_t bytes);
 
 // Throws ConfigError when the sweep cannot fit in memory on `threads` threads, or a
 // relative step needs a theory its problem does not have.

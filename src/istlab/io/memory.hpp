@@ -1,0 +1,26 @@
+#pragma once
+// The memory this process may still use, read in one place: what the sweep's estimate and
+// the dataset readers' size checks compare against.
+
+#include <cstdint>
+#include <string>
+
+namespace istlab {
+
+// The environment variable that caps the memory istlab treats as available (a whole number
+// of bytes): a test makes a small file trip the checks without allocating gigabytes, and a
+// shared machine keeps istlab below its share.
+inline constexpr const char* kMemoryLimitVariable = "ISTLAB_MEMORY_LIMIT_BYTES";
+
+// MemAvailable (/proc/meminfo), capped by ISTLAB_MEMORY_LIMIT_BYTES when that is set; 0 when
+// neither is known. Throws std::invalid_argument when the variable is not a whole number.
+std::uint64_t available_memory_bytes();
+// Whether ISTLAB_MEMORY_LIMIT_BYTES is set (and so may be what available_memory_bytes says).
+bool memory_limit_set();
+// "12.3 MiB" or "1.25 GiB".
+std::string gib(std::uint64_t bytes);
+// "22.10 GiB available", with "(capped by ISTLAB_MEMORY_LIMIT_BYTES)" when the variable is
+// set: `available` as available_memory_bytes gave it, for messages.
+std::string available_text(std::uint64_t available);
+
+}  // namespace istlab
