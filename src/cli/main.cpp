@@ -328,6 +328,14 @@ int run_command(Command& command) {
   return kBadInput;
 }
 
+// The commands istlab has, for messages.
+std::vector<std::string> command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* subcommand : app.get_subcommands({}))
+    names.push_back(subcommand->get_name());
+  return names;
+}
+
 // What CLI11 left over (an unknown command, option or argument), said with the name meant
 // when one is close; empty when nothing was left.
 std::string leftover_message(CLI::App& app, CLI::App* command) {
@@ -336,8 +344,7 @@ std::string leftover_message(CLI::App& app, CLI::App* command) {
   const std::string given = extras.front().substr(0, extras.front().find('='));
   std::vector<std::string> names;
   if (command == nullptr) {
-    for (const CLI::App* subcommand : app.get_subcommands({}))
-      names.push_back(subcommand->get_name());
+    names = command_names(app);
     return fmt::format("unknown command '{}'{}; the commands: {}; see istlab help", given,
                        istlab::did_you_mean(given, names), fmt::join(names, ", "));
   }
@@ -364,9 +371,7 @@ int print_help(CLI::App& app, const std::string& command) {
       std::cout << subcommand->help();
       return 0;
     }
-  std::vector<std::string> names;
-  for (const CLI::App* subcommand : app.get_subcommands({}))
-    names.push_back(subcommand->get_name());
+  const std::vector<std::string> names = command_names(app);
   std::cerr << fmt::format("istlab: help: no command '{}'{}; the commands: {}\n", command,
                            istlab::did_you_mean(command, names), fmt::join(names, ", "));
   return kBadInput;

@@ -15,6 +15,18 @@ struct Opened {
 
 bool space(char c) { return c == ' ' || c == '\t'; }
 
+// Line `number` (1-based) of `text`, or nullopt past its end.
+std::optional<std::string_view> line_of(std::string_view text, int number) {
+  std::size_t start = 0;
+  for (int l = 1; l < number; ++l) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return std::nullopt;
+    ++start;
+  }
+  if (start > text.size()) return std::nullopt;
+  return text.substr(start, std::min(text.find('\n', start), text.size()) - start);
+}
+
 }  // namespace
 
 std::optional<YamlHint> find_yaml_fault(std::string_view text) {
@@ -93,35 +105,7 @@ std::optional<YamlHint> find_yaml_fault(std::string_view text) {
   return std::nullopt;
 }
 
-std::string indentation_hint(std::string_view text, int line) {
-  std::size_t start = 0;
-  for (int l = 1; l < line && start != std::string_view::npos; ++l) {
-    start = text.find('\n', start);
-    if (start != std::string_view::npos) ++start;
-  }
-  if (start == std::string_view::npos || start >= text.size()) return {};
-  const std::string_view row = text.substr(start, text.find('\n', start) - start);
-  const std::size_t indent = row.find_first_not_of(' ');
-  if (indent == 0 || indent == std::string_view::npos) return {};
-  return fmt::format(
-      "line {} is indented by {} space{}, in line with no key or '-' above it; the keys of one "
-      "mapping, and the items of one list, start in one column",
-      line, indent, indent == 1 ? "" : "s");
-}
-
 namespace {
-
-// Line `number` (1-based) of `text`, or nullopt past its end.
-std::optional<std::string_view> line_of(std::string_view text, int number) {
-  std::size_t start = 0;
-  for (int l = 1; l < number; ++l) {
-    start = text.find('\n', start);
-    if (start == std::string_view::npos) return std::nullopt;
-    ++start;
-  }
-  if (start > text.size()) return std::nullopt;
-  return text.substr(start, std::min(text.find('\n', start), text.size()) - start);
-}
 
 // The line without its indentation, a list item's "- " and its comment.
 std::string_view content_of(std::string_view row) {
@@ -139,6 +123,16 @@ bool blank(std::string_view row) {
 }
 
 }  // namespace
+
+std::string indentation_hint(std::string_view text, int line) {
+  const auto row = line_of(text, line);
+  const std::size_t indent = row ? row->find_first_not_of(' ') : 0;
+  if (indent == 0 || indent == std::string_view::npos) return {};
+  return fmt::format(
+      "line {} is indented by {} space{}, in line with no key or '-' above it; the keys of one "
+      "mapping, and the items of one list, start in one column",
+      line, indent, indent == 1 ? "" : "s");
+}
 
 std::string map_value_hint(std::string_view text, int line) {
   int previous = line - 1;
