@@ -79,11 +79,18 @@ class ProblemWork {
   std::string error_;
 };
 
+// How a cell that ran ended: its status, and for a failed one the reason it stored.
+struct Outcome {
+  const Cell* cell;
+  std::string status;
+  std::string failure;
+};
+
 // Runs cells that share one trajectory (they differ only in their network model) once, and
 // stores each one's record, priced on its own network, or the failure they share; returns
-// their statuses, or nothing when the run was interrupted (an interrupted run is discarded).
+// their outcomes, or nothing when the run was interrupted (an interrupted run is discarded).
 // A store that cannot be written (disk full, file-size limit) ends the sweep.
-std::optional<std::vector<std::string>> run_cells_of_trajectory(
+std::optional<std::vector<Outcome>> run_cells_of_trajectory(
     const std::vector<const Cell*>& cells, const ProblemWork& work, const SweepConfig& config,
     const SweepOptions& options, const CellStore& store, Progress& progress) {
   std::optional<Trajectory> trajectory;
@@ -108,11 +115,15 @@ std::optional<std::vector<std::string>> run_cells_of_trajectory(
     trajectory.reset();
     failure = error.what();
   }
-  std::vector<std::string> statuses;
+  std::vector<Outcome> outcomes;
   for (const Cell* cell : cells) {
     if (!trajectory) {
       store.save_failure(*cell, failure);
-      statuses.emplace_back("failed");
+      // (as CellStore::failure reads it back: no trailing newline, bytes that are not UTF-8
+      // escaped)
+      outcomes.push_back(
+          {cell, "failed",
+           escape_invalid_utf8(failure.substr(0, failure.find_last_not_of('\n') + 1))});
       continue;
     }
     if (cells.size() > 1) retime(trajectory->run, cell->network);
@@ -120,9 +131,9 @@ std::optional<std::vector<std::string>> run_cells_of_trajectory(
         make_record(*cell, trajectory->step_size, trajectory->run, trajectory->theory,
                     trajectory->solution, trajectory->fixed_point, work.workload().facts());
     store.save(*cell, record);
-    statuses.push_back(record.status);
+    outcomes.push_back({cell, record.status, ""});
   }
-  return statuses;
+  return outcomes;
 }
 
 // A problem's cells grouped by trajectory, in grid order. With run.time_budget a cell's
@@ -214,14 +225,18 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
   Progress progress(static_cast<int>(todo.size()), options.progress, log, summary.directory);
   std::mutex summary_mutex;
   auto interrupted = [&] { return options.interrupt != nullptr && options.interrupt->load(); };
-  auto count = [&](const std::string& status) {
+  std::vector<std::pair<const Cell*, std::string>> failures;  // grouped once all have run
+  auto count = [&](const Outcome& outcome) {
     {
       std::lock_guard lock(summary_mutex);
       ++summary.ran;
-      ++summary.by_status[status];
-      if (status == "failed") ++summary.failed;
+      ++summary.by_status[outcome.status];
+      if (outcome.status == "failed") {
+        ++summary.failed;
+        failures.emplace_back(outcome.cell, outcome.failure);
+      }
     }
-    progress.cell_done(status);
+    progress.cell_done(outcome.status);
   };
 
   // Problems are built when their first cell runs and released after their last, one
@@ -237,17 +252,19 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
         const auto trajectories = group_by_trajectory(groups[g], config);
         tbb::parallel_for(std::size_t{0}, trajectories.size(), [&](std::size_t t) {
           if (interrupted()) return;
-          if (const auto statuses =
+          if (const auto outcomes =
                   run_cells_of_trajectory(trajectories[t], work, config, options, store, progress))
-            for (const auto& status : *statuses) count(status);
+            for (const auto& outcome : *outcomes) count(outcome);
         });
       });
     });
   });
   if (options.cells_running) options.cells_running->store(false);
   summary.interrupted = interrupted();
-  for (const Cell* cell : todo)
-    if (const auto reason = store.failure(*cell)) add_to_groups(summary.failures, *reason, *cell);
+  // In grid order, whatever order the threads finished in: the same example cells every run.
+  std::sort(failures.begin(), failures.end(),
+            [](const auto& a, const auto& b) { return a.first->index < b.first->index; });
+  for (const auto& [cell, reason] : failures) add_to_groups(summary.failures, reason, *cell);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return summary;
 }
