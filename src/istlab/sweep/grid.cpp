@@ -214,6 +214,9 @@ class DataResolver {
     cell.problem.data_fingerprint = data.fingerprint;
     cell.problem.dim = static_cast<int>(data.dataset->num_features());
     cell.problem.num_samples = data.dataset->num_samples();
+    // (for the memory estimate: an mlp's output layer is classes × hidden)
+    cell.problem.num_classes =
+        data.classes.by_label ? static_cast<int>(data.classes.values.size()) : 0;
     if (family.check_data != nullptr)
       checked(config_, entry,
               [&] { family.check_data(cell.problem, *data.dataset, data.classes); });
@@ -222,6 +225,7 @@ class DataResolver {
     if (!test.names_a_dataset()) return;
     const Resolved& test_data = resolved(test, "test_dataset");
     cell.problem.data_fingerprint += "+" + test_data.fingerprint;
+    cell.problem.num_test_samples = test_data.dataset->num_samples();
     // (once per pair of datasets: the check reads every label of both)
     if (!test_checked_.insert(cell.problem.data_fingerprint).second) return;
     try {
