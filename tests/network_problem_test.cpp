@@ -16,6 +16,7 @@
 #include "istlab/method/method.hpp"
 #include "istlab/problem/least_squares.hpp"
 #include "istlab/run/run.hpp"
+#include "istlab/run/workload.hpp"
 #include "temp_dir.hpp"
 
 namespace istlab {
@@ -144,6 +145,44 @@ TEST(NetworkProblem, RealValuedLabelsAreRefusedNamingTheFirstOne) {
   std::ofstream(signs) << "1,0,-1\n0,1,1\n1,1,-1\n0,0,1\n";
   spec = csv_spec(signs, "");
   EXPECT_EQ(make_network_problem(spec).label_values, (std::vector<double>{-1, 1}));
+}
+
+// Issue 21, item 4: the estimate took 10 classes whatever the data, and no per-worker model
+// copies. Every gd worker holds the whole model and its gradient (H(d + 1 + C) + C floats
+// each), so with C = 1000 the output layer outweighs the 64 inputs; ist's workers keep H/n
+// units each.
+TEST(NetworkMemory, RunBytesCountEveryWorkersModelWithTheDatasetsClassCount) {
+  ProblemSpec spec;
+  spec.generator = "mlp";
+  spec.dim = 64;
+  spec.hidden = 1024;
+  spec.num_workers = 8;
+  spec.num_samples = 2000;
+  spec.eval_samples = 64;
+  const WorkloadKind& kind = workload_kind(problem_family("mlp"));
+  MethodSpec gd;
+  gd.batch_size = 16;
+  auto run_bytes = [&](int classes, const MethodSpec& method, const SketchSpec& sketch) {
+    spec.num_classes = classes;
+    return kind.run_bytes(spec, method, sketch);
+  };
+  const double model_1000 = (1024.0 * (64 + 1 + 1000) + 1000) * 4;
+  const double gd_1000 = run_bytes(1000, gd, {});
+  EXPECT_GE(gd_1000, 8 * 2 * model_1000);  // each worker's copy and gradient
+  EXPECT_LE(gd_1000, 8 * 3 * model_1000);
+  EXPECT_GT(gd_1000, 10 * run_bytes(10, gd, {}));
+  MethodSpec ist = gd;
+  ist.name = "ist";
+  const double ist_1000 = run_bytes(1000, ist, {SketchType::kPerm});
+  EXPECT_LT(ist_1000, gd_1000 / 3);  // 128 units a worker, and the model once for the metrics
+  EXPECT_GT(ist_1000, 2 * model_1000);
+  // The problem itself: C counts in its initial parameters, the test set in its classes.
+  spec.num_classes = 1000;
+  spec.num_test_samples = 0;
+  const double without_test = problem_family("mlp").problem_bytes(spec);
+  EXPECT_GE(without_test, model_1000);
+  spec.num_test_samples = 100000;
+  EXPECT_GE(problem_family("mlp").problem_bytes(spec), without_test + 100000 * 12);
 }
 
 RunResult run_with_threads(const NetworkProblem& problem, const MethodSpec& method,

@@ -2,7 +2,9 @@
 # The memory --dry-run predicts for a whole sweep is within 2x of the peak resident set
 # the sweep then reaches (GNU time's %M), on sweeps whose memory is dominated by each of
 # the estimate's parts: many dense problems, one large dense problem, a large sparse
-# problem, and many recorded rounds.
+# problem, many recorded rounds, and two networks (mlp): one whose 1000 classes make the
+# output layer outweigh the inputs (every worker holds the whole model), one whose dataset
+# is mostly 4096 random ReLU features made from 16 inputs.
 # Usage: memory_estimate.sh ISTLAB WORKDIR
 set -uo pipefail
 istlab=$1 work=$2
@@ -32,7 +34,24 @@ step_size: {relative: 0.5}
 repeats: 2
 run: {max_iters: 100000, record: {every: 1}}'
 
-for name in dense_many dense_large sparse_large many_records; do
+# The networks' data, generated: 2000 samples of 64 features in 1000 classes, and 20000
+# samples of 16 features in 10 classes.
+awk 'BEGIN { srand(3); for (i = 0; i < 2000; i++) { line = ""
+       for (j = 0; j < 64; j++) line = line sprintf("%.3f,", rand()); print line (i % 1000) } }' \
+  > "$work/classes1000.csv"
+awk 'BEGIN { srand(5); for (i = 0; i < 20000; i++) { line = ""
+       for (j = 0; j < 16; j++) line = line sprintf("%.3f,", rand()); print line (i % 10) } }' \
+  > "$work/inputs16.csv"
+write mlp_many_classes "problem: {generator: mlp, dataset: {path: $work/classes1000.csv, format: csv}, hidden: 1024, num_workers: 8, eval_samples: 64}
+methods: [{method: gd, batch_size: 16}]
+step_size: [0.05, 0.1]
+run: {max_iters: 2}"
+write mlp_random_relu "problem: {generator: mlp, dataset: {path: $work/inputs16.csv, format: csv}, preprocess: {random_relu: 4096}, hidden: 64, num_workers: 4, eval_samples: 256}
+methods: [{method: [gd, ist], sketch: perm, batch_size: 16}]
+step_size: 0.05
+run: {max_iters: 2}"
+
+for name in dense_many dense_large sparse_large many_records mlp_many_classes mlp_random_relu; do
   estimate=$("$istlab" sweep "$work/$name.yaml" --out "$work/out" --threads 2 --dry-run |
              sed -n 's/^memory: .*(\([0-9]*\) bytes.*/\1/p')
   peak_kib=$( { /usr/bin/time -f '%M' "$istlab" sweep "$work/$name.yaml" --out "$work/out" --threads 2 \

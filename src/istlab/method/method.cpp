@@ -27,6 +27,7 @@ struct MethodEntry {
   std::unique_ptr<Method> (*make)(const MethodSpec&, const Quadratic&, int max_support);
   NetworkRule on_network;
   double (*bytes)(const MethodSpec&, double dim, double num_workers);  // buffers at the peak
+  bool trains_submodels = false;  // on a network: each worker a submodel of its sketch's units
   StepUnit (*step_unit)(const MethodSpec&) = gradient_descent_unit;
   bool (*has_fixed_point)(const MethodSpec&) = no_fixed_point;
   void (*check)(const MethodSpec&) = check_nothing;  // rules across options; throws ParameterError
@@ -59,6 +60,7 @@ const std::vector<MethodEntry>& methods() {
        .make = make_ist,
        .on_network = ist_on_network,
        .bytes = ist_bytes,
+       .trains_submodels = true,
        .step_unit = ist_step_unit,
        .has_fixed_point = ist_has_fixed_point,
        .check = check_ist},
@@ -136,6 +138,15 @@ bool can_allreduce(const MethodSpec& spec) {
 
 double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
   return entry_of(spec.name).bytes(spec, dim, num_workers);
+}
+
+double network_round_bytes(const MethodSpec& spec, const SketchSpec& sketch, const MlpShape& shape,
+                           int num_workers, double samples) {
+  const MethodEntry& entry = entry_of(spec.name);
+  const int support = Sketcher(sketch, shape.hidden, num_workers).max_support();
+  const int kept = entry.trains_submodels ? support : shape.hidden;
+  return network_workers_bytes(shape, num_workers, kept, samples, spec.batch_size) +
+         (entry.sketched ? sketch_bytes(support, shape.hidden, num_workers) : 0.0);
 }
 
 bool method_reads(std::string_view method, std::string_view option,

@@ -91,6 +91,11 @@ bool can_allreduce(const MethodSpec& spec);
 bool has_fixed_point(const MethodSpec& spec);
 // Bytes of the method's buffers and the round's sketch for a problem of this size.
 double method_bytes(const MethodSpec& spec, double dim, double num_workers);
+// Bytes a NetworkRound of `spec` holds on a network of `shape` split among `num_workers`
+// workers holding `samples` samples: its workers' buffers (each a submodel of the sketch's
+// units for ist, the whole model for the others) and the round's sketch.
+double network_round_bytes(const MethodSpec& spec, const SketchSpec& sketch, const MlpShape& shape,
+                           int num_workers, double samples);
 // For the methods' own estimates: a round's sketch (an index and a scale per kept
 // coordinate, plus a permutation of [d]), and the largest block of a Perm sketch.
 double sketch_bytes(double support, double dim, double num_workers);

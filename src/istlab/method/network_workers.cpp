@@ -307,6 +307,40 @@ LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const Netwo
   return {loss, norm2};
 }
 
+namespace {
+
+// Floats of a Submodel of `kept` units (its blocks and scales).
+double submodel_floats(const MlpShape& shape, double kept) {
+  return kept * (shape.inputs + shape.classes + 2.0) + shape.classes;
+}
+
+// Bytes one worker's buffers take for batches of `batch` samples: its copy and gradient, the
+// chunk gradient (written only when a batch spans chunks), the workspace's rows a chunk fills.
+double worker_buffer_bytes(const MlpShape& shape, double kept, double batch) {
+  const double copies = batch > kNetworkChunk ? 3 : 2;
+  const double rows = std::min<double>(batch, kNetworkChunk);
+  return (copies * submodel_floats(shape, kept) +
+          rows * (shape.inputs + 2.0 * kept + shape.classes)) *
+         sizeof(float);
+}
+
+}  // namespace
+
+double network_workers_bytes(const MlpShape& shape, int workers, int kept, double samples,
+                             int batch_size) {
+  const double n = workers;
+  const double held = samples / n;  // a worker's samples
+  const double batch = batch_size > 0 ? std::min<double>(batch_size, held) : held;
+  const double per_worker = worker_buffer_bytes(shape, kept, batch) +
+                            (batch_size > 0 ? batch : 0.0) * sizeof(std::size_t);
+  const double server = model_floats(shape) * sizeof(float) + 3.0 * shape.hidden * sizeof(int);
+  return n * per_worker + samples * sizeof(std::int64_t) + server;
+}
+
+double network_metrics_bytes(const MlpShape& shape, double samples) {
+  return worker_buffer_bytes(shape, shape.hidden, samples);
+}
+
 bool all_finite(const MlpParameters<float>& model) {
   return model.hidden_weights.allFinite() && model.hidden_bias.allFinite() &&
          model.output_weights.allFinite() && model.output_bias.allFinite();

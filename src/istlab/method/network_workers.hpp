@@ -123,6 +123,19 @@ struct LossAndGradient {
 LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
                                   std::span<const std::int64_t> samples);
 
+// Memory, for the sweep's estimate: the bytes written at the peak (a buffer sized for a chunk
+// but filled for a smaller batch costs only what is written). NetworkWorkers for `workers`
+// workers that each keep `kept` of the hidden units (all of them: the whole model) of a
+// network of `shape`, on `samples` training samples drawn `batch_size` at a time (0: all):
+// each worker's copy and gradient (C × kept and kept × d each: the class count weighs as much
+// as the inputs), its chunk gradient when a batch spans chunks, its workspace and samples;
+// the server's sums.
+double network_workers_bytes(const MlpShape& shape, int workers, int kept, double samples,
+                             int batch_size);
+// What a recorded round's metrics hold over `samples` samples (loss_and_gradient): the whole
+// model as a worker's copy and gradient, a chunk gradient when they span chunks, a workspace.
+double network_metrics_bytes(const MlpShape& shape, double samples);
+
 // Whether every parameter is finite: a round that overflowed has diverged.
 bool all_finite(const MlpParameters<float>& model);
 

@@ -63,7 +63,9 @@ struct ProblemSpec {
   // Set from the dataset when the grid is expanded (not parameters): for least_squares,
   // `dim` is the number of features after preprocessing and this the number of samples.
   std::int64_t num_samples = 0;
-  std::string data_fingerprint{};  // DatasetCache::fingerprint, part of the key
+  int num_classes = 0;                // the training set's classes (0: unknown, or targets)
+  std::int64_t num_test_samples = 0;  // the held-out set's samples (0: none)
+  std::string data_fingerprint{};     // DatasetCache::fingerprint, part of the key
 
   // Throws ParameterError for a value its family does not accept.
   void validate() const;

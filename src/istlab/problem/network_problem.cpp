@@ -136,16 +136,26 @@ void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelCla
   check_split_fits(spec, data, classes);
 }
 
-// The training set's classes and splits; per worker its model, gradients and a chunk's
-// activations (float), the server's sums; the evaluation's buffers.
+MlpShape mlp_shape(const ProblemSpec& spec) {
+  constexpr int kUnknownClasses = 10;
+  return {spec.dim, spec.hidden, spec.num_classes > 0 ? spec.num_classes : kUnknownClasses};
+}
+
+// What a built problem holds: per training sample its class and place in a worker's list,
+// and while it is built the classes and the split's order once more; the training-loss
+// subsample, the test set's classes, the initial parameters and each worker's label counts.
+// (The datasets are the sweep's; the rounds' buffers are the runs', network_run_bytes.)
 double mlp_problem_bytes(const ProblemSpec& spec) {
-  const double d = spec.dim;
-  const double hidden = spec.hidden;
-  const double classes = 10;  // (a typical count: the estimate is made before the data)
-  const double parameters = hidden * (d + 1 + classes) + classes;
-  const double chunk = 256 * (d + 3 * hidden + 2 * classes);
-  const double n = spec.num_workers;
-  return static_cast<double>(spec.num_samples) * 12 + (n + 2) * (3 * parameters + chunk) * 4;
+  const MlpShape shape = mlp_shape(spec);
+  const auto samples = static_cast<double>(spec.num_samples);
+  const double eval =
+      spec.eval_samples > 0 ? std::min<double>(spec.eval_samples, samples) : samples;
+  const double parameters = shape.hidden * (shape.inputs + 1.0 + shape.classes) + shape.classes;
+  constexpr double kLabelCountText = 16;  // "label:count " in problems.csv
+  return samples * (2 * sizeof(int) + 3 * sizeof(std::int64_t)) + eval * sizeof(std::int64_t) +
+         static_cast<double>(spec.num_test_samples) * (sizeof(int) + sizeof(std::int64_t)) +
+         parameters * sizeof(float) +
+         static_cast<double>(spec.num_workers) * shape.classes * kLabelCountText;
 }
 
 int mlp_sketched_dim(const ProblemSpec& spec) { return spec.hidden; }

@@ -49,6 +49,9 @@ void check_test_set(const Dataset& train, const Dataset& test);
 
 void check_mlp(const ProblemSpec& spec);
 void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes);
+// The network's shape: d = spec.dim, H = spec.hidden, and C = spec.num_classes as the grid
+// found it (10 when unknown).
+MlpShape mlp_shape(const ProblemSpec& spec);
 double mlp_problem_bytes(const ProblemSpec& spec);
 int mlp_sketched_dim(const ProblemSpec& spec);  // the hidden units
 

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <limits>
 #include <variant>
 
@@ -115,6 +116,25 @@ std::optional<RunRuleBroken> check_network(const ProblemSpec& spec, const RunOpt
   return std::nullopt;
 }
 
+// The samples the training loss is measured on (every ⌊N/m⌋-th; all when m is 0).
+double eval_samples(const ProblemSpec& spec) {
+  const auto samples = static_cast<double>(spec.num_samples);
+  return spec.eval_samples > 0 ? std::min<double>(spec.eval_samples, samples) : samples;
+}
+
+// The round's workers and the server, the model being trained, and a recorded round's
+// metrics (the class count from the dataset, as the grid found it).
+double network_run_bytes(const ProblemSpec& spec, const MethodSpec& method,
+                         const SketchSpec& sketch) {
+  const MlpShape shape = mlp_shape(spec);
+  const double model =
+      (static_cast<double>(shape.hidden) * (shape.inputs + 1.0 + shape.classes) + shape.classes) *
+      sizeof(float);
+  return network_round_bytes(method, sketch, shape, spec.num_workers,
+                             static_cast<double>(spec.num_samples)) +
+         model + network_metrics_bytes(shape, eval_samples(spec));
+}
+
 std::unique_ptr<Workload> build_network(const ProblemFamily& family, const ProblemSpec& spec,
                                         const ProblemInputs& inputs) {
   return std::make_unique<NetworkWorkload>(std::get<MakeNetwork>(family.make)(spec, inputs));
@@ -128,6 +148,7 @@ const WorkloadKind& network_kind() {
       .unread_method_options = {"outer_sketch"},  // ist trains the submodel itself
       .check = check_network,
       .build = build_network,
+      .run_bytes = network_run_bytes,
   };
   return kind;
 }

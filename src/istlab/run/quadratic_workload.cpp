@@ -192,12 +192,21 @@ std::unique_ptr<Workload> build_quadratic(const ProblemFamily& /*family*/, const
 
 }  // namespace
 
+namespace {
+
+double quadratic_run_bytes(const ProblemSpec& spec, const MethodSpec& method, const SketchSpec&) {
+  return method_bytes(method, spec.dim, spec.num_workers);
+}
+
+}  // namespace
+
 const WorkloadKind& quadratic_kind() {
   static const WorkloadKind kind = {
       .name = "quadratic",
       .unread_method_options = {"batch_size"},  // its gradients are exact
       .check = check_quadratic,
       .build = build_quadratic,
+      .run_bytes = quadratic_run_bytes,
   };
   return kind;
 }

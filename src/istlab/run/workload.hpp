@@ -94,6 +94,9 @@ struct WorkloadKind {
                                         bool relative_step);
   std::unique_ptr<Workload> (*build)(const ProblemFamily& family, const ProblemSpec& spec,
                                      const ProblemInputs& inputs);
+  // Bytes one run holds at its peak besides its records (the method's buffers, the running
+  // model, the metrics' scratch), for the sweep's memory estimate.
+  double (*run_bytes)(const ProblemSpec& spec, const MethodSpec& method, const SketchSpec& sketch);
 };
 
 const WorkloadKind& quadratic_kind();

@@ -214,6 +214,10 @@ class DataResolver {
     cell.problem.data_fingerprint = data.facts.fingerprint;
     cell.problem.dim = static_cast<int>(data.facts.features);
     cell.problem.num_samples = data.facts.samples;
+    // (for the memory estimate: an mlp's output layer is classes × hidden; unknown, 0,
+    // when stored facts stand in for the file)
+    cell.problem.num_classes =
+        data.classes.by_label ? static_cast<int>(data.classes.values.size()) : 0;
     if (family.check_data != nullptr && data.dataset)
       checked(config_, entry,
               [&] { family.check_data(cell.problem, *data.dataset, data.classes); });
@@ -222,6 +226,7 @@ class DataResolver {
     if (!test.names_a_dataset()) return;
     const Resolved& test_data = resolved(test, "test_dataset");
     cell.problem.data_fingerprint += "+" + test_data.facts.fingerprint;
+    cell.problem.num_test_samples = test_data.facts.samples;
     // (once per pair of datasets: the check reads every label of both)
     if (!data.dataset || !test_data.dataset ||
         !test_checked_.insert(cell.problem.data_fingerprint).second)

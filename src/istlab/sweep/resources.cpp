@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "istlab/run/workload.hpp"
 #include "istlab/theory/theory.hpp"
 
 namespace istlab {
@@ -53,7 +54,8 @@ std::uint64_t bytes(double value) {
 }  // namespace
 
 std::uint64_t estimate_cell_bytes(const Cell& cell, const RunOptions& run) {
-  return bytes(method_bytes(cell.method, cell.problem.dim, cell.problem.num_workers) +
+  const WorkloadKind& kind = workload_kind(problem_family(cell.problem.generator));
+  return bytes(kind.run_bytes(cell.problem, cell.method, cell.sketch) +
                running_record_bytes(cell, run));
 }
 
