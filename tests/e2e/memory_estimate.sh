@@ -18,7 +18,7 @@ methods: [{method: [gd, ist], sketch: perm}]
 step_size: {relative: 0.5}
 repeats: 8
 run: {max_iters: 20}'
-write dense_large 'problem: {generator: dense, dim: 1500, num_workers: 4, heterogeneity: 0.5}
+write dense_large 'problem: {generator: dense, dim: 1000, num_workers: 4, heterogeneity: 0.5}
 methods: [{method: ist, sketch: perm}]
 step_size: {relative: 0.5}
 repeats: 2
@@ -32,7 +32,7 @@ write many_records 'problem: {generator: tridiagonal, dim: 50, num_workers: 5, h
 methods: [{method: [gd, dcgd, ist], sketch: perm}]
 step_size: {relative: 0.5}
 repeats: 2
-run: {max_iters: 100000, record: {every: 1}}'
+run: {max_iters: 40000, record: {every: 1}}'
 
 # The networks' data, generated: 2000 samples of 64 features in 1000 classes, and 20000
 # samples of 16 features in 10 classes.
