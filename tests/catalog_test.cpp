@@ -136,7 +136,7 @@ TEST(Preprocess, StandardiseGivesEachFeatureMeanZeroAndStdOne) {
   // Feature 0: 1, 2, 3, 4 (mean 2.5, population std √1.25); feature 1: −10, 0, 0, 30;
   // feature 2 is constant and becomes 0.
   const Dataset raw = dataset_of({{1, -10, 5}, {2, 0, 5}, {3, 0, 5}, {4, 30, 5}}, {0, 0, 1, 1});
-  const Dataset scaled = preprocess(raw, with_scale("standardise"));
+  const Dataset scaled = preprocess(raw, with_scale("standardize"));
   ASSERT_EQ(scaled.num_features(), 3);
   const double root = std::sqrt(1.25);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(scaled.features(i, 0), (i + 1 - 2.5) / root, 1e-6);
@@ -184,8 +184,8 @@ TEST(Preprocess, BiasAppendsAColumnOfOnesAfterScaling) {
   const Dataset plain = preprocess(raw, with_scale("none", true));
   ASSERT_EQ(plain.num_features(), 4);
   EXPECT_EQ(plain.features.leftCols(3), raw.features);
-  // Scaled: the ones are not scaled (unit would map a 1 to 0.375, standardise to 0).
-  for (const std::string scale : {"none", "unit", "standardise"}) {
+  // Scaled: the ones are not scaled (unit would map a 1 to 0.375, standardize to 0).
+  for (const std::string scale : {"none", "unit", "standardize"}) {
     SCOPED_TRACE(scale);
     const Dataset without = preprocess(raw, with_scale(scale));
     const Dataset with = preprocess(raw, with_scale(scale, true));

@@ -217,9 +217,40 @@ TEST(Grid, CellKeysOfOldCellsDoNotChangeWhenParametersAreAdded) {
       "methods: [{method: gd}, {method: ist, sketch: perm}]\nstep_size: 0.1\n"
       "run: {max_iters: 3}\n");
   ASSERT_EQ(cells.size(), 2u);
-  // (pinned anew when the seed's place in its list left the keys, issue 22)
-  EXPECT_EQ(cells[0].key, "59e89c55e337ff82");
-  EXPECT_EQ(cells[1].key, "e5e131c9c356e5fb");
+  // (pinned anew when the seed's place in its list left the keys, and again when the run's
+  // length did, issue 22)
+  EXPECT_EQ(cells[0].key, "80335c14075b2ec3");
+  EXPECT_EQ(cells[1].key, "97abdd3c6660515a");
+}
+
+// One spelling throughout (standardize); the older one still runs, as the same cells.
+TEST(Grid, AnOldSpellingOfAValueGivesTheSameCells) {
+  auto config = [](const std::string& scale) {
+    return "problem: {generator: least_squares, dataset: heart_scale, num_workers: 2, "
+           "preprocess: {scale: " +
+           scale + "}}\nmethods: [{method: gd}]\nstep_size: 0.1\n";
+  };
+  const auto current = expand(config("standardize"));
+  const auto old = expand(config("standardise"));
+  ASSERT_EQ(current.size(), 1u);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].problem.feature_scale, "standardize");
+  EXPECT_EQ(old[0].key, current[0].key);
+}
+
+// A run's length is the store's to compare, not the key's: a longer run goes on from the
+// stored shorter one of the same cell.
+TEST(Grid, CellKeyLeavesOutTheRunsLength) {
+  const std::string cells = "methods: [{method: gd}]\nstep_size: 0.1\nseeds: [1, 2]\n";
+  const auto short_run = expand(cells + "run: {max_iters: 10}\n");
+  const auto long_run = expand(cells + "run: {max_iters: 900, max_seconds: 5}\n");
+  const auto recorded = expand(cells + "run: {max_iters: 10, record: {every: 2}}\n");
+  ASSERT_EQ(short_run.size(), 2u);
+  for (std::size_t i = 0; i < short_run.size(); ++i) {
+    EXPECT_EQ(short_run[i].key, long_run[i].key);
+    EXPECT_NE(short_run[i].key, recorded[i].key);  // what is recorded is in it
+    EXPECT_EQ(long_run[i].length, (RunLength{900, 5.0}));
+  }
 }
 
 TEST(Grid, CellKeyHoldsTheSeedNotItsPlaceInTheList) {

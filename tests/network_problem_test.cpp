@@ -51,7 +51,7 @@ TEST(NetworkProblem, TestSetIsScaledWithTheTrainingSetsStatistics) {
   const TempDir dir("network_problem_scaling");
   const std::string train = write_classes(dir.path() / "train.csv", 10, 5.0);
   const std::string test = write_classes(dir.path() / "test.csv", 4, 20.0);  // a wider range
-  for (const std::string scale : {"unit", "standardise"}) {
+  for (const std::string scale : {"unit", "standardize"}) {
     SCOPED_TRACE(scale);
     ProblemSpec spec = csv_spec(train, test);
     spec.feature_scale = scale;
@@ -220,6 +220,39 @@ TEST(RunNetwork, SameBitsWithOneOrTwoThreadsAndMetricsOnRecordedRounds) {
     EXPECT_LT(one.trace.back().train_loss, one.trace.front().train_loss);  // it trained
     EXPECT_GT(one.trace.back().flops, 0.0);
     EXPECT_GT(one.trace.back().test_accuracy, 0.9);  // the classes are 2 apart in one feature
+  }
+}
+
+// A longer max_iters goes on from the stored model of a shorter run: the rows of a fresh
+// longer run, bit for bit, for every method.
+TEST(RunNetwork, ALongerRunGoesOnFromAShorterOneBitForBit) {
+  const TempDir dir("network_problem_continue");
+  ProblemSpec spec = csv_spec(write_classes(dir.path() / "train.csv", 40, 2.0),
+                              write_classes(dir.path() / "test.csv", 10, 2.0));
+  spec.num_workers = 3;
+  const NetworkProblem problem = make_network_problem(spec);
+  for (const auto method : {"gd", "dcgd", "ist", "local_sgd"}) {
+    SCOPED_TRACE(method);
+    MethodSpec method_spec{.name = method, .local_steps = 2, .batch_size = 8};
+    RunOptions options;
+    options.record_every = 10;
+    options.max_iters = 30;
+    const RunResult whole = run_with_threads(problem, method_spec, options, 2);
+    options.max_iters = 13;
+    const RunResult shorter = run_with_threads(problem, method_spec, options, 1);
+    options.max_iters = 30;
+    ASSERT_EQ(cannot_continue(shorter, options), std::nullopt);
+    options.continue_from = &shorter;
+    const RunResult longer = run_with_threads(problem, method_spec, options, 2);
+    ASSERT_EQ(longer.trace.size(), whole.trace.size());  // rounds 0, 10, 20, 30
+    for (std::size_t r = 0; r < whole.trace.size(); ++r) {
+      EXPECT_EQ(longer.trace[r].iter, whole.trace[r].iter);
+      EXPECT_TRUE(same_bits(longer.trace[r].train_loss, whole.trace[r].train_loss)) << r;
+      EXPECT_TRUE(same_bits(longer.trace[r].test_accuracy, whole.trace[r].test_accuracy)) << r;
+      EXPECT_TRUE(same_bits(longer.trace[r].flops, whole.trace[r].flops)) << r;
+      EXPECT_TRUE(same_bits(longer.trace[r].floats_up, whole.trace[r].floats_up)) << r;
+    }
+    EXPECT_EQ(longer.final_point, whole.final_point);
   }
 }
 

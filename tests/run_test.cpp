@@ -6,6 +6,7 @@
 #include <tbb/task_arena.h>
 
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -149,6 +150,77 @@ TEST(Run, SameSeedSameTrajectoryWithOneOrTwoThreads) {
   for (std::size_t i = 0; i < one.trace.size(); ++i)
     EXPECT_EQ(one.trace[i].rel_err, two.trace[i].rel_err);
   EXPECT_EQ(one.final_point, two.final_point);
+}
+
+bool same_rows(const TraceRow& a, const TraceRow& b) {
+  // (wall_s is the machine's; every other field is the run's)
+  auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  return a.iter == b.iter && bits(a.rel_err) == bits(b.rel_err) && bits(a.f_gap) == bits(b.f_gap) &&
+         bits(a.grad_norm2) == bits(b.grad_norm2) && bits(a.dist_fixed) == bits(b.dist_fixed) &&
+         bits(a.floats_up) == bits(b.floats_up) && bits(a.floats_down) == bits(b.floats_down) &&
+         bits(a.flops) == bits(b.flops) && bits(a.model_time_s) == bits(b.model_time_s);
+}
+
+// A longer max_iters goes on from a stored shorter run: only the extra rounds run, and the
+// rows are those of a fresh run of the longer length, bit for bit (the row at the shorter
+// run's end dropped when the longer schedule skips it).
+TEST(Run, ALongerRunGoesOnFromAShorterOneBitForBit) {
+  for (const char* method : {"ist", "dcgd", "local_sgd"}) {
+    SCOPED_TRACE(method);
+    Fixture fixture(method, SketchType::kPerm);
+    const double step = 0.3 / fixture.problem.lambda_max();
+    RunOptions options;
+    options.record_every = 10;
+    options.record_iterates = true;
+    options.max_iters = 45;
+    const RunResult whole = fixture.run(step, options);
+    options.max_iters = 17;
+    const RunResult shorter = fixture.run(step, options);
+    options.max_iters = 45;
+    EXPECT_EQ(cannot_continue(shorter, options), std::nullopt);
+    options.continue_from = &shorter;
+    const RunResult longer = fixture.run(step, options);
+    ASSERT_EQ(longer.trace.size(), whole.trace.size());  // 0, 10, …, 40, 45: no row at 17
+    for (std::size_t r = 0; r < whole.trace.size(); ++r)
+      EXPECT_TRUE(same_rows(longer.trace[r], whole.trace[r])) << "row " << r;
+    EXPECT_EQ(longer.iterates, whole.iterates);
+    EXPECT_EQ(longer.final_point, whole.final_point);
+    EXPECT_EQ(longer.status, RunStatus::kMaxIters);
+    EXPECT_EQ(longer.iterations, 45);
+  }
+}
+
+TEST(Run, WhatARunCannotGoOnFrom) {
+  Fixture fixture("ist", SketchType::kPerm);
+  const double step = 0.3 / fixture.problem.lambda_max();
+  RunOptions options;
+  options.max_iters = 20;
+  options.record_log_points = 5;
+  const RunResult stored = fixture.run(step, options);
+  options.max_iters = 200;  // the log-spaced rounds move with max_iters
+  EXPECT_NE(cannot_continue(stored, options), std::nullopt);
+  options.record_log_points = 0;
+  options.record_every = 1;
+  EXPECT_NE(cannot_continue(stored, options), std::nullopt);  // it skipped rounds now recorded
+  options.record_every = 0;
+  options.max_iters = 10;  // shorter
+  EXPECT_NE(cannot_continue(stored, options), std::nullopt);
+  options.max_iters = 20;  // as long: nothing to run
+  EXPECT_NE(cannot_continue(stored, options), std::nullopt);
+
+  // A run that converged within the longer limit is the longer run too.
+  options = RunOptions{};
+  options.max_iters = 5000;
+  options.tolerance = 1e-3;
+  Fixture gd("gd", SketchType::kIdentity);
+  const RunResult converged = gd.run(0.5 / gd.problem.lambda_max(), options);
+  ASSERT_EQ(converged.status, RunStatus::kConverged);
+  options.max_iters = 9000;
+  EXPECT_EQ(cannot_continue(converged, options), std::nullopt);
+  options.continue_from = &converged;
+  const RunResult again = gd.run(0.5 / gd.problem.lambda_max(), options);
+  EXPECT_EQ(again.iterations, converged.iterations);
+  EXPECT_EQ(again.status, RunStatus::kConverged);
 }
 
 // Issue 21, item 2: a round of 10^6 local steps (seconds of work on this problem) ends within

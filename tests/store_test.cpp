@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bit>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -29,6 +31,7 @@ namespace fs = std::filesystem;
 Cell cell_with_key(const std::string& key) {
   Cell cell;
   cell.key = key;
+  cell.length = {120, 2.5};  // full_record's
   return cell;
 }
 
@@ -40,7 +43,8 @@ CellRecord full_record(const std::string& key = "k") {
           "0,1,2\n10,0.5,0.25\n",
           "ist,1e-05\n",
           "0,1.5,-2\n10,0.75,-1\n",
-          "p1,0,600,0:600,0.5\n"};
+          "p1,0,600,0:600,0.5\n",
+          {120, 2.5}};
 }
 
 std::string read_text(const fs::path& path) {
@@ -64,6 +68,7 @@ void expect_same_record(const CellRecord& actual, const CellRecord& expected) {
   EXPECT_EQ(actual.timing_rows, expected.timing_rows);
   EXPECT_EQ(actual.iterate_rows, expected.iterate_rows);
   EXPECT_EQ(actual.problem_rows, expected.problem_rows);
+  EXPECT_EQ(actual.length, expected.length);
 }
 
 TEST(Store, SavedRecordLoadsBackFieldByField) {
@@ -81,11 +86,79 @@ TEST(Store, RecordWithEmptySectionsLoadsBackEmpty) {
   const TempDir dir("empty_sections");
   const CellStore store(dir.path());
   const Cell cell = cell_with_key("k");
-  const CellRecord sparse{"diverged", "k,row\n", "", "", "", ""};
+  const CellRecord sparse{"diverged", "k,row\n", "", "", "", "", {120, 2.5}};
   store.save(cell, sparse);
   const auto loaded = store.load(cell);
   ASSERT_TRUE(loaded.has_value());
   expect_same_record(*loaded, sparse);
+}
+
+// The key leaves out the run's length: a record of another max_iters or max_seconds is the
+// cell's, not done, and says the length it was run to.
+TEST(Store, RecordOfAnotherLengthIsNotDoneAndSaysItsLength) {
+  const TempDir dir("other_length");
+  const CellStore store(dir.path());
+  Cell cell = cell_with_key("k");
+  store.save(cell, full_record());
+  cell.length.max_iters = 500;
+  const RecordLookup found = store.lookup(cell);
+  EXPECT_EQ(found.state, RecordState::kOtherLength);
+  EXPECT_FALSE(found.record.has_value());
+  EXPECT_EQ(found.stored_length, (RunLength{120, 2.5}));
+  EXPECT_FALSE(store.has(cell));
+  cell.length = {120, 2.5};
+  EXPECT_TRUE(store.has(cell));
+}
+
+// A checkpoint keeps every double of the run bit for bit, a network's float parameters in
+// floats; a damaged one, or another cell's, is refused with the reason.
+TEST(Store, CheckpointReadsBackBitForBitAndRefusesDamage) {
+  const TempDir dir("checkpoint");
+  const CellStore store(dir.path());
+  const Cell cell = cell_with_key("k");
+  RunResult run;
+  run.status = RunStatus::kMaxIters;
+  run.iterations = 10;
+  run.num_workers = 3;
+  for (const std::int64_t iter : {0, 5, 10}) {
+    TraceRow row;
+    row.iter = iter;
+    row.rel_err = 1.0 / (3.0 + static_cast<double>(iter));
+    row.wall_s = 0.1 * static_cast<double>(iter);
+    run.trace.push_back(row);
+  }
+  run.round_counts.resize(10, RoundCounts{1.0, 2.0, 3.5, 4.0, 5.0, 6.25});
+  run.final_point = Vector::LinSpaced(7, -1.0, 1.0 / 3.0);
+  store.save(cell, full_record(), &run);
+  auto loaded = store.checkpoint(cell);
+  ASSERT_TRUE(loaded.has_value());
+  ASSERT_EQ(loaded->trace.size(), 3u);
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(loaded->trace[1].rel_err),
+            std::bit_cast<std::uint64_t>(run.trace[1].rel_err));
+  EXPECT_TRUE(std::isnan(loaded->trace[2].train_loss));
+  EXPECT_EQ(loaded->final_point, run.final_point);  // doubles stay doubles
+  EXPECT_EQ(loaded->round_counts.size(), 10u);
+  EXPECT_EQ(loaded->round_counts[9].max_flops, 6.25);
+  EXPECT_EQ(loaded->num_workers, 3);
+
+  std::string why;
+  EXPECT_FALSE(store.checkpoint(cell_with_key("other"), &why).has_value());
+  EXPECT_NE(why.find("no checkpoint"), std::string::npos) << why;
+  // Every byte flipped, one at a time, is refused with a reason (never a throw).
+  const fs::path path = dir.path() / "cells" / ("k." + CellStore::build_tag() + ".state");
+  const std::string bytes = read_text(path);
+  for (std::size_t at = 0; at < bytes.size(); at += 7) {
+    std::string damaged = bytes;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+    EXPECT_FALSE(store.checkpoint(cell, &why).has_value()) << "byte " << at;
+    EXPECT_FALSE(why.empty());
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  EXPECT_FALSE(store.checkpoint(cell, &why).has_value());
+  // A record saved without a run removes the older checkpoint: it would not be its run's.
+  store.save(cell, full_record());
+  EXPECT_FALSE(fs::exists(path));
 }
 
 TEST(Store, RecordFileIsNamedByCellKeyAndBuildTag) {
@@ -238,6 +311,7 @@ TEST(Store, ImportSkipsLeftoverTemporaryFiles) {
 // The record of full_record() as store.hpp describes it, before its "#end" line.
 std::string full_record_body() {
   return "#status converged\n"
+         "#length 120 2.5\n"
          "k,tridiagonal,16,4,ist,0.5,converged\n"
          "#trace\n0,1,2\n10,0.5,0.25\n"
          "#timing\nist,1e-05\n"

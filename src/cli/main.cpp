@@ -103,9 +103,12 @@ std::string counts(const std::map<std::string, int>& by_status) {
 
 void print_summary(const istlab::SweepConfig& config, const istlab::SweepSummary& summary) {
   std::cerr << fmt::format(
-      "{}: {} cells: ran {} ({}), skipped {} already done, on {} problems in {:.2f} s -> {}\n",
-      config.experiment, summary.cells, summary.ran, counts(summary.by_status), summary.skipped,
-      summary.problems, summary.seconds, summary.directory.string());
+      "{}: {} cells: ran {} ({}{}), skipped {} already done, on {} problems in {:.2f} s -> {}\n",
+      config.experiment, summary.cells, summary.ran, counts(summary.by_status),
+      summary.continued > 0
+          ? fmt::format("; {} went on from stored shorter runs", summary.continued)
+          : "",
+      summary.skipped, summary.problems, summary.seconds, summary.directory.string());
   // Each reason once: a failure is never only a count (cells.csv has their rows, with the
   // reason in its error column).
   for (const auto& group : summary.failures) std::cerr << "istlab: failed " << group.line() << '\n';

@@ -247,9 +247,10 @@ sed -i 's/\[0.1, 0.2, 0.3\]/[0.1]/' "$work/tidy.yaml"
 ln -s "$work/victim.txt" "$work/out14/tidy/cells/0000000000000000.0000000000000000.cell"
 touch "$work/out14/tidy/cells/notes.txt"
 expect clean_dry_run 0 "" -- clean "$work/tidy.yaml" --out "$work/out14" -n
-[[ $(ls "$work/out14/tidy/cells" | wc -l) -eq 5 ]] || fail "clean_dry_run: removed something"
+# (3 records, their 3 checkpoints, the link, notes.txt)
+[[ $(ls "$work/out14/tidy/cells" | wc -l) -eq 8 ]] || fail "clean_dry_run: removed something"
 stdout=$("$istlab" clean "$work/tidy.yaml" --out "$work/out14")
-[[ "$stdout" == *"removed 3 record files"* && $(ls "$work/out14/tidy/cells" | wc -l) -eq 2 &&
+[[ "$stdout" == *"removed 5 record files"* && $(ls "$work/out14/tidy/cells" | wc -l) -eq 3 &&
    -e "$work/out14/tidy/cells/notes.txt" && $(cat "$work/victim.txt") == precious ]] &&
   echo "ok   clean: $stdout" || fail "clean: $stdout; left $(ls "$work/out14/tidy/cells")"
 expect clean_then_sweep 0 "skipped 1 already done" -- sweep "$work/tidy.yaml" --out "$work/out14" --quiet

@@ -38,7 +38,7 @@ problem:
   generator: mlp
   dataset: {path: $work/train_features.npy, format: npy, labels: $work/train_labels.npy}
   test_dataset: {path: $work/test_features.npy, labels: $work/test_labels.npy}
-  preprocess: {scale: standardise}
+  preprocess: {scale: standardize}
   hidden: 32
   num_workers: 4
   split: [iid, dirichlet]
@@ -220,8 +220,36 @@ expect_error no_hidden_units "problem.hidden" "$steps" "$data
   hidden: 0"
 expect_error test_labels_missing "problem.test_dataset.labels" "$steps" "$data
   test_dataset: {path: $work/test_features.npy}"
-expect_error test_path_beside_a_name "problem.test_dataset.path" "$steps" "  dataset: fashion_mnist
+expect_error test_path_beside_a_name "problem.test_dataset.format" "$steps" "  dataset: fashion_mnist
   test_dataset: {path: $work/test_features.npy}"
+expect_error test_header_on_npy "problem.test_dataset.header: value 'true' is for a csv test set" "$steps" "$data
+  test_dataset: {path: $work/test_features.npy, labels: $work/test_labels.npy, header: true}"
+expect_error test_format_without_path "problem.test_dataset.format: value 'csv' is for a test set given by test_dataset.path" "$steps" "$data
+  test_dataset: {name: fashion_mnist_test, format: csv}"
+# test_dataset takes dataset's keys: an npy training set, a csv test set with a header and
+# its label first, gives the test accuracy of the same test set stored as npy.
+"$python" -c "
+import numpy as np
+x = np.load('$work/test_features.npy'); y = np.load('$work/test_labels.npy')
+with open('$work/test_first.csv', 'w') as f:
+    f.write('label,' + ','.join(f'x{j}' for j in range(x.shape[1])) + '\\n')
+    for row, label in zip(x, y): f.write(str(int(label)) + ',' + ','.join(repr(float(v)) for v in row) + '\\n')"
+for test in "{path: $work/test_features.npy, labels: $work/test_labels.npy}" \
+            "{path: test_first.csv, format: csv, header: true, label_column: 0}"; do
+  name=$([[ $test == *csv* ]] && echo csv || echo npy)
+  printf 'experiment: test_%s\nmethods: [{method: gd}]\n%s\nproblem:\n  generator: mlp\n  num_workers: 2\n%s\n  test_dataset: %s\n' \
+    "$name" "$steps" "$data" "$test" > "$work/test_$name.yaml"
+  "$istlab" sweep "$work/test_$name.yaml" --out "$work/test_sets" --quiet 2>/dev/null ||
+    fail "a $name test set: exit $?"
+done
+"$python" - "$work/test_sets" <<'PYEOF' || fail "a csv test set with its own keys differs from the same set as npy"
+import csv, sys
+rows = {n: list(csv.DictReader(open(f"{sys.argv[1]}/test_{n}/trace.csv"))) for n in ("npy", "csv")}
+for key in ("test_loss", "test_accuracy"):
+    a, b = [r[key] for r in rows["npy"]], [r[key] for r in rows["csv"]]
+    assert a == b and a[-1] != "", (key, a, b)
+print("ok   test_dataset with format, header and label_column of its own: the npy set's test metrics", rows["csv"][-1]["test_accuracy"])
+PYEOF
 "$python" -c "
 import numpy as np
 np.save('$work/wide.npy', np.zeros((400, 33), np.float32))

@@ -90,7 +90,7 @@ struct FeatureScaling {
 
 // `unit`: all values together onto [0, 1], (a − min)/(max − min), after pooling (raw pixels
 // 0..255 become a/255; relative errors and relative steps do not depend on this one factor).
-// `standardise`: each feature to mean 0 and standard deviation 1 over the samples.
+// `standardize`: each feature to mean 0 and standard deviation 1 over the samples.
 FeatureScaling fit_scaling(const FeatureMatrix& features, const std::string& scale) {
   const auto columns = static_cast<std::size_t>(features.cols());
   FeatureScaling scaling{std::vector<double>(columns, 0.0), std::vector<double>(columns, 0.0)};
@@ -242,7 +242,7 @@ std::vector<std::string> dataset_names() {
 }
 
 std::vector<std::string> dataset_formats() { return {"idx", "libsvm", "csv", "npy"}; }
-std::vector<std::string> feature_scale_names() { return {"none", "unit", "standardise"}; }
+std::vector<std::string> feature_scale_names() { return {"none", "unit", "standardize"}; }
 
 namespace {
 

@@ -23,7 +23,7 @@ struct DatasetRequest {
   std::string labels;          // with `path`, for idx and npy: the labels file
   int label_column = -1;       // csv: the label's field (negative: from the end)
   bool header = false;         // csv: skip the first line
-  std::string scale = "none";  // "none", "unit" (all values onto [0, 1]) or "standardise"
+  std::string scale = "none";  // "none", "unit" (all values onto [0, 1]) or "standardize"
   int pooling = 1;             // 1, 2 or 4: average pooling of square images
   int random_relu = 0;         // > 0: that many features relu(R a), R a fixed Gaussian layer
   bool bias = false;           // append a constant feature 1
@@ -41,7 +41,7 @@ struct DatasetRequest {
 std::vector<std::string> dataset_names();        // the named datasets
 std::vector<NameAndMeaning> dataset_meanings();  // with their shape and where they come from
 std::vector<std::string> dataset_formats();      // idx, libsvm, csv, npy
-std::vector<std::string> feature_scale_names();  // none, unit, standardise
+std::vector<std::string> feature_scale_names();  // none, unit, standardize
 
 // Reads the file(s) of `request` as they are (throws DataError; a named dataset that is not
 // installed says which Debian package holds it). Before anything of the dataset's size is

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -89,10 +90,19 @@ struct Parameter {
   // Parameters added after results were stored leave cell keys alone at their default, so
   // stored cells stay valid (and keep their order) when a parameter is added.
   bool keyed_at_default = true;
+  // False: never in a cell key (a run's length: a longer run goes on from a stored one).
+  bool keyed = true;
+  // Old spellings of text values, accepted as the value they name (old configs still run,
+  // and give the same cells): old → current.
+  std::map<std::string, std::string, std::less<>> old_spellings;
   std::string doc;           // its meaning, one line, for the reference (every parameter has one)
   std::string default_text;  // shown as the default instead of default_value() when not empty
 
   // The chained helpers of a table line: field(...).means("...").
+  Parameter also_spelled(std::string old, std::string current) && {
+    old_spellings.emplace(std::move(old), std::move(current));
+    return std::move(*this);
+  }
   Parameter means(std::string text) && {
     doc = std::move(text);
     return std::move(*this);
@@ -162,9 +172,17 @@ Parameter<Spec> keyed_when_set(Parameter<Spec> parameter) {
   return parameter;
 }
 
+// `parameter`, never named in cell keys.
+template <class Spec>
+Parameter<Spec> never_keyed(Parameter<Spec> parameter) {
+  parameter.keyed = false;
+  return parameter;
+}
+
 // Whether `spec`'s value of `parameter` belongs in a cell key.
 template <class Spec>
 bool in_key(const Parameter<Spec>& parameter, const Spec& spec) {
+  if (!parameter.keyed) return false;
   // (compared as text: a NaN default, "not applicable", equals itself)
   return parameter.keyed_at_default ||
          format_value(parameter.get(spec)) != format_value(parameter.default_value());

@@ -260,6 +260,9 @@ const std::vector<ProblemFamily>& families() {
                                               {"test_dataset.name", "test"},
                                               {"test_dataset.path", "test_path"},
                                               {"test_dataset.labels", "test_labels"},
+                                              {"test_dataset.format", "test_format"},
+                                              {"test_dataset.label_column", "test_label_column"},
+                                              {"test_dataset.header", "test_header"},
                                               {"eval_samples", "eval"}}),
        .make = make_network_from_data,
        .check = check_mlp,
@@ -361,7 +364,9 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
       field("preprocess.scale", &ProblemSpec::feature_scale,
             empty_or_one_of("a scaling", feature_scale_names), "feature_scale", "", true)
           .means("none; unit: all values together onto [0, 1], (a − min)/(max − min) over the "
-                 "whole matrix after pooling; standardise: each feature to mean 0, deviation 1"),
+                 "whole matrix after pooling; standardize: each feature to mean 0, deviation 1 "
+                 "(the older spelling standardise is accepted)")
+          .also_spelled("standardise", "standardize"),
       field("preprocess.pooling", &ProblemSpec::pooling, at_least(1), "pooling", "", true)
           .means("p: average p×p pooling of square images (side divisible by p); 1 keeps them"),
       field("preprocess.random_relu", &ProblemSpec::random_relu, between(0, kMaxRandomFeatures),
@@ -411,6 +416,22 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
           .means("mlp: a held-out data file, in the training file's format"),
       field("test_dataset.labels", &ProblemSpec::test_dataset_labels, any_value(), "", "", true)
           .means("mlp: the labels file of an idx or npy test_dataset.path"),
+      field("test_dataset.format", &ProblemSpec::test_dataset_format,
+            empty_or_one_of("a format", dataset_formats), "", "", true)
+          .means("mlp: test_dataset.path's format (idx, libsvm, csv or npy)")
+          .default_shown("the training file's"),
+      field("test_dataset.label_column", &ProblemSpec::test_label_column, any_value(), "", "", true)
+          .means("mlp: a csv test_dataset.path's label field, counted from 0 (negative: from "
+                 "the end)")
+          .default_shown("the training file's"),
+      field("test_dataset.header", &ProblemSpec::test_header,
+            empty_or_one_of("true or false",
+                            [] {
+                              return std::vector<std::string>{"true", "false"};
+                            }),
+            "", "", true)
+          .means("mlp: true: a csv test_dataset.path's first line is a header")
+          .default_shown("the training file's"),
       field("eval_samples", &ProblemSpec::eval_samples, at_least(0, " (0: every sample)"),
             "eval_samples", "", true)
           .means("mlp: m, the training samples train_loss and grad_norm2 are measured on (every "

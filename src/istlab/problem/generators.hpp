@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -54,11 +55,16 @@ struct ProblemSpec {
   double regularization = 0.0;     // least_squares' λ, mlp's L2 weight
   double relative_regularization = 0.0;
   // mlp (network_problem.hpp): the hidden units, a held-out test set (a named dataset, or a
-  // file in the training file's format), and the training-loss subsample.
+  // file read as the training file is unless its own keys say otherwise), and the
+  // training-loss subsample.
   int hidden = 64;
   std::string test_dataset{};
   std::string test_dataset_path{};
   std::string test_dataset_labels{};
+  std::string test_dataset_format{};  // "": the training file's
+  int test_label_column = kSameAsTraining;
+  std::string test_header{};  // "true", "false", or "": the training file's
+  static constexpr int kSameAsTraining = std::numeric_limits<int>::min();
   int eval_samples = 10000;
   // Set from the dataset when the grid is expanded (not parameters): for least_squares,
   // `dim` is the number of features after preprocessing and this the number of samples.

@@ -41,6 +41,11 @@ DatasetRequest test_dataset_request(const ProblemSpec& spec) {
     request.labels.clear();
     request.label_column = -1;
     request.header = false;
+  } else {  // a file: read as the training file is, unless its own keys say otherwise
+    if (!spec.test_dataset_format.empty()) request.format = spec.test_dataset_format;
+    if (spec.test_label_column != ProblemSpec::kSameAsTraining)
+      request.label_column = spec.test_label_column;
+    if (!spec.test_header.empty()) request.header = spec.test_header == "true";
   }
   if (has_test_set(spec)) request.scaled_like = std::make_shared<const DatasetRequest>(train);
   return request;
@@ -102,12 +107,33 @@ void check_mlp(const ProblemSpec& spec) {
   if (!spec.test_dataset.empty() && !spec.test_dataset_path.empty())
     refuse("test_dataset.path", spec.test_dataset_path,
            "give a test set by name or by path, not both", {"test_dataset.name"});
-  const bool labels_file = spec.dataset_format == "idx" || spec.dataset_format == "npy";
-  if (!spec.test_dataset_path.empty() && spec.dataset_path.empty())
-    refuse("test_dataset.path", spec.test_dataset_path,
-           "is read in the training file's format: give the training set by dataset.path too "
-           "(or name a test set: test_dataset: fashion_mnist_test)",
-           {"dataset.name"});
+  const std::string test_format =
+      spec.test_dataset_format.empty() ? spec.dataset_format : spec.test_dataset_format;
+  const bool labels_file = test_format == "idx" || test_format == "npy";
+  const bool own_keys = !spec.test_dataset_format.empty() ||
+                        spec.test_label_column != ProblemSpec::kSameAsTraining ||
+                        !spec.test_header.empty();
+  // (the key and value of a test-file key that is set, for the messages below)
+  const auto [own_key, own_value] =
+      !spec.test_dataset_format.empty()
+          ? std::pair<std::string, std::string>{"test_dataset.format", spec.test_dataset_format}
+      : !spec.test_header.empty()
+          ? std::pair<std::string, std::string>{"test_dataset.header", spec.test_header}
+          : std::pair<std::string, std::string>{"test_dataset.label_column",
+                                                std::to_string(spec.test_label_column)};
+  if (own_keys && spec.test_dataset_path.empty())
+    refuse(own_key, own_value, "is for a test set given by test_dataset.path",
+           {"test_dataset.path"});
+  if (!spec.test_dataset_path.empty() && test_format.empty())
+    refuse("test_dataset.format", "",
+           "is needed with test_dataset.path when the training set is a named dataset: one of "
+           "idx, libsvm, csv, npy (or name a test set: test_dataset: fashion_mnist_test)",
+           {"test_dataset.path", "dataset.name"});
+  if ((spec.test_label_column != ProblemSpec::kSameAsTraining || !spec.test_header.empty()) &&
+      test_format != "csv")
+    refuse(spec.test_header.empty() ? "test_dataset.label_column" : "test_dataset.header",
+           spec.test_header.empty() ? std::to_string(spec.test_label_column) : spec.test_header,
+           "is for a csv test set", {"test_dataset.format"});
   if (!spec.test_dataset_path.empty() && labels_file && spec.test_dataset_labels.empty())
     refuse("test_dataset.labels", "", "is needed for the idx and npy formats: the labels file",
            {"test_dataset.path"});

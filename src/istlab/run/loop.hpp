@@ -34,8 +34,8 @@ struct Totals {
 // A row with the totals filled in and every metric left to the subject.
 TraceRow counted_row(std::int64_t iter, const Totals& totals, const CostModel& cost);
 
-// Rounds of a log-spaced schedule: round(exp(t·ln(max_iters))) for m equally spaced t.
-std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points);
+// The totals a recorded row holds (a stored run goes on from its last row's).
+Totals totals_of(const TraceRow& row, const CostModel& cost);
 
 // What run_loop trains. After each round the subject says whether the run ended (diverged
 // or converged, naming the metric in `converged_on`) or goes on (nullopt), filling `row`
@@ -53,25 +53,36 @@ concept RunSubject = requires(Subject subject, const Subject& held, std::int64_t
   { held.row(iter, totals) } -> std::same_as<TraceRow>;
   { held.keep(result) } -> std::same_as<void>;
   { subject.final_point() } -> std::same_as<Vector>;
+  { subject.restore(Vector()) } -> std::same_as<void>;
   { subject.watch(RoundStop::never()) } -> std::same_as<void>;
 };
 
 template <RunSubject Subject>
 RunResult run_loop(Subject& subject, const RunOptions& options) {
   using Clock = std::chrono::steady_clock;
-  const std::vector<std::int64_t> log_rounds =
-      log_spaced_rounds(options.max_iters, options.record_log_points);
-  auto next_log_round = log_rounds.begin();
-  auto scheduled = [&](std::int64_t iter) {
-    while (next_log_round != log_rounds.end() && *next_log_round < iter) ++next_log_round;
-    const bool log_hit = next_log_round != log_rounds.end() && *next_log_round == iter;
-    return log_hit || (options.record_every > 0 && iter % options.record_every == 0);
-  };
-
+  const RecordSchedule schedule(options);
   RunResult result;
   Totals totals;
-  result.trace.push_back(subject.row(0, totals));
-  subject.keep(result);
+  std::int64_t iter = 0;
+  if (options.continue_from == nullptr) {
+    result.trace.push_back(subject.row(0, totals));
+    subject.keep(result);
+  } else {
+    // A stored run of the same cell (can_continue holds): its rounds are this run's first
+    // ones, bit for bit, the rounds' random draws being keyed by (seed, round, worker).
+    result = *options.continue_from;
+    if (result.status != RunStatus::kMaxIters && result.status != RunStatus::kTimeLimit)
+      return result;  // it ended on its own, before this run's limits
+    totals = totals_of(result.trace.back(), options.cost);
+    iter = result.iterations;
+    subject.restore(result.final_point);
+    // Its last row was recorded because it was last; a longer run records it only when due.
+    if (iter < options.max_iters && !schedule.records(iter)) {
+      result.trace.pop_back();
+      if (!result.iterates.empty()) result.iterates.pop_back();
+    }
+    result.final_point = Vector();
+  }
   // Long rounds poll this between their local steps: an interrupt or the time limit ends the
   // run within a step, not at the round's end.
   RoundStop stop(options.interrupt);
@@ -81,7 +92,6 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
   } unwatch{subject};
   subject.watch(stop);
 
-  std::int64_t iter = 0;
   std::optional<RunStatus> ended;
   while (!ended && iter < options.max_iters) {
     if (options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed)) {
@@ -123,7 +133,7 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
     } else if (options.max_seconds > 0.0 && totals.wall_s >= options.max_seconds) {
       ended = RunStatus::kTimeLimit;
     }
-    if (ended || iter == options.max_iters || scheduled(iter)) {
+    if (ended || iter == options.max_iters || schedule.records(iter)) {
       if (!row) row = subject.row(iter, totals);
       result.trace.push_back(*row);
       subject.keep(result);

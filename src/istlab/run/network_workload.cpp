@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 #include <variant>
 
 #include "istlab/run/loop.hpp"
@@ -13,6 +14,39 @@
 
 namespace istlab {
 namespace {
+
+// The model's parameters in one vector (W1, b1, W2, b2, each in storage order): where a
+// stored run goes on from. Floats widen to doubles and back exactly.
+Vector flattened(const NetworkModel& model) {
+  Vector point(model.hidden_weights.size() + model.hidden_bias.size() +
+               model.output_weights.size() + model.output_bias.size());
+  Eigen::Index at = 0;
+  auto put = [&](const auto& block) {
+    for (Eigen::Index i = 0; i < block.size(); ++i) point[at++] = block.data()[i];
+  };
+  put(model.hidden_weights);
+  put(model.hidden_bias);
+  put(model.output_weights);
+  put(model.output_bias);
+  return point;
+}
+
+void unflatten(const Vector& point, NetworkModel& model) {
+  const Eigen::Index size = model.hidden_weights.size() + model.hidden_bias.size() +
+                            model.output_weights.size() + model.output_bias.size();
+  if (point.size() != size)
+    throw std::runtime_error(
+        fmt::format("a stored model of {} parameters, for a network of {}", point.size(), size));
+  Eigen::Index at = 0;
+  auto take = [&](auto& block) {
+    for (Eigen::Index i = 0; i < block.size(); ++i)
+      block.data()[i] = static_cast<float>(point[at++]);
+  };
+  take(model.hidden_weights);
+  take(model.hidden_bias);
+  take(model.output_weights);
+  take(model.output_bias);
+}
 
 class NetworkSubject {
  public:
@@ -52,7 +86,8 @@ class NetworkSubject {
   }
 
   void keep(RunResult&) const {}
-  Vector final_point() const { return {}; }
+  Vector final_point() const { return flattened(model_); }
+  void restore(const Vector& point) { unflatten(point, model_); }
 
  private:
   const NetworkProblem& problem_;

@@ -77,6 +77,13 @@ class QuadraticSubject {
     if (options_.record_iterates) result.iterates.push_back(x_);
   }
   Vector final_point() { return std::move(x_); }
+  void restore(const Vector& point) {
+    if (point.size() != x_.size())
+      throw std::runtime_error(
+          fmt::format("a stored point of {} coordinates, for dim {}", point.size(), x_.size()));
+    x_ = point;
+    rel_err_ = relative_error();
+  }
 
  private:
   double relative_error() const {

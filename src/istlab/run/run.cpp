@@ -13,6 +13,9 @@
 
 namespace istlab {
 
+namespace {
+
+// Rounds of a log-spaced schedule: round(exp(t·ln(max_iters))) for m equally spaced t.
 std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points) {
   std::vector<std::int64_t> rounds;
   if (points <= 0 || max_iters <= 0) return rounds;
@@ -24,6 +27,57 @@ std::vector<std::int64_t> log_spaced_rounds(std::int64_t max_iters, int points) 
   }
   rounds.erase(std::unique(rounds.begin(), rounds.end()), rounds.end());
   return rounds;
+}
+
+}  // namespace
+
+RecordSchedule::RecordSchedule(const RunOptions& options)
+    : every_(options.record_every),
+      log_rounds_(log_spaced_rounds(options.max_iters, options.record_log_points)) {}
+
+bool RecordSchedule::records(std::int64_t round) const {
+  return round == 0 || (every_ > 0 && round % every_ == 0) ||
+         std::binary_search(log_rounds_.begin(), log_rounds_.end(), round);
+}
+
+Totals totals_of(const TraceRow& row, const CostModel& cost) {
+  Totals totals;
+  totals.floats_up = row.floats_up;
+  totals.floats_down = row.floats_down;
+  totals.flops = row.flops;
+  totals.wall_s = row.wall_s;
+  if (cost.enabled()) totals.model_s = row.model_time_s;
+  return totals;
+}
+
+std::optional<std::string> cannot_continue(const RunResult& stored, const RunOptions& options) {
+  const std::int64_t end = stored.iterations;
+  const bool stopped_at_limit =
+      stored.status == RunStatus::kMaxIters || stored.status == RunStatus::kTimeLimit;
+  if (stored.status == RunStatus::kInterrupted) return "it was interrupted";
+  if (stored.trace.empty() || stored.trace.back().iter != end)
+    return "its last row is not its last round";
+  if (end > options.max_iters ||
+      (stopped_at_limit && end == options.max_iters && stored.status == RunStatus::kMaxIters))
+    return fmt::format("it ran {} rounds, and this run stops at {}", end, options.max_iters);
+  if (stored.status == RunStatus::kTimeLimit && options.max_seconds > 0.0 &&
+      stored.trace.back().wall_s >= options.max_seconds)
+    return "its time limit is not raised";
+  if (stopped_at_limit && stored.final_point.size() == 0) return "it kept no point to go on from";
+  if (options.keep_round_counts && stored.round_counts.size() != static_cast<std::size_t>(end))
+    return "it kept no round counts to price other networks with";
+  // The rounds it recorded before its end are the ones this run records (a log-spaced
+  // schedule depends on max_iters: a run of another length records other rounds).
+  const RecordSchedule schedule(options);
+  std::size_t row = 0;
+  for (std::int64_t round = 0; round < end; ++round) {
+    const bool recorded = row < stored.trace.size() && stored.trace[row].iter == round;
+    if (recorded != schedule.records(round))
+      return fmt::format("it {} round {}, which this run {}", recorded ? "recorded" : "skipped",
+                         round, recorded ? "skips" : "records");
+    row += recorded ? 1 : 0;
+  }
+  return std::nullopt;
 }
 
 TraceRow counted_row(std::int64_t iter, const Totals& totals, const CostModel& cost) {
@@ -44,8 +98,9 @@ const std::vector<Parameter<RunOptions>>& run_parameters() {
                                                     : std::string("must be 0 (off) or at least 2");
   });
   static const std::vector<Parameter<RunOptions>> table = {
-      field("max_iters", &RunOptions::max_iters, at_least(1), "", "")
-          .means("rounds at most; a run that reaches it has status max_iters"),
+      never_keyed(field("max_iters", &RunOptions::max_iters, at_least(1), "", ""))
+          .means("rounds at most; a run that reaches it has status max_iters (raising it "
+                 "continues stored runs)"),
       field("tolerance.rel_err", &RunOptions::tolerance, off, "", "")
           .means("status converged once rel_err = ‖x − x*‖²/‖x⁰ − x*‖² falls to it "
                  "(quadratics only)"),
@@ -58,8 +113,9 @@ const std::vector<Parameter<RunOptions>>& run_parameters() {
       keyed_when_set(field("time_budget", &RunOptions::time_budget, off, "", ""))
           .means("status budget once the modelled time model_time_s reaches it (needs a network "
                  "model)"),
-      field("max_seconds", &RunOptions::max_seconds, off, "", "")
-          .means("status time_limit once a cell's compute time reaches it (machine-dependent)"),
+      never_keyed(field("max_seconds", &RunOptions::max_seconds, off, "", ""))
+          .means("status time_limit once a cell's compute time reaches it (machine-dependent; "
+                 "raising it continues stored runs)"),
       field("divergence_factor", &RunOptions::divergence_factor, greater_than(1), "", "")
           .means("quadratics: status diverged once rel_err exceeds it or is not finite (a network "
                  "diverges when a parameter is not finite)"),

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +19,16 @@
 #include "istlab/sketch/sketch.hpp"
 
 namespace istlab {
+
+struct RunResult;
+
+// How long a run may go: what a cell's key leaves out, so that a longer run of a cell goes
+// on from its stored shorter one.
+struct RunLength {
+  std::int64_t max_iters = 0;
+  double max_seconds = 0.0;  // 0: no time limit
+  bool operator==(const RunLength&) const = default;
+};
 
 struct RunOptions {
   std::int64_t max_iters = 1000;
@@ -40,7 +52,11 @@ struct RunOptions {
   // Keep every round's counts in the result, so retime() can price the same run on another
   // network (cells that differ only in `network:` share one run).
   bool keep_round_counts = false;
+  // A stored run of the same cell to go on from (can_continue must hold): a longer max_iters
+  // or max_seconds runs only the rounds it lacks. Not a `run:` key.
+  const RunResult* continue_from = nullptr;
 
+  RunLength length() const { return {max_iters, max_seconds}; }
   // Throws ParameterError naming the field and value.
   void validate() const;
 };
@@ -72,6 +88,19 @@ struct TraceRow {
   double model_time_s = std::numeric_limits<double>::quiet_NaN();
 };
 
+// The rounds a run records: round 0, every record_every-th, the log-spaced ones (about
+// record_log_points, round(exp(t·ln(max_iters))) for equally spaced t in [0, 1]); the last
+// round and the round a run ends at are recorded too, by the loop.
+class RecordSchedule {
+ public:
+  explicit RecordSchedule(const RunOptions& options);
+  bool records(std::int64_t round) const;
+
+ private:
+  std::int64_t every_;
+  std::vector<std::int64_t> log_rounds_;  // ascending
+};
+
 struct RunResult {
   RunStatus status = RunStatus::kMaxIters;
   std::string_view converged_on;  // "rel_err", "f_gap" or "grad_norm2" when converged
@@ -82,6 +111,14 @@ struct RunResult {
   std::vector<RoundCounts> round_counts;  // every round's, when keep_round_counts
   int num_workers = 0;
 };
+
+// Whether a run under `options` can go on from `stored`, a run of the same cell (same
+// problem, method, step, seed and every other key) to another max_iters or max_seconds, and
+// give the bytes of a fresh run: `stored` stopped at its own limit before this run's (status
+// max_iters or time_limit, with a point to go on from) or ended on its own within them
+// (converged, diverged, budget); the rounds it recorded are the ones this run records up to
+// there; it kept its round counts when this run keeps them. Otherwise the reason why not.
+std::optional<std::string> cannot_continue(const RunResult& stored, const RunOptions& options);
 
 // Sets every trace row's model_time_s as `cost` prices the run's kept round counts: the same
 // bits as running under `cost` (the same sums in the same order). The run must not have been

@@ -27,8 +27,9 @@ int clean_records(const SweepConfig& config, const SweepOptions& options, bool d
   const FolderLock lock(experiment_dir, ".lock");
   std::set<std::string> keys;
   for (const auto& cell : shard_cells(config, options)) keys.insert(cell.key);
-  // Only names istlab gives records and failure notes; anything else is not ours to remove.
-  static const std::regex record_name("([0-9a-f]{16})\\.([0-9a-f]{16})\\.(cell|failed)");
+  // Only names istlab gives records, failure notes and checkpoints; anything else is not ours
+  // to remove.
+  static const std::regex record_name("([0-9a-f]{16})\\.([0-9a-f]{16})\\.(cell|failed|state)");
   const std::string build = CellStore::build_tag();
   int stale = 0;
   std::uintmax_t bytes = 0;

@@ -178,9 +178,10 @@ class Decoder {
   }
 
   // A scalar or a non-empty list of scalars, each of `type` and allowed by `rule`.
-  std::vector<Value> axis(const YAML::Node& node, const std::string& key, ValueType type,
-                          const Rule& rule,
-                          std::int64_t max_int = std::numeric_limits<std::int64_t>::max()) {
+  std::vector<Value> axis(
+      const YAML::Node& node, const std::string& key, ValueType type, const Rule& rule,
+      std::int64_t max_int = std::numeric_limits<std::int64_t>::max(),
+      const std::map<std::string, std::string, std::less<>>* old_spellings = nullptr) {
     std::vector<YAML::Node> items;
     if (node.IsSequence()) {
       if (node.size() == 0)
@@ -192,6 +193,10 @@ class Decoder {
     std::vector<Value> values;
     for (const auto& item : items) {
       Value value = scalar(item, key, type);
+      if (old_spellings != nullptr && type == ValueType::kText)
+        if (const auto current = old_spellings->find(text_of(value));
+            current != old_spellings->end())
+          value = current->second;
       std::string broken = rule(value);
       if (broken.empty() && type == ValueType::kInt && int_of(value) > max_int)
         broken = "is out of range";
@@ -208,7 +213,7 @@ class Decoder {
     for (const auto& parameter : table)
       if (auto v = child(node, where, parameter.name))
         out[parameter.name] = axis(v, path_of(where, parameter.name), parameter.type,
-                                   parameter.rule, parameter.max_int);
+                                   parameter.rule, parameter.max_int, &parameter.old_spellings);
   }
 
   // A `run:` option: one value, not a list.
@@ -216,7 +221,9 @@ class Decoder {
   Value run_option(const YAML::Node& node, const std::string& key,
                    const Parameter<Spec>& parameter) {
     if (node.IsSequence()) fail(node, key, "is a list; run options take one value", shown(node));
-    return axis(node, key, parameter.type, parameter.rule, parameter.max_int).front();
+    return axis(node, key, parameter.type, parameter.rule, parameter.max_int,
+                &parameter.old_spellings)
+        .front();
   }
 
   std::vector<std::uint64_t> seeds(const YAML::Node& node, const std::string& key) {
@@ -348,8 +355,8 @@ void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& confi
       decoder, node, "problem", problem_parameters(), {"seed"},
       [&](const Parameter<ProblemSpec>& parameter, const YAML::Node& value,
           const std::string& key) {
-        config.problem[parameter.name] =
-            decoder.axis(value, key, parameter.type, parameter.rule, parameter.max_int);
+        config.problem[parameter.name] = decoder.axis(value, key, parameter.type, parameter.rule,
+                                                      parameter.max_int, &parameter.old_spellings);
       },
       [&](std::vector<std::string> keys) { config.bundles.push_back(std::move(keys)); });
   if (auto v = decoder.child(node, "problem", "seed"))
@@ -361,8 +368,8 @@ void decode_problem(Decoder& decoder, const YAML::Node& node, SweepConfig& confi
 void decode_network(Decoder& decoder, const YAML::Node& node, SweepConfig& config) {
   auto found = [&](const Parameter<CostModel>& parameter, const YAML::Node& value,
                    const std::string& key) {
-    config.network[parameter.name] =
-        decoder.axis(value, key, parameter.type, parameter.rule, parameter.max_int);
+    config.network[parameter.name] = decoder.axis(value, key, parameter.type, parameter.rule,
+                                                  parameter.max_int, &parameter.old_spellings);
   };
   if (!node.IsMap()) return found(cost_parameters().front(), node, "network");
   nested_keys(decoder, node, "network", cost_parameters(), {}, found);

@@ -269,7 +269,9 @@ class DataResolver {
 
 // Everything a cell's record depends on: its parameters (values, never positions in a list,
 // so reordering seeds or steps reruns nothing) and the run options (stop rules, record
-// schedule), so a stored cell is reused only when it would come out the same.
+// schedule), so a stored cell is reused only when it would come out the same. Not the run's
+// length (max_iters, max_seconds): the store compares it (Cell::length), and a longer run
+// goes on from a stored shorter one.
 std::string cell_text(const Cell& cell, const RunOptions& run) {
   std::string text = cell.problem.key();
   for (const auto& parameter : method_parameters())
@@ -281,10 +283,12 @@ std::string cell_text(const Cell& cell, const RunOptions& run) {
       text += fmt::format("|{}={}", parameter.label, format_value(parameter.get(cell.network)));
   text += fmt::format("|step={}{}|seed={}|run=", cell.relative_step ? "rel:" : "", cell.step_value,
                       cell.seed);
+  bool first = true;
   for (const auto& parameter : run_parameters()) {
     if (!in_key(parameter, run)) continue;
-    if (&parameter != &run_parameters().front()) text += ',';
+    if (!first) text += ',';
     text += format_value(parameter.get(run));
+    first = false;
   }
   return text;
 }
@@ -381,6 +385,7 @@ std::vector<Cell> expand_grid(const SweepConfig& config, DatasetCache* datasets,
                              added.problem.num_workers);
         validate(added, config, entry);
         added.key = hex_hash(cell_text(added, config.run));
+        added.length = config.run.length();
         Cell unpriced = added;
         unpriced.network = CostModel{};
         added.trajectory = hex_hash(cell_text(unpriced, config.run));

@@ -15,6 +15,7 @@
 #include "istlab/data/catalog.hpp"
 #include "istlab/method/method.hpp"
 #include "istlab/problem/generators.hpp"
+#include "istlab/run/run.hpp"
 #include "istlab/sketch/sketch.hpp"
 #include "istlab/sweep/config.hpp"
 
@@ -34,6 +35,9 @@ struct Cell {
   double step_value = 0.0;  // as written: absolute, or a multiple of the theoretical step
   std::uint64_t seed = 0;
   std::optional<std::uint64_t> problem_seed;  // `problem.seed`; unset: the problem follows `seed`
+  // The run's max_iters and max_seconds (not in the key: a stored run of another length is
+  // this cell's too, and a longer run goes on from it).
+  RunLength length;
 
   // Cells with equal keys share a problem, and a theory.
   std::string problem_key() const { return problem.key(); }

@@ -197,6 +197,7 @@ CellRecord make_record(const Cell& cell, double step_size, const RunResult& run,
       trace_columns().end());
   CellRecord record;
   record.status = name(run.status);
+  record.length = cell.length;
   for (const auto& row : run.trace) {
     record.trace_rows += parameter_prefix;
     record.trace_rows += csv_row(round_columns, round_fields(row));

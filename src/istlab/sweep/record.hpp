@@ -22,6 +22,7 @@ struct CellRecord {
   std::string timing_rows;
   std::string iterate_rows;  // iterates.csv rows, when the run records iterates
   std::string problem_rows;  // problems.csv rows of the cell's problem
+  RunLength length;          // the run's max_iters and max_seconds
 };
 
 const std::vector<std::string>& parameter_columns();

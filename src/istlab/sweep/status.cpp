@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "istlab/io/csv.hpp"
 #include "istlab/io/files.hpp"
+#include "istlab/problem/least_squares.hpp"
 #include "istlab/sweep/lock.hpp"
 #include "istlab/sweep/manifest.hpp"
 #include "istlab/sweep/store.hpp"
@@ -161,16 +163,49 @@ StoredDatasets stored_datasets_of(const std::filesystem::path& experiment_dir) {
 
 }  // namespace
 
+namespace {
+
+// The cells whose problem cannot be built because its split cannot be drawn, by reason: the
+// draw is of label counts, cheap beside a run, so --dry-run makes it for every data problem.
+std::vector<ReasonGroup> undrawable_splits(const std::vector<Cell>& cells, DatasetCache& datasets,
+                                           int& cells_affected) {
+  std::map<std::string, std::optional<std::string>> reason_of;  // by problem key
+  std::vector<ReasonGroup> groups;
+  cells_affected = 0;
+  for (const auto& cell : cells) {
+    const ProblemFamily& family = problem_family(cell.problem.generator);
+    if (!family.dataset) continue;
+    auto [found, added] = reason_of.emplace(cell.problem_key(), std::nullopt);
+    if (added) {
+      try {
+        const auto data = datasets.get(family.dataset(cell.problem));
+        worker_samples(cell.problem, dataset_classes(*data));
+      } catch (const std::exception& error) {
+        found->second = error.what();
+      }
+    }
+    if (!found->second) continue;
+    ++cells_affected;
+    add_to_groups(groups, *found->second, cell);
+  }
+  return groups;
+}
+
+}  // namespace
+
 void describe_sweep(const SweepConfig& config, const SweepOptions& options, std::ostream& out) {
   const std::vector<Cell> cells = shard_cells(config, options);
   std::set<std::string> problems;
   std::set<std::string> theories;
   int done = 0;
+  int other_length = 0;
   const CellStore store(options.out_dir / config.experiment);
   for (const auto& cell : cells) {
     problems.insert(cell.problem_key());
     if (problem_family(cell.problem.generator).has_theory()) theories.insert(cell.theory_key());
-    done += store.has(cell) ? 1 : 0;  // a corrupt record is not done
+    const RecordState state = store.lookup(cell).state;
+    done += state == RecordState::kStored ? 1 : 0;  // a corrupt record is not done
+    other_length += state == RecordState::kOtherLength ? 1 : 0;
   }
   out << fmt::format("{}: {} cells{}, {} distinct problems, {} distinct theories\n",
                      config.experiment, cells.size(),
@@ -190,6 +225,17 @@ void describe_sweep(const SweepConfig& config, const SweepOptions& options, std:
       gib(available_memory_bytes()));
   out << fmt::format("done: {} of {} cells already stored in {}\n", done, cells.size(),
                      (options.out_dir / config.experiment).string());
+  if (other_length > 0)
+    out << fmt::format(
+        "{} cells stored with another max_iters or max_seconds: a run goes on from their "
+        "stored state where it can, else reruns them\n",
+        other_length);
+  int undrawable = 0;
+  for (const auto& group : undrawable_splits(cells, *options.datasets, undrawable))
+    out << "cannot be built: " << group.line() << '\n';
+  if (undrawable > 0)
+    out << fmt::format("{} of {} cells would fail: their split cannot be drawn\n", undrawable,
+                       cells.size());
   check_feasible(config, cells, threads, options.datasets->bytes());
 }
 
@@ -207,11 +253,15 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   std::vector<std::pair<const Cell*, std::string>> failed;
   std::vector<ReasonGroup> failed_groups;
   std::vector<std::string> corrupt;
-  std::set<std::string_view> stored;  // keys of the cells with an intact record
+  std::set<std::string_view> stored;          // keys of the cells with an intact record
+  std::map<std::int64_t, int> other_lengths;  // cells stored to another max_iters, by it
   for (const auto& cell : cells) {
     const RecordLookup found = store.lookup(cell);
     if (found.state == RecordState::kStored) {
       stored.insert(cell.key);
+    } else if (found.state == RecordState::kOtherLength) {
+      ++other_lengths[found.stored_length.max_iters];
+      missing.push_back(&cell);
     } else if (const auto slot = store.blocked_slot(cell); !slot.empty()) {
       // (the sweep refuses to start while it is there: no run could store the cell)
       corrupt.push_back(
@@ -231,6 +281,13 @@ int report_status(const SweepConfig& config, const SweepOptions& options, std::o
   out << fmt::format("{}: {} cells: {} done, {} missing, {} failed, {} corrupt ({})\n",
                      config.experiment, cells.size(), stored.size(), missing.size(), failed.size(),
                      corrupt.size(), experiment_dir.string());
+  for (const auto& [max_iters, count] : other_lengths)
+    out << fmt::format(
+        "{} of the missing cells are stored with max_iters {} (the config has {}): a sweep {}\n",
+        count, max_iters, config.run.max_iters,
+        max_iters < config.run.max_iters
+            ? "runs only their extra rounds, from the stored state, where it can"
+            : "reruns them from round 0");
   const std::string live = live_run(experiment_dir);
   out << live;
   for (const auto& [source, reason] : with_stored.stored_datasets->unread)

@@ -8,7 +8,9 @@
 #include <system_error>
 
 #include "istlab/io/build_info.hpp"
+#include "istlab/io/csv.hpp"
 #include "istlab/io/files.hpp"
+#include "istlab/sweep/checkpoint.hpp"
 
 namespace istlab {
 namespace {
@@ -16,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kStatusMarker = "#status ";
+constexpr std::string_view kLengthMarker = "#length ";
 constexpr std::string_view kTraceMarker = "#trace\n";
 constexpr std::string_view kTimingMarker = "#timing\n";
 constexpr std::string_view kIteratesMarker = "#iterates\n";
@@ -58,10 +61,11 @@ std::optional<std::string> read_file(const fs::path& path, std::string* error) {
 }
 
 std::string record_text(const CellRecord& record) {
-  std::string text =
-      fmt::format("{}{}\n{}{}{}{}{}{}{}{}{}", kStatusMarker, record.status, record.summary_row,
-                  kTraceMarker, record.trace_rows, kTimingMarker, record.timing_rows,
-                  kIteratesMarker, record.iterate_rows, kProblemMarker, record.problem_rows);
+  std::string text = fmt::format(
+      "{}{}\n{}{} {}\n{}{}{}{}{}{}{}{}{}", kStatusMarker, record.status, kLengthMarker,
+      record.length.max_iters, format_number(record.length.max_seconds), record.summary_row,
+      kTraceMarker, record.trace_rows, kTimingMarker, record.timing_rows, kIteratesMarker,
+      record.iterate_rows, kProblemMarker, record.problem_rows);
   text += fmt::format("{}{}\n", kEndMarker, hex_hash(text));
   return text;
 }
@@ -85,10 +89,36 @@ std::string check_checksum(std::string_view text, std::string_view& body) {
       actual, escape_invalid_utf8(stored));
 }
 
+// "<max_iters> <max_seconds>", as record_text writes them; nullopt for anything else.
+std::optional<RunLength> parse_length(std::string_view text) {
+  const auto space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  RunLength length;
+  const std::string iters(text.substr(0, space));
+  const std::string seconds(text.substr(space + 1));
+  char* end = nullptr;
+  length.max_iters = std::strtoll(iters.c_str(), &end, 10);
+  if (iters.empty() || *end != '\0') return std::nullopt;
+  length.max_seconds = std::strtod(seconds.c_str(), &end);
+  if (seconds.empty() || *end != '\0') return std::nullopt;
+  // (written as format_number writes it: a value it writes otherwise is not one it wrote)
+  if (fmt::format("{} {}", length.max_iters, format_number(length.max_seconds)) != text)
+    return std::nullopt;
+  return length;
+}
+
 // Splits a checked record's body into its fields; empty, or what is malformed.
 std::string split_sections(std::string_view body, CellRecord& record) {
   if (!body.starts_with(kStatusMarker)) return "no \"#status\" line at its start";
-  const auto status_end = body.find('\n');
+  const auto status_line_end = body.find('\n');
+  if (status_line_end == std::string_view::npos ||
+      body.substr(status_line_end + 1, kLengthMarker.size()) != kLengthMarker)
+    return "no \"#length\" line after its status (written by an older istlab)";
+  const auto length_start = status_line_end + 1 + kLengthMarker.size();
+  const auto status_end = body.find('\n', length_start);
+  if (status_end == std::string_view::npos) return "its sections are missing or out of order";
+  const auto length = parse_length(body.substr(length_start, status_end - length_start));
+  if (!length) return "its \"#length\" line is not \"<max_iters> <max_seconds>\"";
   const auto trace_at = body.find(kTraceMarker);
   const auto timing_at = body.find(kTimingMarker);
   const auto iterates_at = body.find(kIteratesMarker);
@@ -99,14 +129,15 @@ std::string split_sections(std::string_view body, CellRecord& record) {
     return "its sections are missing or out of order";
   const auto trace_start = trace_at + kTraceMarker.size();
   const auto timing_start = timing_at + kTimingMarker.size();
-  record =
-      CellRecord{std::string(body.substr(kStatusMarker.size(), status_end - kStatusMarker.size())),
-                 std::string(body.substr(status_end + 1, trace_at - status_end - 1)),
-                 std::string(body.substr(trace_start, timing_at - trace_start)),
-                 std::string(body.substr(timing_start, iterates_at - timing_start)),
-                 std::string(body.substr(iterates_at + kIteratesMarker.size(),
-                                         problem_at - iterates_at - kIteratesMarker.size())),
-                 std::string(body.substr(problem_at + kProblemMarker.size()))};
+  record = CellRecord{
+      std::string(body.substr(kStatusMarker.size(), status_line_end - kStatusMarker.size())),
+      std::string(body.substr(status_end + 1, trace_at - status_end - 1)),
+      std::string(body.substr(trace_start, timing_at - trace_start)),
+      std::string(body.substr(timing_start, iterates_at - timing_start)),
+      std::string(body.substr(iterates_at + kIteratesMarker.size(),
+                              problem_at - iterates_at - kIteratesMarker.size())),
+      std::string(body.substr(problem_at + kProblemMarker.size())),
+      *length};
   return {};
 }
 
@@ -155,12 +186,36 @@ fs::path CellStore::failure_path(const Cell& cell) const {
   return directory_ / fmt::format("{}.{}.failed", cell.key, build_tag());
 }
 
-void CellStore::save(const Cell& cell, const CellRecord& record) const {
+fs::path CellStore::checkpoint_path(const Cell& cell) const {
+  return directory_ / fmt::format("{}.{}.state", cell.key, build_tag());
+}
+
+void CellStore::save(const Cell& cell, const CellRecord& record, const RunResult* run) const {
   fs::create_directories(directory_);
   // Not fsynced: a killed process leaves the old state or the whole file (the rename is
-  // atomic); only a power loss could lose recent cells, which a rerun recomputes.
+  // atomic); only a power loss could lose recent cells, which a rerun recomputes. The
+  // checkpoint first: a record never stands beside an older run's checkpoint (which the
+  // record's length would then not match: cannot_continue checks the rows).
+  if (run != nullptr)
+    write_file_atomically(checkpoint_path(cell), checkpoint_bytes(cell.key, *run),
+                          /*durable=*/false);
+  else
+    fs::remove(checkpoint_path(cell));
   write_file_atomically(record_path(cell), record_text(record), /*durable=*/false);
   fs::remove(failure_path(cell));
+}
+
+std::optional<RunResult> CellStore::checkpoint(const Cell& cell, std::string* why) const {
+  std::string reason;
+  const auto path = checkpoint_path(cell);
+  std::error_code error;
+  if (fs::symlink_status(path, error).type() == fs::file_type::not_found) {
+    reason = "no checkpoint";
+  } else if (const auto bytes = read_file(path, &reason)) {
+    if (auto run = parse_checkpoint(*bytes, cell.key, &reason)) return run;
+  }
+  if (why != nullptr) *why = fmt::format("{}: {}", path.string(), reason);
+  return std::nullopt;
 }
 
 RecordLookup CellStore::lookup(const Cell& cell) const {
@@ -179,6 +234,11 @@ RecordLookup CellStore::lookup(const Cell& cell) const {
   CellRecord record;
   reason = parse_record(*text, cell.key, record);
   if (!reason.empty()) return corrupt_because(reason);
+  if (!(record.length == cell.length)) {
+    found.state = RecordState::kOtherLength;
+    found.stored_length = record.length;
+    return found;
+  }
   found.state = RecordState::kStored;
   found.record = std::move(record);
   return found;
@@ -223,14 +283,16 @@ int CellStore::import_from(const fs::path& other_experiment_dir,
   int copied = 0;
   for (const auto& entry : fs::directory_iterator(source)) {
     const auto extension = entry.path().extension();
-    if (extension != ".cell" && extension != ".failed") continue;
+    if (extension != ".cell" && extension != ".failed" && extension != ".state") continue;
     std::string reason;
     const auto text = read_file(entry.path(), &reason);
     CellRecord checked;
     // (the key is the file name up to its first dot: <key>.<build tag>.cell)
-    const std::string key = entry.path().filename().string();
-    if (text && extension == ".cell")
-      reason = parse_record(*text, key.substr(0, key.find('.')), checked);
+    const std::string name = entry.path().filename().string();
+    const std::string key = name.substr(0, name.find('.'));
+    if (text && extension == ".cell") reason = parse_record(*text, key, checked);
+    // (parse_checkpoint sets the reason only when it refuses the file)
+    if (text && extension == ".state") parse_checkpoint(*text, key, &reason);
     if (!text || !reason.empty()) {
       if (rejected != nullptr)
         rejected->push_back(escape_invalid_utf8(entry.path().string() + ": " + reason));

@@ -8,6 +8,7 @@
 // A record file is text:
 //
 //   #status <status>\n
+//   #length <max_iters> <max_seconds>\n   (the run's length, which the key leaves out)
 //   <the cells.csv row>
 //   #trace\n      <trace.csv rows>
 //   #timing\n     <timing.csv rows>
@@ -19,6 +20,9 @@
 // hex_hash() of every byte before "#end": a record that was edited, damaged or cut short
 // after it was written fails the check and is *corrupt*: not a result, so its cell is
 // rerun, but unlike a missing record it is reported (record_path() names the file).
+//
+// Beside a record, <key>.<build tag>.state holds the run's state (sweep/checkpoint.hpp): a
+// run of the cell to a larger max_iters or max_seconds goes on from it.
 
 #include <filesystem>
 #include <optional>
@@ -35,12 +39,16 @@ enum class RecordState {
   kMissing,  // no file: the cell has not finished (a .failed file may say why)
   kStored,   // an intact record
   kCorrupt,  // a file that fails the check, or cannot be read: rerun and report it
+  // An intact record of the cell run to another max_iters or max_seconds: a run goes on
+  // from its checkpoint where it can, else reruns the cell.
+  kOtherLength,
 };
 
 struct RecordLookup {
   RecordState state = RecordState::kMissing;
   std::optional<CellRecord> record;  // set exactly when state is kStored
   std::string corruption;            // why the file was rejected, when state is kCorrupt
+  RunLength stored_length;           // the record's, when state is kOtherLength
 };
 
 class CellStore {
@@ -64,7 +72,10 @@ class CellStore {
   // Whether `cell`'s record file exists but is corrupt; `reason` (when given) gets why.
   bool corrupt(const Cell& cell, std::string* reason = nullptr) const;
 
-  void save(const Cell& cell, const CellRecord& record) const;
+  // Stores the record and, when given, the run's checkpoint (what a longer run goes on from).
+  void save(const Cell& cell, const CellRecord& record, const RunResult* run = nullptr) const;
+  // The checkpoint stored beside `cell`'s record, or nullopt (none, or damaged: `why` says).
+  std::optional<RunResult> checkpoint(const Cell& cell, std::string* why = nullptr) const;
 
   // A cell whose run threw: remembered for `istlab status`, retried by the next run.
   void save_failure(const Cell& cell, const std::string& message) const;
@@ -84,6 +95,7 @@ class CellStore {
 
  private:
   std::filesystem::path failure_path(const Cell& cell) const;
+  std::filesystem::path checkpoint_path(const Cell& cell) const;
 
   std::filesystem::path directory_;
 };

@@ -84,7 +84,17 @@ struct Outcome {
   const Cell* cell;
   std::string status;
   std::string failure;
+  bool continued = false;  // it went on from a stored shorter run
 };
+
+// The stored run a run of `cell` under `options` goes on from, or nullopt: none stored, or
+// one it cannot continue (cannot_continue: then the cell runs from round 0).
+std::optional<RunResult> run_to_continue(const Cell& cell, const CellStore& store,
+                                         const RunOptions& options) {
+  auto stored = store.checkpoint(cell);
+  if (stored && cannot_continue(*stored, options)) stored.reset();
+  return stored;
+}
 
 // Runs cells that share one trajectory (they differ only in their network model) once, and
 // stores each one's record, priced on its own network, or the failure they share; returns
@@ -94,6 +104,7 @@ std::optional<std::vector<Outcome>> run_cells_of_trajectory(
     const std::vector<const Cell*>& cells, const ProblemWork& work, const SweepConfig& config,
     const SweepOptions& options, const CellStore& store, Progress& progress) {
   std::optional<Trajectory> trajectory;
+  std::optional<RunResult> stored;  // a shorter run of the first cell, to go on from
   std::string failure;
   // (reported while it runs: its rounds, for a cell that takes long)
   struct Running {
@@ -108,6 +119,8 @@ std::optional<std::vector<Outcome>> run_cells_of_trajectory(
     run_options.cost = cells.front()->network;
     run_options.keep_round_counts = cells.size() > 1;
     const Cell& cell = *cells.front();
+    if (!options.force) stored = run_to_continue(cell, store, run_options);
+    run_options.continue_from = stored ? &*stored : nullptr;
     trajectory.emplace(work.workload().run(
         {cell.method, cell.sketch, cell.relative_step, cell.step_value, cell.seed}, run_options));
     if (trajectory->run.status == RunStatus::kInterrupted) return std::nullopt;
@@ -130,8 +143,8 @@ std::optional<std::vector<Outcome>> run_cells_of_trajectory(
     const CellRecord record =
         make_record(*cell, trajectory->step_size, trajectory->run, trajectory->theory,
                     trajectory->solution, trajectory->fixed_point, work.workload().facts());
-    store.save(*cell, record);
-    outcomes.push_back({cell, record.status, ""});
+    store.save(*cell, record, &trajectory->run);
+    outcomes.push_back({cell, record.status, "", stored.has_value()});
   }
   return outcomes;
 }
@@ -230,6 +243,7 @@ SweepSummary run_cells(const SweepConfig& config, const SweepOptions& options, s
     {
       std::lock_guard lock(summary_mutex);
       ++summary.ran;
+      summary.continued += outcome.continued ? 1 : 0;
       ++summary.by_status[outcome.status];
       if (outcome.status == "failed") {
         ++summary.failed;
@@ -332,6 +346,7 @@ std::vector<std::string> assemble_outputs(const SweepConfig& config, const Sweep
        {"this_run",
         {{"ran", summary.ran},
          {"skipped", summary.skipped},
+         {"continued", summary.continued},
          {"seconds", summary.seconds},
          {"interrupted", summary.interrupted}}}});
   return missing;

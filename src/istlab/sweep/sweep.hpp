@@ -53,6 +53,7 @@ struct SweepSummary {
   int cells = 0;    // in this shard
   int skipped = 0;  // already stored
   int ran = 0;
+  int continued = 0;  // of those that ran: went on from a stored shorter run
   int failed = 0;
   int problems = 0;
   std::map<std::string, int> by_status;
