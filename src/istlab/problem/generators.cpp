@@ -361,7 +361,9 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
       field("preprocess.scale", &ProblemSpec::feature_scale,
             empty_or_one_of("a scaling", feature_scale_names), "feature_scale", "", true)
           .means("none; unit: all values together onto [0, 1], (a − min)/(max − min) over the "
-                 "whole matrix after pooling; standardise: each feature to mean 0, deviation 1"),
+                 "whole matrix after pooling; standardise: each feature to mean 0, deviation 1; "
+                 "standardise_all: all values together to mean 0, deviation 1 (one mean, one "
+                 "deviation)"),
       field("preprocess.pooling", &ProblemSpec::pooling, at_least(1), "pooling", "", true)
           .means("p: average p×p pooling of square images (side divisible by p); 1 keeps them"),
       field("preprocess.random_relu", &ProblemSpec::random_relu, between(0, kMaxRandomFeatures),
@@ -413,8 +415,9 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
           .means("mlp: the labels file of an idx or npy test_dataset.path"),
       field("eval_samples", &ProblemSpec::eval_samples, at_least(0, " (0: every sample)"),
             "eval_samples", "", true)
-          .means("mlp: m, the training samples train_loss and grad_norm2 are measured on (every "
-                 "⌊N/m⌋-th, no randomness)"),
+          .means("mlp: about m training samples that train_loss and grad_norm2 are measured "
+                 "on, shared in proportion to the workers' sizes: worker i every ⌊N_i/m_i⌋-th of "
+                 "its N_i, m_i = ⌈m·N_i/N⌉ (no randomness)"),
   };
   return table;
 }
