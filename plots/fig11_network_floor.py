@@ -175,7 +175,7 @@ def main():
         ref_drawn |= split_column(axes[:, j], trace, at, split, split_title(split, alpha), gk,
                                   letters)
     axes[0][0].set_ylabel("training loss (cross-entropy)")
-    axes[1][0].set_ylabel(r"$\Vert\nabla F(x)\Vert^2$ (grad_norm2, full model)")
+    axes[1][0].set_ylabel(r"$\Vert\nabla F(x)\Vert^2$, $F = \frac{1}{n}\sum_i f_i$ (grad_norm2)")
     axes[2][0].set_ylabel("training loss (cross-entropy)")
 
     fig.suptitle(SUPTITLE.format(gk=fmt_num(gk)), fontsize=11.5, fontweight="bold")

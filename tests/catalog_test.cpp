@@ -153,6 +153,24 @@ TEST(Preprocess, StandardiseGivesEachFeatureMeanZeroAndStdOne) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(scaled.features(i, 2), 0.0f);
 }
 
+TEST(Preprocess, StandardiseAllGivesAllValuesTogetherOneMeanZeroAndOneStdOne) {
+  // Values 1 … 8: mean 4.5, population variance (8² − 1)/12 = 5.25, for both features alike
+  // (feature 1 alone would have mean 6.5).
+  const Dataset raw = dataset_of({{1, 5}, {2, 6}, {3, 7}, {4, 8}}, {0, 0, 1, 1});
+  const Dataset scaled = preprocess(raw, with_scale("standardize_all"));
+  const double root = std::sqrt(5.25);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 2; ++j)
+      EXPECT_NEAR(scaled.features(i, j), (raw.features(i, j) - 4.5) / root, 1e-6);
+  EXPECT_NEAR(scaled.features.cast<double>().mean(), 0.0, 1e-6);
+  EXPECT_NEAR(scaled.features.cast<double>().squaredNorm() / 8.0, 1.0, 1e-6);
+  // A constant matrix has no deviation: every value becomes 0, as a constant feature does.
+  const Dataset flat =
+      preprocess(dataset_of({{3, 3}, {3, 3}}, {0, 1}), with_scale("standardize_all"));
+  EXPECT_EQ(flat.features, FeatureMatrix::Zero(2, 2));
+  EXPECT_NE(with_scale("standardize_all").key(), with_scale("standardize").key());
+}
+
 TEST(Preprocess, RandomReluIsAFixedLayerOfRectifiedLinearFeatures) {
   // Rows e_0, 2·e_0, e_1 and e_0 + e_1 of R^3: the features are relu(R a) for one fixed R.
   const Dataset raw = dataset_of({{1, 0, 0}, {2, 0, 0}, {0, 1, 0}, {1, 1, 0}}, {0, 1, 0, 1});
@@ -185,7 +203,7 @@ TEST(Preprocess, BiasAppendsAColumnOfOnesAfterScaling) {
   ASSERT_EQ(plain.num_features(), 4);
   EXPECT_EQ(plain.features.leftCols(3), raw.features);
   // Scaled: the ones are not scaled (unit would map a 1 to 0.375, standardize to 0).
-  for (const std::string scale : {"none", "unit", "standardize"}) {
+  for (const std::string scale : {"none", "unit", "standardize", "standardize_all"}) {
     SCOPED_TRACE(scale);
     const Dataset without = preprocess(raw, with_scale(scale));
     const Dataset with = preprocess(raw, with_scale(scale, true));

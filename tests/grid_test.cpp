@@ -223,7 +223,8 @@ TEST(Grid, CellKeysOfOldCellsDoNotChangeWhenParametersAreAdded) {
   EXPECT_EQ(cells[1].key, "97abdd3c6660515a");
 }
 
-// One spelling throughout (standardize); the older one still runs, as the same cells.
+// One spelling throughout (standardize); the older one (standardise) still runs, as the
+// same cells.
 TEST(Grid, AnOldSpellingOfAValueGivesTheSameCells) {
   auto config = [](const std::string& scale) {
     return "problem: {generator: least_squares, dataset: heart_scale, num_workers: 2, "

@@ -127,6 +127,25 @@ TEST(Mlp, FloatGradientAgreesWithDouble) {
             1e-4 * gradient_d.output_weights.norm());
 }
 
+// Class 1's logit 300 above the others: samples of classes 0 and 2 lose 300 nats each, and
+// exp(−300) underflows in float (it did make the float loss inf); double does not underflow.
+TEST(Mlp, FloatLossStaysFiniteWhenTheTrueClassLiesFarBelowTheLargestLogit) {
+  Submodel<float> model_f = sample_submodel<float>();
+  Submodel<double> model_d = sample_submodel<double>();
+  model_f.output_weights.setZero();
+  model_d.output_weights.setZero();
+  model_f.output_bias << 0, 300, 0;
+  model_d.output_bias << 0, 300, 0;
+  auto workspace_f = loaded_workspace<float>(kShape, 3);
+  auto workspace_d = loaded_workspace<double>(kShape, 3);
+  Submodel<float> gradient_f = model_f;
+  const double loss_f = submodel_loss(model_f, 0.0, workspace_f, &gradient_f);
+  const double loss_d = submodel_loss<double>(model_d, 0.0, workspace_d, nullptr);
+  EXPECT_NEAR(loss_d, 4.0 * 300.0 / kBatch, 1e-9);  // labels 0, 1, 2, 0, 1, 2
+  EXPECT_NEAR(loss_f, loss_d, 1e-6 * loss_d);
+  EXPECT_TRUE(gradient_f.output_bias.allFinite());
+}
+
 TEST(Mlp, GatherCopiesTheKeptUnitsBlocksInOrder) {
   const auto full = initial_parameters<double>(kShape, 5);
   const std::vector<int> units = {6, 2};

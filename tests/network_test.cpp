@@ -152,6 +152,68 @@ TEST(Network, FloatsPerWorkerFollowTheUnitsSent) {
   EXPECT_EQ(gd.flops, submodel_step_flops(kShape, 8, 32));
 }
 
+// The full model's mean loss and gradient over `samples`, in double.
+struct ByHand {
+  double loss = 0.0;
+  Submodel<double> gradient;
+};
+ByHand by_hand(const MlpParameters<float>& model, const Task& task,
+               const std::vector<std::int64_t>& samples) {
+  const MlpShape shape = model.shape();
+  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
+  std::iota(units.begin(), units.end(), 0);
+  const MlpParameters<double> full{
+      model.hidden_weights.cast<double>(), model.hidden_bias.cast<double>(),
+      model.output_weights.cast<double>(), model.output_bias.cast<double>()};
+  Submodel<double> submodel;
+  submodel.resize(shape, shape.hidden);
+  submodel.gather(full, units);
+  submodel.scales.setOnes();
+  MlpWorkspace<double> workspace;
+  workspace.resize(shape, shape.hidden, static_cast<int>(samples.size()));
+  load_batch(task.features, task.data.class_of_sample, samples, workspace);
+  ByHand result{0.0, submodel};
+  result.loss = submodel_loss(submodel, task.data.l2, workspace, &result.gradient);
+  return result;
+}
+
+double squared_norm(const Submodel<double>& g) {
+  return g.hidden_weights.squaredNorm() + g.hidden_bias.squaredNorm() +
+         g.output_weights.squaredNorm() + g.output_bias.squaredNorm();
+}
+
+// Workers of 10 and 54 samples: F = (f_1 + f_2)/2 and ∇F = (∇f_1 + ∇f_2)/2, while the pooled
+// mean weighs them 10/64 and 54/64.
+TEST(Network, TrainingMetricsAreTheEqualWeightMeanOverWorkers) {
+  const Task task = make_task({range(0, 10), range(10, 64)});
+  NetworkData data = task.data;
+  data.features = &task.features;
+  const auto model = train(task, spec_of("gd", SketchType::kIdentity), 15);
+  const ByHand one = by_hand(model, task, range(0, 10));
+  const ByHand two = by_hand(model, task, range(10, 64));
+  auto mean = [](const Submodel<double>& a, double wa, const Submodel<double>& b, double wb) {
+    Submodel<double> sum = a;
+    sum.hidden_weights = wa * a.hidden_weights + wb * b.hidden_weights;
+    sum.hidden_bias = wa * a.hidden_bias + wb * b.hidden_bias;
+    sum.output_weights = wa * a.output_weights + wb * b.output_weights;
+    sum.output_bias = wa * a.output_bias + wb * b.output_bias;
+    return sum;
+  };
+  const double equal_loss = 0.5 * (one.loss + two.loss);
+  const double equal_grad = squared_norm(mean(one.gradient, 0.5, two.gradient, 0.5));
+  const double pooled_loss = (10 * one.loss + 54 * two.loss) / 64;
+  const double pooled_grad = squared_norm(mean(one.gradient, 10.0 / 64, two.gradient, 54.0 / 64));
+
+  const TrainingMetrics metrics = training_metrics(model, data, data.samples_of_worker);
+  EXPECT_NEAR(metrics.loss, equal_loss, 1e-5 * equal_loss);
+  EXPECT_NEAR(metrics.grad_norm2, equal_grad, 1e-4 * equal_grad);
+  EXPECT_NEAR(metrics.pooled_loss, pooled_loss, 1e-5 * pooled_loss);
+  EXPECT_NEAR(metrics.pooled_grad_norm2, pooled_grad, 1e-4 * pooled_grad);
+  // (the two objectives differ here by far more than the tolerances)
+  EXPECT_GT(std::abs(equal_loss - pooled_loss), 1e-3 * equal_loss);
+  EXPECT_GT(std::abs(equal_grad - pooled_grad), 1e-2 * equal_grad);
+}
+
 TEST(Network, ShortFashionMnistRunsReachEightyPercentTestAccuracy) {
   const std::string folder = "/usr/share/datasets/fashion-mnist/";
   if (!std::filesystem::exists(folder + "t10k-images-idx3-ubyte.gz"))

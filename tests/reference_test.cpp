@@ -184,8 +184,9 @@ namespace {
 TEST(NamesListing, EveryRegistryNameHasALine) {
   const std::string listing = names_listing();
   std::vector<std::string> names = method_names();
-  for (const auto& list : {family_names(), sketch_type_names(), sketch_scale_names(),
-                           dataset_names(), split_kind_names(), network_names()})
+  for (const auto& list :
+       {family_names(), sketch_type_names(), sketch_scale_names(), dataset_names(),
+        split_kind_names(), feature_scale_names(), network_names()})
     names.insert(names.end(), list.begin(), list.end());
   for (const auto& name : names)
     EXPECT_NE(listing.find("\n  " + name + " "), std::string::npos) << name;

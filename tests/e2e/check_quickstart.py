@@ -23,9 +23,11 @@ def documented_parameter_columns():
 
 PARAMETERS = documented_parameter_columns()
 TRACE = PARAMETERS + ["iter", "rel_err", "f_gap", "grad_norm2", "dist_fixed", "floats_up", "floats_down",
-                      "train_loss", "test_loss", "test_accuracy", "flops", "model_time_s"]
+                      "train_loss", "test_loss", "test_accuracy", "train_loss_pooled", "grad_norm2_pooled", "flops",
+                      "model_time_s"]
 CELLS = PARAMETERS + ["status", "converged_on", "iterations", "rel_err", "f_gap", "grad_norm2", "dist_fixed",
-                      "floats_up", "floats_down", "train_loss", "test_loss", "test_accuracy", "flops",
+                      "floats_up", "floats_down", "train_loss", "test_loss", "test_accuracy", "train_loss_pooled",
+                      "grad_norm2_pooled", "flops",
                       "model_time_s", "lambda_min", "lambda_max", "gd_step", "ist_step",
                       "ist_stability_limit", "ist_bias", "ist_relative_bias", "w_bar_psd",
                       "w_bar_min_eigenvalue", "w_bar_max_eigenvalue", "zeta2", "regularization_used", "problem_id", "error"]

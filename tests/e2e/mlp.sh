@@ -121,15 +121,19 @@ else
   fail "a rerun ran cells again: $rerun"
 fi
 
-# A step far too large: the parameters overflow, the cell is diverged, the sweep goes on.
+# A step far too large: the parameters overflow, the cell is diverged with an empty
+# test_accuracy, the sweep goes on.
 sed -e 's/^step_size: 0.1/step_size: 1.0e+30/' -e 's/experiment: mlp_e2e/experiment: mlp_diverge/' \
   "$config" > "$work/diverge.yaml"
 if "$istlab" sweep "$work/diverge.yaml" --out "$work/diverge" --quiet; then
-  statuses=$(grep -c ',diverged,' "$work/diverge/mlp_diverge/cells.csv")
-  if [[ $statuses -ge 1 ]]; then
-    echo "ok   a diverging network is the status diverged ($statuses cells)"
+  accuracies=$("$python" -c '
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["status"] == "diverged"]
+print(len(rows), sum(r["test_accuracy"] != "" for r in rows))' "$work/diverge/mlp_diverge/cells.csv")
+  if [[ ${accuracies% *} -ge 1 && ${accuracies#* } -eq 0 ]]; then
+    echo "ok   a diverging network is the status diverged with an empty test_accuracy (${accuracies% *} cells)"
   else
-    fail "no cell diverged at step 1e30"
+    fail "at step 1e30: diverged cells and how many report an accuracy: $accuracies"
   fi
 else
   fail "the diverging sweep exited with $?"

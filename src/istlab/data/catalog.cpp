@@ -91,6 +91,10 @@ struct FeatureScaling {
 // `unit`: all values together onto [0, 1], (a − min)/(max − min), after pooling (raw pixels
 // 0..255 become a/255; relative errors and relative steps do not depend on this one factor).
 // `standardize`: each feature to mean 0 and standard deviation 1 over the samples.
+// `standardize_all`: all values together to mean 0 and deviation 1, one mean and one deviation
+// for every feature (the usual image recipe, e.g. Fashion-MNIST's Normalize((0.286,), (0.353,))
+// after mapping pixels onto [0, 1]; an affine map of all pixels alike, so it keeps their
+// relative sizes as `unit` does, but centres them).
 FeatureScaling fit_scaling(const FeatureMatrix& features, const std::string& scale) {
   const auto columns = static_cast<std::size_t>(features.cols());
   FeatureScaling scaling{std::vector<double>(columns, 0.0), std::vector<double>(columns, 0.0)};
@@ -100,6 +104,20 @@ FeatureScaling fit_scaling(const FeatureMatrix& features, const std::string& sca
     const double range = static_cast<double>(features.maxCoeff()) - low;
     scaling.shift.assign(columns, low);
     scaling.width.assign(columns, range);
+    return scaling;
+  }
+  if (scale == "standardize_all") {
+    // (summed value by value in double: a double copy of the matrix would double the peak)
+    const auto values = static_cast<double>(features.size());
+    double mean = 0.0;
+    for (Eigen::Index k = 0; k < features.size(); ++k) mean += features.data()[k];
+    mean /= values;
+    double variance = 0.0;
+    for (Eigen::Index k = 0; k < features.size(); ++k)
+      variance += (features.data()[k] - mean) * (features.data()[k] - mean);
+    variance /= values;
+    scaling.shift.assign(columns, mean);
+    scaling.width.assign(columns, std::sqrt(variance));
     return scaling;
   }
   const auto rows = static_cast<double>(features.rows());
@@ -242,7 +260,20 @@ std::vector<std::string> dataset_names() {
 }
 
 std::vector<std::string> dataset_formats() { return {"idx", "libsvm", "csv", "npy"}; }
-std::vector<std::string> feature_scale_names() { return {"none", "unit", "standardize"}; }
+std::vector<NameAndMeaning> feature_scale_meanings() {
+  return {{"none", "the features as read (after pooling)"},
+          {"unit", "all values together onto [0, 1]: (a − min)/(max − min) over the whole matrix"},
+          {"standardize", "each feature to mean 0 and standard deviation 1 over the samples"},
+          {"standardize_all",
+           "all values together to mean 0 and deviation 1: one mean and one deviation for "
+           "every feature"}};
+}
+
+std::vector<std::string> feature_scale_names() {
+  std::vector<std::string> names;
+  for (const auto& scale : feature_scale_meanings()) names.push_back(scale.name);
+  return names;
+}
 
 namespace {
 

@@ -17,16 +17,18 @@
 namespace istlab {
 
 struct DatasetRequest {
-  std::string name;            // "fashion_mnist", "heart_scale"; empty when `path` is given
-  std::string path;            // a user's file (features, or features and labels)
-  std::string format;          // with `path`: "idx", "libsvm", "csv" or "npy"
-  std::string labels;          // with `path`, for idx and npy: the labels file
-  int label_column = -1;       // csv: the label's field (negative: from the end)
-  bool header = false;         // csv: skip the first line
-  std::string scale = "none";  // "none", "unit" (all values onto [0, 1]) or "standardize"
-  int pooling = 1;             // 1, 2 or 4: average pooling of square images
-  int random_relu = 0;         // > 0: that many features relu(R a), R a fixed Gaussian layer
-  bool bias = false;           // append a constant feature 1
+  std::string name;       // "fashion_mnist", "heart_scale"; empty when `path` is given
+  std::string path;       // a user's file (features, or features and labels)
+  std::string format;     // with `path`: "idx", "libsvm", "csv" or "npy"
+  std::string labels;     // with `path`, for idx and npy: the labels file
+  int label_column = -1;  // csv: the label's field (negative: from the end)
+  bool header = false;    // csv: skip the first line
+  // "none", "unit" (all values onto [0, 1]), "standardize" (each feature to mean 0 and
+  // deviation 1) or "standardize_all" (all values together to mean 0 and deviation 1)
+  std::string scale = "none";
+  int pooling = 1;      // 1, 2 or 4: average pooling of square images
+  int random_relu = 0;  // > 0: that many features relu(R a), R a fixed Gaussian layer
+  bool bias = false;    // append a constant feature 1
   // A held-out set scaled with its training set's statistics (not its own): the training
   // set's file(s); its pooling is this request's.
   std::shared_ptr<const DatasetRequest> scaled_like;
@@ -41,7 +43,8 @@ struct DatasetRequest {
 std::vector<std::string> dataset_names();        // the named datasets
 std::vector<NameAndMeaning> dataset_meanings();  // with their shape and where they come from
 std::vector<std::string> dataset_formats();      // idx, libsvm, csv, npy
-std::vector<std::string> feature_scale_names();  // none, unit, standardize
+std::vector<std::string> feature_scale_names();  // none, unit, standardize, standardize_all
+std::vector<NameAndMeaning> feature_scale_meanings();
 
 // Reads the file(s) of `request` as they are (throws DataError; a named dataset that is not
 // installed says which Debian package holds it). Before anything of the dataset's size is

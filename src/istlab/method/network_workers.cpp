@@ -290,21 +290,44 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
   return {cross_entropy / count + penalty, static_cast<double>(correct) / count};
 }
 
-LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
-                                  std::span<const std::int64_t> samples) {
+namespace {
+
+double squared_norm(const Block& block) {
+  return static_cast<double>(block.hidden_weights.squaredNorm()) +
+         static_cast<double>(block.hidden_bias.squaredNorm()) +
+         static_cast<double>(block.output_weights.squaredNorm()) +
+         static_cast<double>(block.output_bias.squaredNorm());
+}
+
+}  // namespace
+
+TrainingMetrics training_metrics(const MlpParameters<float>& model, const NetworkData& data,
+                                 const std::vector<std::vector<std::int64_t>>& samples_of_worker) {
   const MlpShape shape = model.shape();
   NetworkWorkers::Worker full;
   full.model = full_submodel(model);
   full.gradient.resize(shape, shape.hidden);
   full.chunk_gradient.resize(shape, shape.hidden);
   full.workspace.resize(shape, shape.hidden, kNetworkChunk);
-  const double loss = gradient_over(full, samples, data);
-  const Block& g = full.gradient;
-  const double norm2 = static_cast<double>(g.hidden_weights.squaredNorm()) +
-                       static_cast<double>(g.hidden_bias.squaredNorm()) +
-                       static_cast<double>(g.output_weights.squaredNorm()) +
-                       static_cast<double>(g.output_bias.squaredNorm());
-  return {loss, norm2};
+  Block equal_sum = full.gradient;  // (1/n) Σ_i ∇f_i
+  Block pooled_sum = full.gradient;
+  set_zero(equal_sum);
+  set_zero(pooled_sum);
+  double total = 0.0;
+  for (const auto& samples : samples_of_worker) total += static_cast<double>(samples.size());
+  const double equal_weight = 1.0 / static_cast<double>(samples_of_worker.size());
+  TrainingMetrics metrics;
+  for (const auto& samples : samples_of_worker) {
+    const double pooled_weight = static_cast<double>(samples.size()) / total;
+    const double loss = gradient_over(full, samples, data);
+    metrics.loss += equal_weight * loss;
+    metrics.pooled_loss += pooled_weight * loss;
+    add_scaled(equal_sum, static_cast<float>(equal_weight), full.gradient);
+    add_scaled(pooled_sum, static_cast<float>(pooled_weight), full.gradient);
+  }
+  metrics.grad_norm2 = squared_norm(equal_sum);
+  metrics.pooled_grad_norm2 = squared_norm(pooled_sum);
+  return metrics;
 }
 
 namespace {
@@ -338,7 +361,8 @@ double network_workers_bytes(const MlpShape& shape, int workers, int kept, doubl
 }
 
 double network_metrics_bytes(const MlpShape& shape, double samples) {
-  return worker_buffer_bytes(shape, shape.hidden, samples);
+  return worker_buffer_bytes(shape, shape.hidden, samples) +
+         2.0 * submodel_floats(shape, shape.hidden) * sizeof(float);
 }
 
 bool all_finite(const MlpParameters<float>& model) {

@@ -114,14 +114,19 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
                     const std::vector<int>& class_of_sample, std::span<const std::int64_t> samples,
                     double l2);
 
-// The full model's mean loss over `samples` (cross-entropy plus the L2 penalty) and the squared
-// norm of its gradient, summed in chunks of kNetworkChunk samples as the rounds sum them.
-struct LossAndGradient {
+// The training objective the methods minimise, F(w) = (1/n) Σ_i f_i(w) with f_i the full model's
+// mean loss (cross-entropy plus the L2 penalty) over worker i's evaluation samples, and ‖∇F‖²;
+// then the pooled versions: the mean over all those samples together, a worker weighing by its
+// share of them (the same as F only when the workers hold equally many). Each f_i and its
+// gradient is summed in chunks of kNetworkChunk samples as the rounds sum them.
+struct TrainingMetrics {
   double loss = 0.0;
   double grad_norm2 = 0.0;
+  double pooled_loss = 0.0;
+  double pooled_grad_norm2 = 0.0;
 };
-LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const NetworkData& data,
-                                  std::span<const std::int64_t> samples);
+TrainingMetrics training_metrics(const MlpParameters<float>& model, const NetworkData& data,
+                                 const std::vector<std::vector<std::int64_t>>& samples_of_worker);
 
 // Memory, for the sweep's estimate: the bytes written at the peak (a buffer sized for a chunk
 // but filled for a smaller batch costs only what is written). NetworkWorkers for `workers`
@@ -132,8 +137,9 @@ LossAndGradient loss_and_gradient(const MlpParameters<float>& model, const Netwo
 // the server's sums.
 double network_workers_bytes(const MlpShape& shape, int workers, int kept, double samples,
                              int batch_size);
-// What a recorded round's metrics hold over `samples` samples (loss_and_gradient): the whole
-// model as a worker's copy and gradient, a chunk gradient when they span chunks, a workspace.
+// What a recorded round's metrics hold over `samples` samples (training_metrics): the whole
+// model as a worker's copy and gradient, a chunk gradient when they span chunks, a workspace,
+// and the two sums of the workers' gradients (equal-weight and pooled).
 double network_metrics_bytes(const MlpShape& shape, double samples);
 
 // Whether every parameter is finite: a round that overflowed has diverged.

@@ -364,9 +364,11 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
       field("preprocess.scale", &ProblemSpec::feature_scale,
             empty_or_one_of("a scaling", feature_scale_names), "feature_scale", "", true)
           .means("none; unit: all values together onto [0, 1], (a − min)/(max − min) over the "
-                 "whole matrix after pooling; standardize: each feature to mean 0, deviation 1 "
-                 "(the older spelling standardise is accepted)")
-          .also_spelled("standardise", "standardize"),
+                 "whole matrix after pooling; standardize: each feature to mean 0, deviation 1; "
+                 "standardize_all: all values together to mean 0, deviation 1 (one mean, one "
+                 "deviation); the older spellings standardise and standardise_all are accepted")
+          .also_spelled("standardise", "standardize")
+          .also_spelled("standardise_all", "standardize_all"),
       field("preprocess.pooling", &ProblemSpec::pooling, at_least(1), "pooling", "", true)
           .means("p: average p×p pooling of square images (side divisible by p); 1 keeps them"),
       field("preprocess.random_relu", &ProblemSpec::random_relu, between(0, kMaxRandomFeatures),
@@ -434,8 +436,9 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
           .default_shown("the training file's"),
       field("eval_samples", &ProblemSpec::eval_samples, at_least(0, " (0: every sample)"),
             "eval_samples", "", true)
-          .means("mlp: m, the training samples train_loss and grad_norm2 are measured on (every "
-                 "⌊N/m⌋-th, no randomness)"),
+          .means("mlp: about m training samples that train_loss and grad_norm2 are measured "
+                 "on, shared in proportion to the workers' sizes: worker i every ⌊N_i/m_i⌋-th of "
+                 "its N_i, m_i = ⌈m·N_i/N⌉ (no randomness)"),
   };
   return table;
 }

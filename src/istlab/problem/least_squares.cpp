@@ -236,7 +236,7 @@ void check_dataset_keys(const ProblemSpec& spec) {
            spec.header ? "true" : std::to_string(spec.label_column), "is for the csv format only",
            {"dataset.format"});
   if (spec.feature_scale.empty())
-    refuse("preprocess.scale", "", "is empty; one of none, unit, standardize");
+    refuse("preprocess.scale", "", "is empty; one of none, unit, standardize, standardize_all");
 }
 
 }  // namespace

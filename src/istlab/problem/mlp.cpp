@@ -83,6 +83,10 @@ void load_batch(const FeatureMatrix& features, const std::vector<int>& class_of_
 namespace {
 
 // Mean cross-entropy of the batch's logits; turns them into its gradient (softmax − one-hot)/B.
+// Each sample's loss is log Σ_c exp(z_c − max z) − (z_y − max z): the true class's log-probability
+// is read off the logits before they are exponentiated, because exp(z_y − max z) underflows in
+// float once z_y lies ~103 below the largest logit (and its log would be −inf). The sum is at
+// least 1 (the largest term is exp(0)), so its log is finite.
 template <class Logits>
 double cross_entropy_in_place(Logits logits, const std::vector<int>& labels) {
   using Scalar = typename Logits::Scalar;
@@ -91,9 +95,11 @@ double cross_entropy_in_place(Logits logits, const std::vector<int>& labels) {
   for (Eigen::Index r = 0; r < logits.rows(); ++r) {
     auto row = logits.row(r);
     const Scalar largest = row.maxCoeff();
+    const double true_class_shifted =
+        static_cast<double>(row[labels[r]]) - static_cast<double>(largest);
     row.array() = (row.array() - largest).exp();
     const double sum = static_cast<double>(row.sum());
-    loss += std::log(sum) - std::log(static_cast<double>(row[labels[r]]));
+    loss += std::log(sum) - true_class_shifted;
     row *= static_cast<Scalar>(1.0 / (sum * batch));
     row[labels[r]] -= static_cast<Scalar>(1.0 / batch);
   }

@@ -18,17 +18,26 @@ bool has_test_set(const ProblemSpec& spec) {
   return !spec.test_dataset.empty() || !spec.test_dataset_path.empty();
 }
 
-// Every ⌊N/m⌋-th training sample, m of them (all when m is 0 or at least N).
-std::vector<std::int64_t> eval_subsample(std::int64_t samples, std::int64_t wanted) {
-  std::vector<std::int64_t> chosen;
-  if (wanted <= 0 || wanted >= samples) wanted = samples;
-  const std::int64_t stride = samples / wanted;
-  chosen.reserve(static_cast<std::size_t>(wanted));
-  for (std::int64_t t = 0; t < wanted; ++t) chosen.push_back(t * stride);
+}  // namespace
+
+std::vector<std::vector<std::int64_t>> eval_subsamples(
+    const std::vector<std::vector<std::int64_t>>& samples_of_worker, std::int64_t wanted) {
+  std::int64_t total = 0;
+  for (const auto& samples : samples_of_worker) total += static_cast<std::int64_t>(samples.size());
+  if (wanted <= 0 || wanted >= total) return samples_of_worker;
+  std::vector<std::vector<std::int64_t>> chosen(samples_of_worker.size());
+  for (std::size_t i = 0; i < samples_of_worker.size(); ++i) {
+    const auto& samples = samples_of_worker[i];
+    const auto held = static_cast<std::int64_t>(samples.size());
+    const std::int64_t kept =
+        std::clamp<std::int64_t>((wanted * held + total - 1) / total, 1, held);
+    const std::int64_t stride = held / kept;
+    chosen[i].reserve(static_cast<std::size_t>(kept));
+    for (std::int64_t t = 0; t < kept; ++t)
+      chosen[i].push_back(samples[static_cast<std::size_t>(t * stride)]);
+  }
   return chosen;
 }
-
-}  // namespace
 
 DatasetRequest test_dataset_request(const ProblemSpec& spec) {
   const DatasetRequest train = dataset_request(spec);
@@ -79,7 +88,8 @@ NetworkProblem make_network_problem(const ProblemSpec& spec, std::shared_ptr<con
                         static_cast<int>(classes.values.size())};
   problem.data.l2 = spec.regularization;
   problem.label_values = classes.values;
-  problem.eval_samples = eval_subsample(train->num_samples(), spec.eval_samples);
+  problem.eval_samples_of_worker =
+      eval_subsamples(problem.data.samples_of_worker, spec.eval_samples);
   problem.initial = initial_parameters<float>(problem.data.shape, spec.seed);
   if (test) {
     check_test_set(*train, *test);
@@ -174,8 +184,10 @@ MlpShape mlp_shape(const ProblemSpec& spec) {
 double mlp_problem_bytes(const ProblemSpec& spec) {
   const MlpShape shape = mlp_shape(spec);
   const auto samples = static_cast<double>(spec.num_samples);
-  const double eval =
-      spec.eval_samples > 0 ? std::min<double>(spec.eval_samples, samples) : samples;
+  // (each worker's share of the subsample rounds up: at most one more sample a worker)
+  const double eval = spec.eval_samples > 0
+                          ? std::min<double>(spec.eval_samples + spec.num_workers, samples)
+                          : samples;
   const double parameters = shape.hidden * (shape.inputs + 1.0 + shape.classes) + shape.classes;
   constexpr double kLabelCountText = 16;  // "label:count " in problems.csv
   return samples * (2 * sizeof(int) + 3 * sizeof(std::int64_t)) + eval * sizeof(std::int64_t) +

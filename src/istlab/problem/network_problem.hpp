@@ -7,9 +7,10 @@
 //             standing in for a pretrained extractor), d of them
 //   network:  d → hidden (ReLU) → C classes, softmax cross-entropy, (l2/2)‖W‖² with
 //             l2 = `regularization`; PyTorch's initialisation from the problem's seed
-//   metrics:  the full model's training loss and gradient on a fixed subsample of
-//             `eval_samples` training samples (every ⌊N/m⌋-th, no randomness; 0: all),
-//             and its loss and accuracy on `test_dataset` when one is given, preprocessed
+//   metrics:  the objective the methods minimise, (1/n) Σ_i f_i, and its gradient, each f_i
+//             on a fixed subsample of worker i's samples (about `eval_samples` in all, shared
+//             in proportion to the workers' sizes, no randomness; 0: all), and the full
+//             model's loss and accuracy on `test_dataset` when one is given, preprocessed
 //             with the training set's scaling statistics
 
 #include <cstdint>
@@ -29,7 +30,8 @@ struct NetworkProblem {
   std::vector<double> label_values;        // class c is label_values[c]
   std::vector<int> test_class_of_sample;   // the test samples' classes, 0 … C−1
   std::vector<std::int64_t> test_samples;  // 0 … N_test − 1
-  std::vector<std::int64_t> eval_samples;  // the training-loss subsample
+  // Per worker, the samples its f_i is measured on in the metrics (eval_subsamples).
+  std::vector<std::vector<std::int64_t>> eval_samples_of_worker;
   MlpParameters<float> initial;
 };
 
@@ -46,6 +48,12 @@ NetworkProblem make_network_problem(const ProblemSpec& spec);
 
 // Throws DataError unless `test` has `train`'s features and only labels `train` has.
 void check_test_set(const Dataset& train, const Dataset& test);
+
+// The metrics' subsample of each worker's samples: for m = `wanted` of N samples in all,
+// worker i holding N_i keeps m_i = ⌈m·N_i/N⌉ of them (at least 1), every ⌊N_i/m_i⌋-th in the
+// order it holds them; all of them when m is 0 or at least N.
+std::vector<std::vector<std::int64_t>> eval_subsamples(
+    const std::vector<std::vector<std::int64_t>>& samples_of_worker, std::int64_t wanted);
 
 void check_mlp(const ProblemSpec& spec);
 void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes);

@@ -40,8 +40,9 @@ Totals totals_of(const TraceRow& row, const CostModel& cost);
 // What run_loop trains. After each round the subject says whether the run ended (diverged
 // or converged, naming the metric in `converged_on`) or goes on (nullopt), filling `row`
 // when deciding needed the full metrics; row() makes a recorded round's row, keep() keeps
-// what a recorded round adds besides it (the iterate); watch() hands the loop's RoundStop to
-// whatever polls it within a round.
+// what a recorded round adds besides it (the iterate); check_recorded() applies the rules that
+// need a recorded row's metrics (too costly to measure every round) and may end the run there;
+// watch() hands the loop's RoundStop to whatever polls it within a round.
 template <class Subject>
 concept RunSubject = requires(Subject subject, const Subject& held, std::int64_t iter,
                               const Totals& totals, std::optional<TraceRow>& row,
@@ -51,6 +52,7 @@ concept RunSubject = requires(Subject subject, const Subject& held, std::int64_t
   { held.num_workers() } -> std::same_as<int>;
   { subject.check(iter, totals, row, converged_on) } -> std::same_as<std::optional<RunStatus>>;
   { held.row(iter, totals) } -> std::same_as<TraceRow>;
+  { held.check_recorded(TraceRow{}) } -> std::same_as<std::optional<RunStatus>>;
   { held.keep(result) } -> std::same_as<void>;
   { subject.final_point() } -> std::same_as<Vector>;
   { subject.restore(Vector()) } -> std::same_as<void>;
@@ -135,6 +137,7 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
     }
     if (ended || iter == options.max_iters || schedule.records(iter)) {
       if (!row) row = subject.row(iter, totals);
+      if (const auto verdict = subject.check_recorded(*row)) ended = verdict;
       result.trace.push_back(*row);
       subject.keep(result);
     }

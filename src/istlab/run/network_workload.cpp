@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <variant>
@@ -56,15 +57,23 @@ class NetworkSubject {
         round_(problem.data, method, sketch, step_size),
         seed_(seed),
         options_(options),
-        model_(problem.initial) {}
+        model_(problem.initial),
+        initial_loss_(training_metrics(model_, problem.data, problem.eval_samples_of_worker).loss) {
+  }
 
   void round(std::int64_t iter) { counts_ = round_.run(seed_, iter, model_); }
   void watch(const RoundStop& stop) { round_.watch(stop); }
   RoundCounts counts() const { return counts_; }
   int num_workers() const { return static_cast<int>(problem_.data.samples_of_worker.size()); }
+  // Every round: only the parameters' finiteness, which costs one pass over them. The loss is
+  // judged where it is measured anyway, at recorded rounds (check_recorded).
   std::optional<RunStatus> check(std::int64_t, const Totals&, std::optional<TraceRow>&,
                                  std::string_view&) const {
     if (!all_finite(model_)) return RunStatus::kDiverged;
+    return std::nullopt;
+  }
+  std::optional<RunStatus> check_recorded(const TraceRow& row) const {
+    if (diverged(row.train_loss)) return RunStatus::kDiverged;
     return std::nullopt;
   }
 
@@ -72,15 +81,19 @@ class NetworkSubject {
     TraceRow row = counted_row(iter, totals, options_.cost);
     constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     row.rel_err = row.f_gap = row.dist_fixed = kNaN;
-    const LossAndGradient train = loss_and_gradient(model_, problem_.data, problem_.eval_samples);
+    const TrainingMetrics train =
+        training_metrics(model_, problem_.data, problem_.eval_samples_of_worker);
     row.train_loss = train.loss;
     row.grad_norm2 = train.grad_norm2;
+    row.train_loss_pooled = train.pooled_loss;
+    row.grad_norm2_pooled = train.pooled_grad_norm2;
     if (problem_.test) {
       const Evaluation test =
           evaluate(model_, problem_.test->features, problem_.test_class_of_sample,
                    problem_.test_samples, problem_.data.l2);
       row.test_loss = test.loss;
-      row.test_accuracy = test.accuracy;
+      // (a diverged model's accuracy is no result: a max() over cells would read it as one)
+      row.test_accuracy = diverged(row.train_loss) ? kNaN : test.accuracy;
     }
     return row;
   }
@@ -90,11 +103,19 @@ class NetworkSubject {
   void restore(const Vector& point) { unflatten(point, model_); }
 
  private:
+  // docs/theory.md §7: a parameter or the training loss non-finite, or the loss above
+  // divergence_factor times its value at round 0.
+  bool diverged(double train_loss) const {
+    return !all_finite(model_) || !std::isfinite(train_loss) ||
+           train_loss > options_.divergence_factor * initial_loss_;
+  }
+
   const NetworkProblem& problem_;
   NetworkRound round_;
   std::uint64_t seed_;
   const RunOptions& options_;
   NetworkModel model_;
+  double initial_loss_;  // F at round 0
   RoundCounts counts_;
 };
 static_assert(RunSubject<NetworkSubject>);

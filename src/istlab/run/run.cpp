@@ -117,8 +117,9 @@ const std::vector<Parameter<RunOptions>>& run_parameters() {
           .means("status time_limit once a cell's compute time reaches it (machine-dependent; "
                  "raising it continues stored runs)"),
       field("divergence_factor", &RunOptions::divergence_factor, greater_than(1), "", "")
-          .means("quadratics: status diverged once rel_err exceeds it or is not finite (a network "
-                 "diverges when a parameter is not finite)"),
+          .means("status diverged once rel_err (quadratics) or, at a recorded round, the "
+                 "training loss over its round-0 value (networks) exceeds it or is not finite "
+                 "(a network also when a parameter is not finite)"),
       field("record.every", &RunOptions::record_every, off, "", "")
           .means("record every k-th round (round 0 and the last are always recorded)"),
       field("record.log_points", &RunOptions::record_log_points, zero_or_two, "", "")

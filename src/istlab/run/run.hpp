@@ -39,10 +39,12 @@ struct RunOptions {
   double floats_budget = 0.0;         // stop when floats_up + floats_down reach it; 0 = off
   double time_budget = 0.0;           // stop when model_time_s reaches it; 0 = off
   double max_seconds = 0.0;           // stop when a cell's compute time reaches it; 0 = off
-  double divergence_factor = 1e6;     // diverged when rel_err exceeds it (or is not finite)
-  std::int64_t record_every = 0;      // record every k-th round; 0 = off
-  int record_log_points = 0;          // record about m log-spaced rounds; 0 = off
-  bool record_iterates = false;       // keep x itself at every recorded round (small d only)
+  // Diverged when rel_err (quadratics) or the training loss over its start (networks) exceeds
+  // it, or is not finite.
+  double divergence_factor = 1e6;
+  std::int64_t record_every = 0;  // record every k-th round; 0 = off
+  int record_log_points = 0;      // record about m log-spaced rounds; 0 = off
+  bool record_iterates = false;   // keep x itself at every recorded round (small d only)
   // Set from outside (e.g. on SIGINT) to abandon the run within its round.
   const std::atomic<bool>* interrupt = nullptr;
   // When given, the loop counts the rounds done here (a sweep's progress of a long cell).
@@ -78,11 +80,15 @@ struct TraceRow {
   double floats_up = 0.0;   // cumulative, mean per worker
   double floats_down = 0.0;
   double wall_s = 0.0;  // cumulative compute time, metric evaluation excluded
-  // Networks (NaN for quadratics): the full model's loss on the training subsample, its test
-  // loss and accuracy (NaN without a test set). Then the cumulative flops per worker.
+  // Networks (NaN for quadratics): the training objective (1/n) Σ_i f_i on the training
+  // subsample (grad_norm2 is its gradient's), its test loss and accuracy (NaN without a test
+  // set, and the accuracy NaN once the run diverged), and the pooled-sample loss and gradient.
+  // Then the cumulative flops per worker.
   double train_loss = std::numeric_limits<double>::quiet_NaN();
   double test_loss = std::numeric_limits<double>::quiet_NaN();
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double train_loss_pooled = std::numeric_limits<double>::quiet_NaN();
+  double grad_norm2_pooled = std::numeric_limits<double>::quiet_NaN();
   double flops = std::numeric_limits<double>::quiet_NaN();
   // Cumulative modelled seconds (run/cost_model.hpp); NaN without a network model.
   double model_time_s = std::numeric_limits<double>::quiet_NaN();
@@ -132,9 +138,11 @@ RunResult run_method(const Quadratic& problem, const Sketcher& sketcher, Method&
                      const Vector* fixed_point = nullptr);
 
 // Trains the network from its initial parameters, one round of `method` per iteration.
-// Recorded rounds carry train_loss, grad_norm2 (on the training subsample), test_loss,
-// test_accuracy and flops; rel_err, f_gap and dist_fixed are NaN, and the tolerances on them
-// do not apply. A round that leaves a parameter non-finite has diverged.
+// Recorded rounds carry train_loss, grad_norm2 (on the training subsample), their pooled
+// versions, test_loss, test_accuracy and flops; rel_err, f_gap and dist_fixed are NaN, and the
+// tolerances on them do not apply. A round that leaves a parameter non-finite has diverged, and
+// so has a recorded round whose training loss is not finite or exceeds divergence_factor times
+// its value at round 0; its test_accuracy is NaN.
 // (run/network_workload.cpp)
 RunResult run_network(const NetworkProblem& problem, const MethodSpec& method,
                       const SketchSpec& sketch, double step_size, std::uint64_t seed,

@@ -86,6 +86,8 @@ CsvFields outcome_fields(const Cell& cell, const RunResult& run, const Theory* t
           {"train_loss", format_number(last.train_loss)},
           {"test_loss", format_number(last.test_loss)},
           {"test_accuracy", format_number(last.test_accuracy)},
+          {"train_loss_pooled", format_number(last.train_loss_pooled)},
+          {"grad_norm2_pooled", format_number(last.grad_norm2_pooled)},
           {"flops", format_number(last.flops)},
           {"model_time_s", format_number(last.model_time_s)},
           {"lambda_min", theory_value(&Theory::lambda_min)},
@@ -115,6 +117,8 @@ CsvFields round_fields(const TraceRow& row) {
           {"train_loss", format_number(row.train_loss)},
           {"test_loss", format_number(row.test_loss)},
           {"test_accuracy", format_number(row.test_accuracy)},
+          {"train_loss_pooled", format_number(row.train_loss_pooled)},
+          {"grad_norm2_pooled", format_number(row.grad_norm2_pooled)},
           {"flops", format_number(row.flops)},
           {"model_time_s", format_number(row.model_time_s)}};
 }

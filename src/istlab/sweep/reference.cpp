@@ -274,6 +274,7 @@ std::string names_listing() {
       {"sketch scales (methods[].scale)", sketch_scale_meanings()},
       {"named datasets (problem.dataset)", dataset_meanings()},
       {"splits of a dataset among the workers (problem.split)", split_kind_meanings()},
+      {"feature scalings (problem.preprocess.scale)", feature_scale_meanings()},
       {"network models (network)", network_meanings()},
   };
   std::string text;
