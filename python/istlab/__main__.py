@@ -35,11 +35,15 @@ def parser():
     plot.add_argument("--col", help="a key: one panel column per value")
     plot.add_argument("--row", help="a key: one panel row per value")
     scale = plot.add_mutually_exclusive_group()
-    scale.add_argument("--logy", dest="logy", action="store_true", default=None)
-    scale.add_argument("--linear-y", dest="logy", action="store_false")
+    scale.add_argument("--logy", dest="logy", action="store_true", default=None,
+                       help="log y axis (default: log when the values are positive and span "
+                            "more than two decades)")
+    scale.add_argument("--linear-y", dest="logy", action="store_false", help="linear y axis")
     xscale = plot.add_mutually_exclusive_group()
-    xscale.add_argument("--logx", dest="logx", action="store_true", default=None)
-    xscale.add_argument("--linear-x", dest="logx", action="store_false")
+    xscale.add_argument("--logx", dest="logx", action="store_true", default=None,
+                        help="log x axis (default: log for floats, flops and times spanning "
+                             "more than two decades, never for iter)")
+    xscale.add_argument("--linear-x", dest="logx", action="store_false", help="linear x axis")
 
     report = commands.add_parser(
         "report", help="a self-contained HTML report of a sweep",

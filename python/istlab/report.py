@@ -15,6 +15,8 @@ from .style import method_color, method_sort_key
 
 LINKED_FILES = ("cells.csv", "trace.csv", "problems.csv", "timing.csv", "iterates.csv",
                 "manifest.json")
+# Columns that follow the swept keys (the resolved step, the problem's seed): not axes.
+FOLLOWERS = ("step_size", "problem_seed")
 PROVENANCE = ("experiment", "description", "command_line", "mode", "config_path", "config_hash",
               "overrides", "istlab_version", "build_tag", "git_commit", "git_dirty", "compiler",
               "flags", "libraries", "host_cpu", "threads", "started_at", "finished_at",
@@ -154,7 +156,7 @@ def status_section(results):
              .format(rows)]
     failed = cells[cells["error"] != ""] if "error" in cells else cells.iloc[0:0]
     if len(failed):
-        keys = [k for k in results.axes() if k not in ("problem_seed", "step_size")]
+        keys = [k for k in results.axes() if k not in FOLLOWERS]
         parts.append("<h3>Failure reasons</h3><table id=\"failures\"><tr><th>reason</th>"
                      "<th>status</th><th>cells</th><th>one of them</th></tr>")
         for reason, group in failed.groupby("error", sort=False):
@@ -189,7 +191,8 @@ def chart_section(anchor, title, charts, numbered, notes, before=""):
 def config_section(results):
     manifest = results.manifest
     axes = "".join("<tr><td>{}</td><td>{}</td></tr>".format(
-        e(k), e(", ".join(str(v) for v in values))) for k, values in results.axes().items())
+        e(k), e(", ".join(str(v) for v in values))) for k, values in results.axes().items()
+        if k not in FOLLOWERS)
     provenance = "".join("<tr><td>{}</td><td>{}</td></tr>".format(
         e(k), e(json.dumps(manifest[k]) if isinstance(manifest[k], (dict, list))
                 else manifest[k])) for k in PROVENANCE if k in manifest)

@@ -13,6 +13,9 @@ from .style import HUE_CYCLE, fmt_value, method_color, method_sort_key
 TRACE_METRICS = ("rel_err", "train_loss", "test_accuracy")
 MAX_FACETS = 16     # trace facets drawn; `istlab plot --row/--col` draws any
 MAX_PROBLEMS = 12   # split histograms drawn
+LEGEND_BELOW = {"orientation": "h", "y": -0.22, "yanchor": "top", "font": {"size": 11}}
+TITLE_FONT = {"size": 13}
+TITLE_LEFT = {"x": 0.01, "xanchor": "left"}  # (plotly.js's tool bar sits on the right)
 NOT_PROBLEM_KEYS = ("experiment", "problem_id", "problem_seed", "seed", "worker", "samples",
                     "label_counts", "grad_norm2_at_optimum")
 
@@ -26,15 +29,38 @@ def describe(keys, values):
 
 
 def facet_keys(results):
-    """The swept problem parameters (columns of problems.csv): one facet per combination."""
+    """The swept problem parameters (columns of problems.csv) that tell problems apart, less
+    those that follow the others (a split's concentration): one facet per combination."""
     problem_columns = set(results.problems.columns) - set(NOT_PROBLEM_KEYS)
-    return [k for k in results.axes() if k in problem_columns]
+    return _splitting(results.cells, [k for k in results.axes() if k in problem_columns], [])
 
 
 def line_keys(results, facets):
-    """The other swept keys (method, step, sketch, ...), but not seeds or derived keys."""
-    return [k for k in results.axes()
+    """The other swept keys that tell lines apart within a facet (method first; a method's
+    sketch follows it), but not seeds or the resolved step."""
+    keys = [k for k in results.axes()
             if k not in facets and k not in ("seed", "problem_seed", "step_size", "experiment")]
+    keys.sort(key=lambda k: k != "method")
+    return _splitting(results.cells, keys, facets)
+
+
+def groups_of(frame, keys):
+    """[(values of ``keys`` as a tuple, rows)] of the combinations present, in sorted order."""
+    if not keys:
+        return [((), frame)] if len(frame) else []
+    groups = frame.groupby(keys[0] if len(keys) == 1 else keys, sort=True, observed=True)
+    return [(k if isinstance(k, tuple) else (k,), g) for k, g in groups if len(g)]
+
+
+def _splitting(cells, keys, given):
+    """The keys, in order, that split the groups of ``given`` and the keys kept before them."""
+    kept = []
+    for key in keys:
+        groups = cells.groupby(given + kept, observed=True)[key].nunique() if given + kept \
+            else pd.Series([cells[key].nunique()])
+        if groups.max() > 1:
+            kept.append(key)
+    return kept
 
 
 def trace_charts(results):
@@ -44,14 +70,13 @@ def trace_charts(results):
     facets = facet_keys(results)
     lines = line_keys(results, facets)
     metrics = [m for m in TRACE_METRICS if m in trace and np.isfinite(trace[m]).any()]
-    groups = list(trace.groupby(facets, sort=True, observed=True)) if facets else [((), trace)]
+    groups = groups_of(trace, facets)
     notes = []
     if len(groups) > MAX_FACETS:
         notes.append("{} facets; the first {} are drawn (istlab plot --row/--col draws any)."
                      .format(len(groups), MAX_FACETS))
     charts = []
     for facet_value, panel in groups[:MAX_FACETS]:
-        facet_value = facet_value if isinstance(facet_value, tuple) else (facet_value,)
         title = ", ".join("{} = {}".format(text(k), text(v)) for k, v in zip(facets, facet_value))
         for metric in metrics:
             charts.append(_trace_chart(panel, cells, lines, metric, title or "all cells"))
@@ -61,8 +86,7 @@ def trace_charts(results):
 def _trace_chart(panel, cells, lines, metric, title):
     log = metric != "test_accuracy"
     data = []
-    curves = panel.groupby(lines, sort=True, observed=True) if lines else [((), panel)]
-    ordered = [((k if isinstance(k, tuple) else (k,)), g) for k, g in curves]
+    ordered = groups_of(panel, lines)
     ordered.sort(key=lambda kv: method_sort_key(kv[1]["method"].iloc[0]))
     for i, (values, curve) in enumerate(ordered):
         curve = curve[np.isfinite(curve[metric])]
@@ -89,11 +113,11 @@ def _trace_chart(panel, cells, lines, metric, title):
                 "line": {"color": color, "width": 1.2, "dash": "dash"},
                 "hovertemplate": "IST predicted bias {:.3g}<br>{}<extra></extra>".format(
                     bias, name)})
-    layout = {"title": {"text": "{}: {}".format(title, text(metric)), "font": {"size": 14}},
+    layout = {"title": {"text": "{}: {}".format(title, text(metric)), "font": TITLE_FONT, **TITLE_LEFT},
               "xaxis": {"title": {"text": "round k"}},
               "yaxis": {"title": {"text": text(metric)}, "type": "log" if log else "linear"},
-              "legend": {"font": {"size": 10}}, "height": 420,
-              "margin": {"t": 50, "r": 10, "b": 50, "l": 70}}
+              "legend": LEGEND_BELOW, "height": 460,
+              "margin": {"t": 40, "r": 10, "b": 40, "l": 70}}
     return {"data": data, "layout": layout, "kind": "trace"}
 
 
@@ -129,9 +153,7 @@ def bias_chart(results):
     facets = facet_keys(results)
     keys = [k for k in results.axes() if k not in ("experiment", "problem_seed", "step_size")]
     data = []
-    groups = ist.groupby(facets, sort=True, observed=True) if facets else [((), ist)]
-    for i, (value, group) in enumerate(groups):
-        value = value if isinstance(value, tuple) else (value,)
+    for i, (value, group) in enumerate(groups_of(ist, facets)):
         hover = [describe(keys, [row[k] for k in keys]) for _, row in group.iterrows()]
         data.append({
             "type": "scatter", "mode": "markers", "x": group["ist_relative_bias"].tolist(),
@@ -144,11 +166,13 @@ def bias_chart(results):
     data.append({"type": "scatter", "mode": "lines", "x": [lo, hi], "y": [lo, hi],
                  "name": "settled = predicted", "hoverinfo": "skip",
                  "line": {"color": "#555", "dash": "dash", "width": 1}})
-    layout = {"title": {"text": "IST: settled rel_err against its predicted bias"},
+    layout = {"title": {"text": "IST: settled rel_err against its predicted bias",
+                        "font": TITLE_FONT, **TITLE_LEFT},
               "xaxis": {"type": "log", "title": {"text": "predicted bias (ist_relative_bias)"}},
               "yaxis": {"type": "log", "title": {
                   "text": "settled rel_err (geometric mean of the last quarter)"}},
-              "height": 460, "margin": {"t": 50, "r": 10, "b": 60, "l": 80}}
+              "legend": LEGEND_BELOW, "height": 520,
+              "margin": {"t": 40, "r": 10, "b": 40, "l": 80}}
     return {"data": data, "layout": layout, "kind": "bias"}
 
 
@@ -177,7 +201,7 @@ def split_charts(results):
         first = workers.iloc[0]
         title = ", ".join("{} = {}".format(text(k), text(first[k])) for k in keys) or "the split"
         layout = {"barmode": "stack", "title": {"text": "{} (problem seed {})".format(
-            title, text(first_seed))}, "xaxis": {"title": {"text": "worker"}, "dtick": 1},
+            title, text(first_seed)), "font": TITLE_FONT, **TITLE_LEFT}, "xaxis": {"title": {"text": "worker"}, "dtick": 1},
                   "yaxis": {"title": {"text": "samples"}}, "height": 360,
                   "margin": {"t": 50, "r": 10, "b": 50, "l": 60}}
         charts.append({"data": data, "layout": layout, "kind": "split"})
