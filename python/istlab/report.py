@@ -31,27 +31,33 @@ grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:8px}.failed{color:
 .note{color:#555}nav a{margin-right:14px}#methods label{margin-right:14px}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 """
-# Draws every chart, then marks the page: data-istlab-ready="1" and data-istlab-charts
-# "drawn/total" (a chart counts as drawn when plotly made its SVG and it has visible marks),
-# so a headless browser test can tell a blank chart from a drawn one. Errors are recorded too.
+# Draws every chart, then marks the page: data-istlab-ready="1", data-istlab-charts
+# "drawn/total" (a chart counts as drawn when plotly.js made its SVG and it has visible marks)
+# and data-istlab-errors, and says the same in one console line starting "istlab-report:", so
+# a headless browser can tell a blank chart from a drawn one without dumping the page.
 SCRIPT = """
 (function () {
-  var body = document.body, errors = [];
-  function fail(message) { errors.push(String(message)); body.setAttribute('data-istlab-errors', errors.join(' | ')); }
-  window.addEventListener('error', function (e) { fail(e.message); });
-  var charts = JSON.parse(document.getElementById('istlab-charts').textContent);
-  if (typeof Plotly === 'undefined') { fail('plotly.js did not load'); body.setAttribute('data-istlab-ready', '1'); return; }
+  var body = document.body, errors = [], charts = [];
+  function rows(id) { var t = document.getElementById(id); return t ? t.rows.length - 1 : -1; }
+  function finish(drawn) {
+    body.setAttribute('data-istlab-charts', drawn + '/' + charts.length);
+    if (errors.length) body.setAttribute('data-istlab-errors', errors.join(' | '));
+    body.setAttribute('data-istlab-ready', '1');
+    console.log('istlab-report: ' + JSON.stringify({charts: drawn + '/' + charts.length,
+      status_rows: rows('status-table'), failure_rows: rows('failures'), errors: errors}));
+  }
+  window.addEventListener('error', function (e) { errors.push(String(e.message)); });
+  charts = JSON.parse(document.getElementById('istlab-charts').textContent);
+  if (typeof Plotly === 'undefined') { errors.push('plotly.js did not load'); finish(0); return; }
   var drawing = charts.map(function (chart, i) {
     var div = document.getElementById('chart-' + i);
     return Plotly.newPlot(div, chart.data, chart.layout, {displaylogo: false, responsive: true});
   });
   Promise.all(drawing).then(function (divs) {
-    var drawn = divs.filter(function (div) {
+    finish(divs.filter(function (div) {
       return div.querySelector('.main-svg') && div.querySelectorAll('.scatterlayer .trace path, .barlayer .trace path, .scatterlayer .point').length > 0;
-    }).length;
-    body.setAttribute('data-istlab-charts', drawn + '/' + charts.length);
-    body.setAttribute('data-istlab-ready', '1');
-  }).catch(function (e) { fail(e); body.setAttribute('data-istlab-ready', '1'); });
+    }).length);
+  }).catch(function (e) { errors.push(String(e)); finish(0); });
   // The methods toggle: shows or hides a method's lines in every chart at once.
   document.querySelectorAll('#methods input').forEach(function (box) {
     box.addEventListener('change', function () {

@@ -88,11 +88,13 @@ def _trace_chart(panel, cells, lines, metric, title):
     data = []
     ordered = groups_of(panel, lines)
     ordered.sort(key=lambda kv: method_sort_key(kv[1]["method"].iloc[0]))
+    per_method = {}  # a method's lines: solid, then dotted, ... (the colour is the method's)
     for i, (values, curve) in enumerate(ordered):
         curve = curve[np.isfinite(curve[metric])]
         if curve.empty:
             continue
         method = str(curve["method"].iloc[0])
+        per_method[method] = per_method.get(method, -1) + 1
         color = method_color(method) if "method" in curve else HUE_CYCLE[i % len(HUE_CYCLE)]
         agg = aggregate_over_seeds(curve, x="iter", y=metric, log=log)
         seeds = ", ".join(fmt_value(s) for s in sorted(curve["seed"].unique()))
@@ -101,7 +103,7 @@ def _trace_chart(panel, cells, lines, metric, title):
             "type": "scatter", "mode": "lines", "x": agg["x"].tolist(),
             "y": _finite(agg["center"]), "name": name.replace("<br>", ", "),
             "legendgroup": method, "meta": method, "line": {"color": color, "width": 1.6,
-                                                              "dash": _dash(i)},
+                                                              "dash": _dash(per_method[method])},
             "hovertemplate": "{}<br>seeds {}<br>round %{{x}}<br>{} %{{y:.3g}}<extra></extra>"
             .format(name, text(seeds), text(metric))})
         bias = _bias(cells, curve) if metric == "rel_err" else np.nan
