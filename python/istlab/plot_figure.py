@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # headless; before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -42,7 +43,7 @@ DEFAULT_Y = ("rel_err", "train_loss", "test_accuracy", "grad_norm2")
 DERIVED = ("problem_seed", "step_size")
 LINESTYLES = ["-", (0, (5, 2)), (0, (1, 1.3)), (0, (6, 1.5, 1, 1.5)), (0, (8, 2, 1, 2, 1, 2))]
 MARKERS = [None, "o", "s", "^", "D", "v"]
-BIAS_LS = (0, (7, 3))
+BIAS_LS = (0, (9, 2, 2, 2))  # dash-dot: unlike the line styles of swept keys
 LINE_WIDTHS = [2.8, 2.1, 1.6, 1.3]
 LOG_SPAN = 100.0  # a positive axis spanning more than this factor is drawn in log scale
 FORMATS = (".png", ".pdf", ".svg")
@@ -269,8 +270,10 @@ def _draw_bias(ax, cells, panel, y, hue, colors):
     for hue_value, group in (ist.groupby(hue, observed=True) if hue else [(None, ist)]):
         bias = geomean(group["ist_relative_bias"])
         if np.isfinite(bias):
+            # On top with a white halo, so it stays visible on the curve that settles at it.
             ax.axhline(max(bias, DISPLAY_FLOOR), color=colors.get(hue_value, "0.3"), ls=BIAS_LS,
-                       lw=1.3, zorder=10)
+                       lw=1.3, zorder=10, path_effects=[
+                           patheffects.withStroke(linewidth=3.2, foreground="white")])
             drew = True
     return drew
 
