@@ -3,7 +3,9 @@
 Import from a script in plots/ with ``from common import ...`` (the script's own
 folder is on sys.path when it is run as ``/usr/bin/python3 plots/<name>.py``). Every figure
 script takes its command line from figure_parser, its CSV files from load_experiment (which
-names ISTLAB_BINARY in its errors) and writes its PNG and PDF with write_figure.
+names ISTLAB_BINARY in its errors) and writes its PNG and PDF with write_figure. What the
+figures measure (settled levels, first reaching a target, bands over seeds) and the method
+colours come from the istlab package in python/ (docs/python.md), re-exported here.
 
 Targets Debian's python3-matplotlib 3.6 / python3-pandas 1.5 / python3-numpy 1.24.
 """
@@ -23,36 +25,19 @@ from matplotlib.ticker import LogLocator, NullFormatter  # noqa: E402
 
 PLOTS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(PLOTS_DIR)
+# The measures and colours live in the Python package (python/istlab), used by the figures,
+# the claims checker, `istlab plot` and `istlab report` alike.
+sys.path.insert(0, os.path.join(REPO_ROOT, "python"))
+from istlab.measures import (  # noqa: E402,F401  (re-exported for the figure scripts)
+    DISPLAY_FLOOR, aggregate_over_seeds, clip_for_log, first_reaching, geomean, settled_level,
+)
+from istlab.style import METHOD_COLORS, METHOD_ORDER, method_color, method_sort_key  # noqa: E402,F401
 
 # The istlab binary, relative to REPO_ROOT; every "produce it with" message names it.
 ISTLAB_BINARY = "build/release/bin/istlab"
 
-# Smallest value shown on log axes; anything below is clipped for display only.
-DISPLAY_FLOOR = 1e-16
-
-# One colour per method, the same in every figure (Okabe-Ito, colour-blind safe).
-METHOD_COLORS = {
-    "gd": "#0072B2",    # blue
-    "dcgd": "#009E73",  # bluish green
-    "ist": "#D55E00",   # vermillion
-    "local_sgd": "#CC79A7",  # reddish purple
-}
-METHOD_ORDER = ["gd", "dcgd", "ist", "local_sgd"]
-_FALLBACK_COLORS = ["#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-
 # Line styles handed out to a second parameter (e.g. relative step size).
 LINESTYLES = ["-", (0, (1, 1.3)), (0, (4, 1.5, 1, 1.5)), (0, (8, 2, 1, 2, 1, 2))]
-
-
-def method_color(method):
-    """Colour for a method name; unknown methods get stable fallback colours."""
-    if method in METHOD_COLORS:
-        return METHOD_COLORS[method]
-    return _FALLBACK_COLORS[sum(map(ord, str(method))) % len(_FALLBACK_COLORS)]
-
-
-def method_sort_key(method):
-    return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), str(method))
 
 
 def style_map(values, styles=LINESTYLES):
@@ -178,18 +163,6 @@ def sketch_text(sketch, scale):
     return sketch if scale == "unbiased" else "{}, {}".format(sketch, scale)
 
 
-def clip_for_log(values, floor=DISPLAY_FLOOR):
-    """Replace values below ``floor`` (including 0) by ``floor``; NaN stays NaN."""
-    v = np.asarray(values, dtype=float)
-    return np.where(np.isnan(v), np.nan, np.maximum(v, floor))
-
-
-def geomean(values):
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v) & (v > 0)]
-    return float(np.exp(np.mean(np.log(v)))) if v.size else np.nan
-
-
 def setup_log_y(ax, bottom=DISPLAY_FLOOR, top=None, decades_per_tick=None):
     """Log y-axis with decade ticks (every ``decades_per_tick`` decades) and minor ticks."""
     ax.set_yscale("log")
@@ -204,57 +177,6 @@ def setup_log_y(ax, bottom=DISPLAY_FLOOR, top=None, decades_per_tick=None):
     ax.yaxis.set_major_locator(LogLocator(base=10.0 ** decades_per_tick, numticks=30))
     ax.yaxis.set_minor_locator(LogLocator(base=10.0, subs=(1.0,), numticks=60))
     ax.yaxis.set_minor_formatter(NullFormatter())
-
-
-def aggregate_over_seeds(df, x="iter", y="rel_err", seed="seed", hold_last=False,
-                         floor=DISPLAY_FLOOR):
-    """Centre and band of ``y`` over seeds on the union of the seeds' ``x`` grids.
-
-    Each seed's curve is interpolated linearly in log10(y) onto the common grid (exact for
-    linear convergence), inside its own recorded range. Beyond a seed's last point it is
-    held at its last value if ``hold_last`` is true for it (a bool, or a dict / Series
-    seed -> bool, e.g. "this run stopped because it met the tolerance"), else NaN.
-
-    Returns a DataFrame with columns x, center (geometric mean), lo, hi (min / max over
-    seeds) and n (seeds contributing). y is clipped at ``floor`` before taking logs.
-    """
-    grid = np.unique(df[x].to_numpy(dtype=float))
-    logs = []
-    for s, g in df.groupby(seed, sort=True):
-        g = g.sort_values(x)
-        xs = g[x].to_numpy(dtype=float)
-        ys = np.log10(clip_for_log(g[y].to_numpy(dtype=float), floor))
-        ok = np.isfinite(ys)
-        xs, ys = xs[ok], ys[ok]
-        row = np.full(grid.shape, np.nan)
-        if xs.size:
-            inside = (grid >= xs[0]) & (grid <= xs[-1])
-            row[inside] = np.interp(grid[inside], xs, ys)
-            hold = hold_last if isinstance(hold_last, bool) else bool(hold_last.get(s, False))
-            if hold:
-                row[grid > xs[-1]] = ys[-1]
-        logs.append(row)
-    logs = np.vstack(logs) if logs else np.empty((0, grid.size))
-    with np.errstate(all="ignore"), _quiet_nan_warnings():
-        center = np.nanmean(logs, axis=0)
-        lo = np.nanmin(logs, axis=0)
-        hi = np.nanmax(logs, axis=0)
-    n = np.sum(np.isfinite(logs), axis=0)
-    return pd.DataFrame({"x": grid, "center": 10.0 ** center, "lo": 10.0 ** lo,
-                         "hi": 10.0 ** hi, "n": n})
-
-
-class _quiet_nan_warnings:
-    """Silence 'Mean of empty slice' / 'All-NaN slice' RuntimeWarnings."""
-
-    def __enter__(self):
-        import warnings
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
 
 
 def apply_style(base_fontsize=10):
@@ -294,19 +216,3 @@ def write_figure(fig, out, footnote, footnote_y=0.008):
     fig.text(0.5, footnote_y, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     png, pdf = save_figure(fig, out, dpi=150)
     print("wrote {}\nwrote {}".format(png, pdf))
-
-
-def settled_level(trace, y="rel_err", tail=0.25, key="cell_key"):
-    """Per cell, the level ``y`` settles at: the geometric mean of its recorded values over
-    the last ``tail`` fraction of the run's rounds (iter >= (1 - tail) * last iter).
-
-    A single final value of a stochastic method is one noisy sample; averaging the tail
-    measures the floor (bias plus the stationary spread). Returns a Series indexed by
-    ``key``. Used by the figure scripts and by the claims checker, so both read the same
-    number.
-    """
-    def level(g):
-        last = g["iter"].max()
-        tail_rows = g[g["iter"] >= (1.0 - tail) * last]
-        return geomean(tail_rows[y])
-    return trace.groupby(key, sort=True).apply(level)

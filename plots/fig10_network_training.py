@@ -23,7 +23,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    apply_style, die, figure_parser, fmt_num, fmt_sci, load_experiment, method_color,
+    apply_style, die, figure_parser, first_reaching, fmt_num, fmt_sci, load_experiment,
+    method_color,
     method_sort_key, style_map, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
@@ -70,8 +71,7 @@ def draw_curves(ax, panel, x, y, n_style, scale=1.0):
 
 def floats_to_reach(g, level):
     """Floats per worker at the first recorded round with test accuracy >= ``level``."""
-    hit = g[g["test_accuracy"] >= level]
-    return hit["floats"].min() if not hit.empty else np.nan
+    return first_reaching(g, "test_accuracy", level, at="floats")["floats"].min()
 
 
 def reach_box(ax, panel, ns):

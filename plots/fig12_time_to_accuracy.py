@@ -24,8 +24,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    apply_style, die, figure_parser, fmt_num, fmt_sci, load_experiment, method_color,
-    method_sort_key, write_figure,
+    apply_style, die, figure_parser, first_reaching, fmt_num, fmt_sci, load_experiment,
+    method_color, method_sort_key, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -79,7 +79,7 @@ def time_to_target(trace):
     if cells.duplicated().any():
         die("trace.csv has several cells per {}; this figure expects one seed"
             .format(", ".join(CELL_KEYS)))
-    hit = trace[trace["test_accuracy"] >= TARGET].sort_values("iter").groupby("cell_key").first()
+    hit = first_reaching(trace, "test_accuracy", TARGET, at=["model_time_s", "iter"])
     cells["time"] = hit["model_time_s"]
     cells["rounds"] = hit["iter"]
     return cells.reset_index(drop=True)

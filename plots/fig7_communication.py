@@ -24,8 +24,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
-    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, figure_parser, fmt_num, fmt_sci, geomean,
-    load_experiment, method_color, method_sort_key, setup_log_y, sketch_text, step_text,
+    DISPLAY_FLOOR, aggregate_over_seeds, apply_style, figure_parser, first_reaching, fmt_num,
+    fmt_sci, geomean, load_experiment, method_color, method_sort_key, setup_log_y, sketch_text, step_text,
     write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
@@ -47,11 +47,8 @@ SUPTITLE = ("Communication: IST reaches a given accuracy with far fewer floats p
 def floats_to_reach(trace, level):
     """Geometric mean over cells of the floats sent before rel_err first reaches ``level``;
     NaN when some cell never does."""
-    first = trace[trace["rel_err"] <= level].groupby("cell_key")["floats"].min()
-    keys = trace["cell_key"].unique()
-    if len(first) < len(keys):
-        return np.nan
-    return geomean(first)
+    first = first_reaching(trace, "rel_err", level, at="floats")["floats"]
+    return np.nan if first.isna().any() else geomean(first)
 
 
 def main():

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "istlab/sweep/grid.hpp"
 #include "istlab/sweep/reference.hpp"
 #include "istlab/sweep/sweep.hpp"
+#include "python_commands.hpp"
 
 namespace {
 
@@ -175,6 +177,7 @@ struct Command {
   CLI::App* help = nullptr;
   CLI::App* clean = nullptr;
   CLI::App* list_names = nullptr;
+  std::vector<CLI::App*> python;  // plot, report: their arguments go to the Python package
   std::string help_for;
   std::string config_path;
   istlab::SweepOptions options;
@@ -255,8 +258,16 @@ void define_commands(CLI::App& app, Command& command) {
   command.list_names = app.add_subcommand(
       "list", "the methods, problem families, sketches, datasets, splits and network models");
 
+  // Every argument (--help too) passes through to the package, which parses and checks them.
+  for (const auto& python : istlab_cli::kPythonCommands) {
+    CLI::App* subcommand = app.add_subcommand(python.name, python.summary);
+    subcommand->set_help_flag();
+    subcommand->prefix_command();
+    command.python.push_back(subcommand);
+  }
+
   auto* help = command.help = app.add_subcommand("help", "print this help, or a command's");
-  help->add_option("command", command.help_for, "a command: sweep, status, merge, keys");
+  help->add_option("command", command.help_for, "a command, e.g. sweep or plot");
 
   auto* keys = command.keys = app.add_subcommand(
       "keys", "list every config key: type, default, allowed values and meaning");
@@ -362,8 +373,10 @@ std::string leftover_message(CLI::App& app, CLI::App* command) {
                      istlab::did_you_mean(given, names), name);
 }
 
-// `istlab`, `istlab help` and `istlab help COMMAND`.
+// `istlab`, `istlab help` and `istlab help COMMAND` (the Python commands print their own).
 int print_help(CLI::App& app, const std::string& command) {
+  for (const auto& python : istlab_cli::kPythonCommands)
+    if (command == python.name) return istlab_cli::run_python_command(command, {"--help"});
   if (command.empty()) {
     // (app.help() would print the help of the command parsed, here `help` itself)
     std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
@@ -406,6 +419,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadInput;
   }
   CLI::App* chosen = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+  if (std::find(command.python.begin(), command.python.end(), chosen) != command.python.end())
+    return istlab_cli::run_python_command(chosen->get_name(), chosen->remaining());
   if (const std::string leftover = leftover_message(app, chosen); !leftover.empty()) {
     std::cerr << "istlab: " << leftover << '\n';
     return kBadInput;

@@ -20,7 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "plots"))
 
-from common import geomean, produce_command, read_results_csv, settled_level  # noqa: E402
+from common import (  # noqa: E402  (istlab.measures, through plots/common.py)
+    first_reaching, geomean, produce_command, read_results_csv, settled_level,
+)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -218,7 +220,7 @@ def floats_to_reach(cells, trace, level):
     """Per method: geometric mean over seeds of the floats per worker (up + down) sent
     before rel_err first reaches `level` (NaN when a seed never does)."""
     trace = trace.assign(floats=trace.floats_up + trace.floats_down)
-    first = trace[trace.rel_err <= level].groupby("cell_key").floats.min()
+    first = first_reaching(trace, "rel_err", level, at="floats")["floats"]
     cells = cells.join(first.rename("floats_needed"), on="cell_key")
     return cells.groupby("method").floats_needed.apply(
         lambda v: geomean(v) if v.notna().all() else np.nan)
@@ -431,9 +433,9 @@ def time_to(trace, target):
     """Per cell: the modelled time and round of the first recorded round at test accuracy >= target
     (NaN when it never gets there), with the cell's split, latency, bandwidth and method."""
     keys = ["cell_key", "split", "latency_s", "bandwidth_bits_per_s", "method"]
-    reached = trace[trace.test_accuracy >= target].sort_values("iter").groupby("cell_key").first()
+    reached = first_reaching(trace, "test_accuracy", target, at=["model_time_s", "iter"])
     cells = trace.groupby("cell_key")[keys[1:]].first()
-    return cells.join(reached[["model_time_s", "iter"]])
+    return cells.join(reached)
 
 
 def crossover(first, second):
