@@ -23,7 +23,7 @@ methods: [{method: ist, sketch: perm}]
 step_size: {relative: 0.5}
 repeats: 2
 run: {max_iters: 10}'
-write sparse_large 'problem: {generator: tridiagonal, dim: 500000, num_workers: 8, heterogeneity: 0.1, mu: 0.01}
+write sparse_large 'problem: {generator: tridiagonal, dim: 250000, num_workers: 8, heterogeneity: 0.1, mu: 0.01}
 methods: [{method: [gd, ist], sketch: perm}]
 step_size: {relative: 0.5}
 repeats: 2
@@ -32,7 +32,7 @@ write many_records 'problem: {generator: tridiagonal, dim: 50, num_workers: 5, h
 methods: [{method: [gd, dcgd, ist], sketch: perm}]
 step_size: {relative: 0.5}
 repeats: 2
-run: {max_iters: 40000, record: {every: 1}}'
+run: {max_iters: 25000, record: {every: 1}}'
 
 # The networks' data, generated: 2000 samples of 64 features in 1000 classes, and 20000
 # samples of 16 features in 10 classes.

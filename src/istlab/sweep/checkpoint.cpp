@@ -12,19 +12,33 @@
 namespace istlab {
 namespace {
 
-constexpr std::string_view kMagic = "istlab checkpoint 1\n";
+constexpr std::string_view kMagic = "istlab checkpoint 2\n";
 constexpr std::uint32_t kByteOrderMark = 0x01020304;
 constexpr std::string_view kEndMarker = "#end ";
 constexpr std::size_t kChecksumDigits = 16;
 
 // A row's numbers, in the file's order.
-constexpr std::array kRowFields = {
-    &TraceRow::rel_err,   &TraceRow::f_gap,         &TraceRow::grad_norm2, &TraceRow::dist_fixed,
-    &TraceRow::floats_up, &TraceRow::floats_down,   &TraceRow::wall_s,     &TraceRow::train_loss,
-    &TraceRow::test_loss, &TraceRow::test_accuracy, &TraceRow::flops,      &TraceRow::model_time_s};
+constexpr std::array kRowFields = {&TraceRow::rel_err,
+                                   &TraceRow::f_gap,
+                                   &TraceRow::grad_norm2,
+                                   &TraceRow::dist_fixed,
+                                   &TraceRow::floats_up,
+                                   &TraceRow::floats_down,
+                                   &TraceRow::wall_s,
+                                   &TraceRow::train_loss,
+                                   &TraceRow::test_loss,
+                                   &TraceRow::test_accuracy,
+                                   &TraceRow::train_loss_pooled,
+                                   &TraceRow::grad_norm2_pooled,
+                                   &TraceRow::flops,
+                                   &TraceRow::model_time_s};
+// A field added to TraceRow or RoundCounts must be added here too, or a run that goes on from
+// a checkpoint would lose it (the sizes say when one was not).
+static_assert(sizeof(TraceRow) == sizeof(std::int64_t) + kRowFields.size() * sizeof(double));
 constexpr std::array kCountFields = {&RoundCounts::floats_down,   &RoundCounts::floats_up,
                                      &RoundCounts::flops,         &RoundCounts::max_floats_down,
                                      &RoundCounts::max_floats_up, &RoundCounts::max_flops};
+static_assert(sizeof(RoundCounts) == kCountFields.size() * sizeof(double));
 
 class Writer {
  public:
