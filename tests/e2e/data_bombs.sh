@@ -13,26 +13,6 @@ python=/usr/bin/python3
 rm -rf "$work" && mkdir -p "$work"
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME CODE FRAGMENT -- ARGS...: runs istlab ARGS (under `ulimit -v $vm_kib` when that
-# is set), checks the exit code, that stderr holds FRAGMENT and is one line.
-vm_kib=
-expect() {
-  local name=$1 code=$2 fragment=$3
-  shift 4
-  local stderr actual
-  stderr=$( (if [[ -n $vm_kib ]]; then ulimit -v "$vm_kib"; fi; exec "$istlab" "$@") 2>&1 >/dev/null)
-  actual=$?
-  if [[ $actual -ne $code ]]; then
-    fail "$name: exit code $actual, expected $code ($stderr)"
-  elif [[ "$stderr" != *"$fragment"* ]]; then
-    fail "$name: message '$stderr' lacks '$fragment'"
-  elif [[ $code -ne 0 && $(printf '%s\n' "$stderr" | wc -l) -ne 1 ]]; then
-    fail "$name: message is not one line: $stderr"
-  else
-    echo "ok   $name: ${stderr:-(no message)}"
-  fi
-}
-
 # config NAME GENERATOR DATASET [MORE PROBLEM KEYS]: a one-cell sweep on a dataset.
 config() {
   printf 'experiment: %s\nproblem: {generator: %s, dataset: %s, num_workers: 2%s}\nmethods: [{method: gd}]\nstep_size: 0.1\nrun: {max_iters: 2}\n' \

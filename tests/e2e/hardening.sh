@@ -5,27 +5,7 @@
 set -uo pipefail
 istlab=$1 work=$2
 rm -rf "$work" && mkdir -p "$work"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-
-# expect NAME CODE FRAGMENT -- ARGS...: runs istlab ARGS, checks the exit code, that stderr
-# holds FRAGMENT and is one line.
-expect() {
-  local name=$1 code=$2 fragment=$3
-  shift 4
-  local stderr actual
-  stderr=$("$istlab" "$@" 2>&1 >/dev/null)
-  actual=$?
-  if [[ $actual -ne $code ]]; then
-    fail "$name: exit code $actual, expected $code ($stderr)"
-  elif [[ "$stderr" != *"$fragment"* ]]; then
-    fail "$name: message '$stderr' lacks '$fragment'"
-  elif [[ $code -ne 0 && $(printf '%s\n' "$stderr" | wc -l) -ne 1 ]]; then
-    fail "$name: message is not one line: $stderr"
-  else
-    echo "ok   $name: ${stderr:-(no message)}"
-  fi
-}
+source "$(dirname "$0")/lib.sh"
 
 valid='methods: [{method: gd}]
 step_size: 0.1

@@ -42,6 +42,26 @@ same_with_threads() {
   done
 }
 
+# expect NAME CODE FRAGMENT -- ARGS...: runs istlab ARGS (under `ulimit -v $vm_kib` when that
+# is set), checks the exit code, that stderr holds FRAGMENT and is one line.
+vm_kib=
+expect() {
+  local name=$1 code=$2 fragment=$3
+  shift 4
+  local stderr actual
+  stderr=$( (if [[ -n $vm_kib ]]; then ulimit -v "$vm_kib"; fi; exec "$istlab" "$@") 2>&1 >/dev/null)
+  actual=$?
+  if [[ $actual -ne $code ]]; then
+    fail "$name: exit code $actual, expected $code ($stderr)"
+  elif [[ "$stderr" != *"$fragment"* ]]; then
+    fail "$name: message '$stderr' lacks '$fragment'"
+  elif [[ $code -ne 0 && $(printf '%s\n' "$stderr" | wc -l) -ne 1 ]]; then
+    fail "$name: message is not one line: $stderr"
+  else
+    echo "ok   $name: ${stderr:-(no message)}"
+  fi
+}
+
 exit_with_failures() {
   echo "$failures failure(s)"
   ((failures == 0))
