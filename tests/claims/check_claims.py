@@ -412,12 +412,16 @@ def fig11(results, report):
                          "{:.3g} ({} -> {})".format(fall, sci(dcgd[steps[-1]]), sci(dcgd[steps[0]])),
                          "<= {:.3g}, the step ratio (its neighbourhood shrinks with the step)".format(ratio),
                          fall <= ratio)
+        # A floor keeps its excess (ratio 1) as the step shrinks; an excess proportional to the
+        # step keeps the step ratio r. The threshold sqrt(r) lies midway between them (in log),
+        # so an excess proportional to the step cannot pass it.
         ist = grad.ist - grad.gd
-        kept = ist[small[0]] / ist[0.1]
+        kept, step_ratio = ist[small[0]] / ist[0.1], small[0] / 0.1
         report.check(name, "{}: IST's excess |grad F|^2 over GD, step {} / step 0.1".format(split, small[0]),
                      "{:.2f} ({} -> {})".format(kept, sci(ist[0.1]), sci(ist[small[0]])),
-                     ">= 0.3 and GD's x 1.5 or more (a floor: it does not shrink with the step)",
-                     kept >= 0.3 and (grad.ist[small] >= 1.5 * grad.gd[small]).all())
+                     ">= {:.2f} = sqrt of the step ratio (a floor keeps 1, an excess proportional to "
+                     "the step {:.2f}) and GD's x 1.5 or more".format(step_ratio ** 0.5, step_ratio),
+                     kept >= step_ratio ** 0.5 and (grad.ist[small] >= 1.5 * grad.gd[small]).all())
         below = loss.ist[small] - loss.gd[small]
         report.check(name, "{}: IST's training loss - GD's at gamma*k = 40, steps <= 0.1".format(split),
                      " ".join("{:+.3f}".format(v) for v in below), "< 0 (IST's flow fits faster here)",
