@@ -18,6 +18,7 @@ Usage: report_browser.py ISTLAB QUICKSTART_FOLDER DATA_FOLDER NETWORK_FOLDER WOR
 (exit 77 when chromium is not installed)
 """
 
+import concurrent.futures
 import json
 import os
 import re
@@ -56,13 +57,23 @@ def open_in_chromium(page, screenshot, profile):
     return (found[0] if len(found) == 1 else None), others
 
 
-def examine(name, page, work, min_charts, failed_reasons=False):
+def open_all(pages, work):
+    """open_in_chromium of every page at once: each Chromium mostly waits (start-up, layout),
+    so running them side by side takes about as long as the slowest."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(pages)) as pool:
+        futures = {name: pool.submit(open_in_chromium, page, os.path.join(work, name + ".png"),
+                                     os.path.join(work, "profile-" + name))
+                   for name, page in pages.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def examine(name, page, work, min_charts, opened, failed_reasons=False):
     html = open(page, encoding="utf-8").read()
     external = re.findall(r'<(?:script|link|img|iframe)[^>]*(?:src|href)="(?:https?:)?//',
                           html)
     check("{}: loads nothing from the network".format(name), not external, external[:3])
     shot = os.path.join(work, name + ".png")
-    mark, others = open_in_chromium(page, shot, os.path.join(work, "profile-" + name))
+    mark, others = opened[name]
     check("{}: the page reported once".format(name), mark is not None, others[:3])
     mark = mark or {}
     drawn, _, total = mark.get("charts", "0/-1").partition("/")
@@ -119,26 +130,25 @@ def main():
     pages = {name: report(istlab, folder, os.path.join(work, name, "report.html"))
              for name, folder in (("quadratic", quickstart), ("network", network),
                                   ("data", hostile_copy(data, work)))}
-    # quickstart: 4 facets of traces and the bias chart; network: 2 facets x 2 metrics and 2
-    # split histograms; data: 2 facets (the failed regularization has no trace), the bias
-    # chart and 2 split histograms.
-    examine("quadratic", pages["quadratic"], work, 5)
-    examine("network", pages["network"], work, 6)
-    html = examine("data", pages["data"], work, 5, failed_reasons=True)
-    escaped = "&lt;/script&gt;&lt;img src=x onerror=console.log(document.domain)&gt;"
-    check("data: the injected text is there, escaped", html.count(escaped) >= 3 and
-          PAYLOAD not in html, html.count(escaped))
-    check("data: the planted link is not linked", 'href="iterates.csv"' not in html and
-          'href="../hostile/split_and_failure/cells.csv"' in html)
-
-    # The control: the same page without plotly.js must fail the chart check.
+    # The control: the quadratic page without plotly.js must fail the chart check.
     control = os.path.join(work, "control.html")
     html = open(pages["quadratic"], encoding="utf-8").read()
     start = html.index("<script>")
     open(control, "w", encoding="utf-8").write(
         html[:start] + "<script>" + html[html.index("</script>", start):])
-    mark, _ = open_in_chromium(control, os.path.join(work, "control.png"),
-                               os.path.join(work, "profile-control"))
+    opened = open_all(dict(pages, control=control), work)
+    # quickstart: 4 facets of traces and the bias chart; network: 2 facets x 2 metrics and 2
+    # split histograms; data: 2 facets (the failed regularization has no trace), the bias
+    # chart and 2 split histograms.
+    examine("quadratic", pages["quadratic"], work, 5, opened)
+    examine("network", pages["network"], work, 6, opened)
+    html = examine("data", pages["data"], work, 5, opened, failed_reasons=True)
+    escaped = "&lt;/script&gt;&lt;img src=x onerror=console.log(document.domain)&gt;"
+    check("data: the injected text is there, escaped", html.count(escaped) >= 3 and
+          PAYLOAD not in html, html.count(escaped))
+    check("data: the planted link is not linked", 'href="iterates.csv"' not in html and
+          'href="../hostile/split_and_failure/cells.csv"' in html)
+    mark, _ = opened["control"]
     check("control without plotly.js is caught", mark is not None and
           mark["charts"].startswith("0/") and "plotly.js did not load" in mark["errors"], mark)
     print("{} checks failed: {}".format(len(failures), failures) if failures else
