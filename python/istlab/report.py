@@ -11,7 +11,7 @@ import urllib.parse
 from .files import ResultsError, regular_file
 from .report_charts import bias_chart, split_charts, trace_charts
 from .results import Results, load
-from .style import method_color, method_sort_key
+from .style import fmt_value, method_color, method_sort_key
 
 LINKED_FILES = ("cells.csv", "trace.csv", "problems.csv", "timing.csv", "iterates.csv",
                 "manifest.json")
@@ -197,7 +197,7 @@ def chart_section(anchor, title, charts, numbered, notes, before=""):
 def config_section(results):
     manifest = results.manifest
     axes = "".join("<tr><td>{}</td><td>{}</td></tr>".format(
-        e(k), e(", ".join(str(v) for v in values))) for k, values in results.axes().items()
+        e(k), e(", ".join(fmt_value(v) for v in values))) for k, values in results.axes().items()
         if k not in FOLLOWERS)
     provenance = "".join("<tr><td>{}</td><td>{}</td></tr>".format(
         e(k), e(json.dumps(manifest[k]) if isinstance(manifest[k], (dict, list))

@@ -140,7 +140,8 @@ def main():
     # quickstart: 4 facets of traces and the bias chart; network: 2 facets x 2 metrics and 2
     # split histograms; data: 2 facets (the failed regularization has no trace), the bias
     # chart and 2 split histograms.
-    examine("quadratic", pages["quadratic"], work, 5, opened)
+    html = examine("quadratic", pages["quadratic"], work, 5, opened)
+    check("quadratic: booleans written as in the configs", "<td>false, true</td>" in html)
     examine("network", pages["network"], work, 6, opened)
     html = examine("data", pages["data"], work, 5, opened, failed_reasons=True)
     escaped = "&lt;/script&gt;&lt;img src=x onerror=console.log(document.domain)&gt;"
