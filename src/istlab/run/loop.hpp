@@ -73,7 +73,7 @@ RunResult run_loop(Subject& subject, const RunOptions& options) {
     // A stored run of the same cell (can_continue holds): its rounds are this run's first
     // ones, bit for bit, the rounds' random draws being keyed by (seed, round, worker).
     result = *options.continue_from;
-    if (result.status != RunStatus::kMaxIters && result.status != RunStatus::kTimeLimit)
+    if (!stopped_at_its_limit(result.status))
       return result;  // it ended on its own, before this run's limits
     totals = totals_of(result.trace.back(), options.cost);
     iter = result.iterations;

@@ -52,8 +52,7 @@ Totals totals_of(const TraceRow& row, const CostModel& cost) {
 
 std::optional<std::string> cannot_continue(const RunResult& stored, const RunOptions& options) {
   const std::int64_t end = stored.iterations;
-  const bool stopped_at_limit =
-      stored.status == RunStatus::kMaxIters || stored.status == RunStatus::kTimeLimit;
+  const bool stopped_at_limit = stopped_at_its_limit(stored.status);
   if (stored.status == RunStatus::kInterrupted) return "it was interrupted";
   if (stored.trace.empty() || stored.trace.back().iter != end)
     return "its last row is not its last round";

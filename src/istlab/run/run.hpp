@@ -70,6 +70,11 @@ const std::vector<Parameter<RunOptions>>& run_parameters();
 // is not reproducible to the byte; kInterrupted runs are discarded, never recorded.
 enum class RunStatus { kConverged, kMaxIters, kBudget, kTimeLimit, kDiverged, kInterrupted };
 std::string_view name(RunStatus status);
+// Whether a run with this status stopped at its own limit (max_iters, max_seconds), so that
+// a longer run goes on from it; the others ended on their own.
+inline bool stopped_at_its_limit(RunStatus status) {
+  return status == RunStatus::kMaxIters || status == RunStatus::kTimeLimit;
+}
 
 struct TraceRow {
   std::int64_t iter = 0;

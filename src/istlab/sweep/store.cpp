@@ -193,9 +193,10 @@ fs::path CellStore::checkpoint_path(const Cell& cell) const {
 void CellStore::save(const Cell& cell, const CellRecord& record, const RunResult* run) const {
   fs::create_directories(directory_);
   // Not fsynced: a killed process leaves the old state or the whole file (the rename is
-  // atomic); only a power loss could lose recent cells, which a rerun recomputes. The
-  // checkpoint first: a record never stands beside an older run's checkpoint (which the
-  // record's length would then not match: cannot_continue checks the rows).
+  // atomic); only a power loss could lose recent cells, which a rerun recomputes. Killed
+  // between the two writes, the checkpoint and the record are of two runs of this cell:
+  // either is safe to keep, as a run goes on from a checkpoint only once cannot_continue
+  // has checked it against the run asked for.
   if (run != nullptr)
     write_file_atomically(checkpoint_path(cell), checkpoint_bytes(cell.key, *run),
                           /*durable=*/false);
@@ -268,8 +269,11 @@ std::optional<std::string> CellStore::failure(const Cell& cell) const {
   if (!fs::exists(path, error)) return std::nullopt;
   std::string reason;
   auto text = read_file(path, &reason);
-  std::string message =
-      text ? std::move(*text) : fmt::format("(its file {} {})", path.string(), reason);
+  return failure_text(text ? std::move(*text)
+                           : fmt::format("(its file {} {})", path.string(), reason));
+}
+
+std::string CellStore::failure_text(std::string message) {
   while (!message.empty() && message.back() == '\n') message.pop_back();
   // Escaped rather than replaced by '?': the bytes that were there stay visible.
   return escape_invalid_utf8(message);

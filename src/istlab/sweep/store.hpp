@@ -83,6 +83,9 @@ class CellStore {
   // anything; the message goes to terminals and JSON). An unreadable file gives a message
   // saying so. Never throws.
   std::optional<std::string> failure(const Cell& cell) const;
+  // A failure message as failure() reads it back: without trailing newlines, bytes that are
+  // not UTF-8 escaped.
+  static std::string failure_text(std::string message);
 
   // Copies every intact record and every failure of `other` (another folder's store) into
   // this one; returns how many. A corrupt record is not copied (it would replace a good

@@ -132,11 +132,7 @@ std::optional<std::vector<Outcome>> run_cells_of_trajectory(
   for (const Cell* cell : cells) {
     if (!trajectory) {
       store.save_failure(*cell, failure);
-      // (as CellStore::failure reads it back: no trailing newline, bytes that are not UTF-8
-      // escaped)
-      outcomes.push_back(
-          {cell, "failed",
-           escape_invalid_utf8(failure.substr(0, failure.find_last_not_of('\n') + 1))});
+      outcomes.push_back({cell, "failed", CellStore::failure_text(failure)});
       continue;
     }
     if (cells.size() > 1) retime(trajectory->run, cell->network);
