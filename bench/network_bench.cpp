@@ -42,7 +42,7 @@ struct NetworkSetup {
 
 // Built once per (shape, n) and kept: Google Benchmark calls a benchmark several times.
 const NetworkData& cached_data(const MlpShape& shape, int workers) {
-  static std::map<std::tuple<int, int, int, int>, std::unique_ptr<NetworkSetup>> cache;
+  static std::map<std::tuple<int, std::vector<int>, int, int>, std::unique_ptr<NetworkSetup>> cache;
   auto& slot = cache[{shape.inputs, shape.hidden, shape.classes, workers}];
   if (slot) return slot->data;
   slot = std::make_unique<NetworkSetup>();
@@ -85,8 +85,8 @@ void BM_NetworkRound(benchmark::State& state, const char* method, MlpShape shape
     counts = rounds.run(kModelSeed, round++, model);
     for (auto _ : state) counts = rounds.run(kModelSeed, round++, model);
   });
-  benchmark::DoNotOptimize(model.hidden_weights.data());
-  if (!model.hidden_weights.allFinite() || !model.output_weights.allFinite()) {
+  benchmark::DoNotOptimize(model.layers[0].weights.data());
+  if (!all_finite(model)) {
     state.SkipWithError("the model diverged: lower kStepSize (non-finite values time differently)");
     return;
   }
@@ -124,11 +124,11 @@ struct MethodCase {
 bool register_network_rounds() {
   constexpr std::array<MethodCase, 4> kMethods = {
       {{"gd", true}, {"ist", true}, {"dcgd", false}, {"local_sgd", false}}};
-  constexpr std::array<MlpShape, 2> kShapes = {{{784, 256, 10}, {2048, 512, 10}}};
+  const std::array<MlpShape, 2> kShapes = {{{784, {256}, 10}, {2048, {512}, 10}}};
   for (const MethodCase& method : kMethods) {
     for (const MlpShape& shape : kShapes) {
       const std::string name = "BM_NetworkRound/" + std::string(method.name) + "/" +
-                               std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) +
+                               std::to_string(shape.inputs) + "-" + widths_text(shape.hidden) +
                                "-" + std::to_string(shape.classes);
       auto* bench = benchmark::RegisterBenchmark(name.c_str(), BM_NetworkRound, method.name, shape);
       bench->ArgNames({"n", "threads"});

@@ -45,7 +45,7 @@ std::map<std::string, ProblemSpec> family_rows(const std::string& data) {
   ProblemSpec mlp = least_squares;
   mlp.generator = "mlp";
   mlp.relative_regularization = 0.0;
-  mlp.hidden = 6;
+  mlp.hidden = "6";
   mlp.eval_samples = 0;
   return {
       {"tridiagonal",

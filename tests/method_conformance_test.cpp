@@ -207,7 +207,7 @@ TEST_P(MethodConformance, CommunicationMatchesSpecTable) {
 TEST_P(MethodConformance, NetworkRoundSameBitsWithOneOrTwoThreadsAndFloatsAsTheTable) {
   const SpecRow* row = spec_row(GetParam());
   if (row == nullptr) return;
-  const MlpShape shape{6, 8, 3};
+  const MlpShape shape{6, {8}, 3};
   FeatureMatrix features(48, shape.inputs);
   std::mt19937 random(8);
   std::normal_distribution<float> normal;
@@ -236,11 +236,11 @@ TEST_P(MethodConformance, NetworkRoundSameBitsWithOneOrTwoThreadsAndFloatsAsTheT
   RoundCounts two_threads;
   const NetworkModel one = train(1, one_thread);
   const NetworkModel two = train(2, two_threads);
-  EXPECT_EQ(one.hidden_weights, two.hidden_weights);
-  EXPECT_EQ(one.hidden_bias, two.hidden_bias);
-  EXPECT_EQ(one.output_weights, two.output_weights);
-  EXPECT_EQ(one.output_bias, two.output_bias);
-  EXPECT_TRUE(one.hidden_weights.allFinite());
+  for (std::size_t l = 0; l < one.layers.size(); ++l) {
+    EXPECT_EQ(one.layers[l].weights, two.layers[l].weights);
+    EXPECT_EQ(one.layers[l].bias, two.layers[l].bias);
+  }
+  EXPECT_TRUE(all_finite(one));
   const double model_floats = 8 * 10 + 3;
   const double kept_floats = (3 * 10 + 3 + 3 * 10 + 3 + 2 * 10 + 3) / 3.0;  // mean over workers
   EXPECT_DOUBLE_EQ(one_thread.floats_down, row->down == Floats::kDim ? model_floats : kept_floats);

@@ -42,7 +42,7 @@ ProblemSpec csv_spec(const std::string& train, const std::string& test) {
   spec.dataset_format = "csv";
   spec.test_dataset_path = test;
   spec.num_workers = 2;
-  spec.hidden = 6;
+  spec.hidden = "6";
   spec.seed = 4;
   return spec;
 }
@@ -91,7 +91,7 @@ TEST(NetworkProblem, ClassesSubsampleAndInitialParameters) {
   spec.eval_samples = 7;  // of 30: every 4th
   const NetworkProblem problem = make_network_problem(spec);
   EXPECT_EQ(problem.data.shape.inputs, 4);
-  EXPECT_EQ(problem.data.shape.hidden, 6);
+  EXPECT_EQ(problem.data.shape.hidden, std::vector<int>{6});
   EXPECT_EQ(problem.data.shape.classes, 3);
   // 15 samples a worker: ⌈7·15/30⌉ = 4 each, every 3rd of its own
   ASSERT_EQ(problem.eval_samples_of_worker.size(), 2u);
@@ -104,8 +104,8 @@ TEST(NetworkProblem, ClassesSubsampleAndInitialParameters) {
   for (int i = 0; i < 12; ++i) EXPECT_EQ(problem.test_class_of_sample[i], i % 3);
   EXPECT_EQ(problem.data.samples_of_worker.size(), 2u);
   const auto initial = initial_parameters<float>(problem.data.shape, spec.seed);
-  EXPECT_EQ(problem.initial.hidden_weights, initial.hidden_weights);
-  EXPECT_EQ(problem.initial.output_bias, initial.output_bias);
+  EXPECT_EQ(problem.initial.layers[0].weights, initial.layers[0].weights);
+  EXPECT_EQ(problem.initial.layers[1].bias, initial.layers[1].bias);
   spec.eval_samples = 0;
   EXPECT_EQ(make_network_problem(spec).eval_samples_of_worker, problem.data.samples_of_worker);
 }
@@ -176,7 +176,7 @@ TEST(NetworkMemory, RunBytesCountEveryWorkersModelWithTheDatasetsClassCount) {
   ProblemSpec spec;
   spec.generator = "mlp";
   spec.dim = 64;
-  spec.hidden = 1024;
+  spec.hidden = "1024";
   spec.num_workers = 8;
   spec.num_samples = 2000;
   spec.eval_samples = 64;

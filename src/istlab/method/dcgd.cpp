@@ -84,7 +84,7 @@ std::unique_ptr<Method> make_dcgd(const MethodSpec&, const Quadratic& problem, i
 
 RoundCounts dcgd_on_network(NetworkWorkers& workers, const MethodSpec&, std::uint64_t seed,
                             std::int64_t round, NetworkModel& model) {
-  const RoundSketch& sketch = workers.draw_sketch(seed, round);
+  const NetworkSketch& sketch = workers.draw_sketch(seed, round);
   workers.for_each_worker([&](int i) {
     workers.take_whole_model(i, model);
     workers.compute_gradient(i, seed, round);

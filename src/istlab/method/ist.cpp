@@ -156,9 +156,9 @@ std::unique_ptr<Method> make_ist(const MethodSpec& spec, const Quadratic& proble
 
 RoundCounts ist_on_network(NetworkWorkers& workers, const MethodSpec& spec, std::uint64_t seed,
                            std::int64_t round, NetworkModel& model) {
-  const RoundSketch& sketch = workers.draw_sketch(seed, round);
+  const NetworkSketch& sketch = workers.draw_sketch(seed, round);
   workers.for_each_worker([&](int i) {
-    workers.take_submodel(i, model, sketch.workers[static_cast<std::size_t>(i)]);
+    workers.take_submodel(i, model, sketch);
     workers.local_steps(i, seed, round, spec.local_steps);
   });
   workers.write_back(&sketch, model);

@@ -143,10 +143,15 @@ double method_bytes(const MethodSpec& spec, double dim, double num_workers) {
 double network_round_bytes(const MethodSpec& spec, const SketchSpec& sketch, const MlpShape& shape,
                            int num_workers, double samples) {
   const MethodEntry& entry = entry_of(spec.name);
-  const int support = Sketcher(sketch, shape.hidden, num_workers).max_support();
-  const int kept = entry.trains_submodels ? support : shape.hidden;
-  return network_workers_bytes(shape, num_workers, kept, samples, spec.batch_size) +
-         (entry.sketched ? sketch_bytes(support, shape.hidden, num_workers) : 0.0);
+  std::vector<int> kept;  // per hidden layer
+  double sketches = 0.0;
+  for (std::size_t l = 0; l < shape.hidden.size(); ++l) {
+    const int width = shape.hidden[l];
+    const int support = Sketcher(sketch, width, num_workers, static_cast<int>(l)).max_support();
+    kept.push_back(entry.trains_submodels ? support : width);
+    if (entry.sketched) sketches += sketch_bytes(support, width, num_workers);
+  }
+  return network_workers_bytes(shape, num_workers, kept, samples, spec.batch_size) + sketches;
 }
 
 bool method_reads(std::string_view method, std::string_view option,

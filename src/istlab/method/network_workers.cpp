@@ -12,26 +12,31 @@ namespace {
 using Model = MlpParameters<float>;
 using Block = Submodel<float>;
 
-// Zeroes every block of a Submodel or of MlpParameters (they name their blocks alike).
-template <class Blocks>
-void set_zero(Blocks& block) {
-  block.hidden_weights.setZero();
-  block.hidden_bias.setZero();
-  block.output_weights.setZero();
-  block.output_bias.setZero();
+// Zeroes every layer of a Submodel or of MlpParameters (they name their layers alike).
+template <class Layers>
+void set_zero(Layers& block) {
+  for (auto& layer : block.layers) {
+    layer.weights.setZero();
+    layer.bias.setZero();
+  }
 }
 
 void add_scaled(Block& sum, float weight, const Block& term) {
-  sum.hidden_weights += weight * term.hidden_weights;
-  sum.hidden_bias += weight * term.hidden_bias;
-  sum.output_weights += weight * term.output_weights;
-  sum.output_bias += weight * term.output_bias;
+  for (std::size_t l = 0; l < sum.layers.size(); ++l) {
+    sum.layers[l].weights += weight * term.layers[l].weights;
+    sum.layers[l].bias += weight * term.layers[l].bias;
+  }
 }
 
-// Floats of one hidden unit's blocks (W1 row, b1 entry, W2 column), and of the whole model.
-double unit_floats(const MlpShape& shape) { return shape.inputs + 1.0 + shape.classes; }
-double model_floats(const MlpShape& shape) {
-  return shape.hidden * unit_floats(shape) + shape.classes;
+// Parameters of a submodel keeping `kept` units per hidden layer (all of them: the model's).
+double submodel_parameters(const MlpShape& shape, std::span<const int> kept) {
+  double count = 0.0;
+  for (int l = 0; l <= shape.depth(); ++l) {
+    const double outputs = l < shape.depth() ? kept[static_cast<std::size_t>(l)] : shape.classes;
+    const double inputs = l > 0 ? kept[static_cast<std::size_t>(l - 1)] : shape.inputs;
+    count += outputs * (inputs + 1.0);
+  }
+  return count;
 }
 
 // The local loss's gradient at worker.model over `samples`, summed chunk by chunk (each
@@ -58,12 +63,17 @@ double gradient_over(NetworkWorkers::Worker& worker, std::span<const std::int64_
 // The whole model as a submodel of every unit, unscaled: what the metrics evaluate.
 Block full_submodel(const Model& model) {
   const MlpShape shape = model.shape();
-  std::vector<int> units(static_cast<std::size_t>(shape.hidden));
-  std::iota(units.begin(), units.end(), 0);
+  std::vector<std::vector<int>> units;
+  KeptUnits kept;
+  for (const int width : shape.hidden) {
+    units.emplace_back(static_cast<std::size_t>(width));
+    std::iota(units.back().begin(), units.back().end(), 0);
+  }
+  for (const auto& layer : units) kept.emplace_back(layer);
   Block full;
   full.resize(shape, shape.hidden);
-  full.gather(model, units);
-  full.scales.setOnes();
+  full.gather(model, kept);
+  for (auto& scales : full.scales) scales.setOnes();
   return full;
 }
 
@@ -74,49 +84,77 @@ NetworkWorkers::NetworkWorkers(const NetworkData& data, const SketchSpec& sketch
     : data_(data),
       batch_size_(batch_size),
       step_size_(step_size),
-      sketcher_(sketch, data.shape.hidden, static_cast<int>(data.samples_of_worker.size())),
-      sketch_(sketcher_.make_round()),
-      all_units_(static_cast<std::size_t>(data.shape.hidden)),
       workers_(data.samples_of_worker.size()),
-      sum_(Model::zeros(data.shape)),
-      holders_(static_cast<std::size_t>(data.shape.hidden)) {
-  std::iota(all_units_.begin(), all_units_.end(), 0);
+      sum_(Model::zeros(data.shape)) {
+  const MlpShape& shape = data.shape;
+  const int workers = static_cast<int>(workers_.size());
+  for (int l = 0; l < shape.depth(); ++l) {
+    const int width = shape.hidden[static_cast<std::size_t>(l)];
+    sketchers_.emplace_back(sketch, width, workers, l);
+    sketch_.layers.push_back(sketchers_.back().make_round());
+    all_units_.emplace_back(static_cast<std::size_t>(width));
+    std::iota(all_units_.back().begin(), all_units_.back().end(), 0);
+    holders_.emplace_back(static_cast<std::size_t>(width));
+    entry_holders_.emplace_back(l > 0 ? static_cast<std::size_t>(width) *
+                                            static_cast<std::size_t>(shape.hidden[l - 1])
+                                      : 0);
+  }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     workers_[i].pool = data.samples_of_worker[i];
     // (a draw swaps at most min(batch_size, samples) places: a huge batch_size reserves no more)
     workers_[i].swapped.reserve(std::min(static_cast<std::size_t>(std::max(batch_size, 0)),
                                          data.samples_of_worker[i].size()));
+    workers_[i].units.resize(static_cast<std::size_t>(shape.depth()));
+    workers_[i].widths.resize(static_cast<std::size_t>(shape.depth()));
   }
-  shared_.reserve(holders_.size());
+  shared_.reserve(
+      static_cast<std::size_t>(*std::max_element(shape.hidden.begin(), shape.hidden.end())));
+  counted_widths_.resize(static_cast<std::size_t>(shape.depth()));
 }
 
-const RoundSketch& NetworkWorkers::draw_sketch(std::uint64_t seed, std::int64_t round) {
-  sketcher_.draw(seed, round, sketch_);
+const NetworkSketch& NetworkWorkers::draw_sketch(std::uint64_t seed, std::int64_t round) {
+  for (std::size_t l = 0; l < sketchers_.size(); ++l)
+    sketchers_[l].draw(seed, round, sketch_.layers[l]);
   return sketch_;
 }
 
-void NetworkWorkers::take(int worker, const Model& model, std::span<const int> units,
-                          const WorkerSketch* scaled) {
+const KeptUnits& NetworkWorkers::kept_units(int worker, const NetworkSketch* sketch) {
+  Worker& state = workers_[static_cast<std::size_t>(worker)];
+  for (std::size_t l = 0; l < state.units.size(); ++l) {
+    state.units[l] = sketch != nullptr
+                         ? std::span<const int>(
+                               sketch->layers[l].workers[static_cast<std::size_t>(worker)].indices)
+                         : std::span<const int>(all_units_[l]);
+    state.widths[l] = static_cast<int>(state.units[l].size());
+  }
+  return state.units;
+}
+
+void NetworkWorkers::take(int worker, const Model& model, const NetworkSketch* scaled) {
   const MlpShape& shape = data_.shape;
   Worker& state = workers_[static_cast<std::size_t>(worker)];
-  const int kept = static_cast<int>(units.size());
-  state.model.resize(shape, kept);  // (no allocation while the size stays the same)
-  state.gradient.resize(shape, kept);
-  state.chunk_gradient.resize(shape, kept);
-  state.workspace.resize(shape, kept, kNetworkChunk);
+  const KeptUnits& units = kept_units(worker, scaled);
+  state.model.resize(shape, state.widths);  // (no allocation while the sizes stay the same)
+  state.gradient.resize(shape, state.widths);
+  state.chunk_gradient.resize(shape, state.widths);
+  state.workspace.resize(shape, state.widths, kNetworkChunk);
   state.model.gather(model, units);
-  state.model.scales.setOnes();
-  if (scaled != nullptr)
-    for (int t = 0; t < kept; ++t)
-      state.model.scales[t] = static_cast<float>(scaled->scales[static_cast<std::size_t>(t)]);
+  for (std::size_t l = 0; l < units.size(); ++l) {
+    auto& scales = state.model.scales[l];
+    scales.setOnes();
+    if (scaled == nullptr) continue;
+    const auto& kept = scaled->layers[l].workers[static_cast<std::size_t>(worker)];
+    for (Eigen::Index t = 0; t < scales.size(); ++t)
+      scales[t] = static_cast<float>(kept.scales[static_cast<std::size_t>(t)]);
+  }
 }
 
 void NetworkWorkers::take_whole_model(int worker, const Model& model) {
-  take(worker, model, all_units_, nullptr);
+  take(worker, model, nullptr);
 }
 
-void NetworkWorkers::take_submodel(int worker, const Model& model, const WorkerSketch& kept) {
-  take(worker, model, kept.indices, &kept);
+void NetworkWorkers::take_submodel(int worker, const Model& model, const NetworkSketch& sketch) {
+  take(worker, model, &sketch);
 }
 
 void NetworkWorkers::compute_gradient(int worker, std::uint64_t seed, std::int64_t round) {
@@ -154,83 +192,160 @@ void NetworkWorkers::local_steps(int worker, std::uint64_t seed, std::int64_t ro
   }
 }
 
-// A unit one worker held is copied back (what the mean of one block is, bit for bit), so a
-// Perm round moves each unit once and never touches the server's sums.
-void NetworkWorkers::write_back(const RoundSketch* sketch, Model& model) {
-  auto units_of = [&](std::size_t i) {
-    return sketch != nullptr ? std::span<const int>(sketch->workers[i].indices)
-                             : std::span<const int>(all_units_);
-  };
-  std::fill(holders_.begin(), holders_.end(), 0);
-  for (std::size_t i = 0; i < workers_.size(); ++i)
-    for (const int j : units_of(i)) ++holders_[static_cast<std::size_t>(j)];
-  shared_.clear();
-  for (std::size_t j = 0; j < holders_.size(); ++j) {
-    if (holders_[j] < 2) continue;
-    shared_.push_back(static_cast<int>(j));
-    sum_.hidden_weights.row(static_cast<Eigen::Index>(j)).setZero();
-    sum_.hidden_bias[static_cast<Eigen::Index>(j)] = 0.0f;
-    sum_.output_weights.col(static_cast<Eigen::Index>(j)).setZero();
+// Layer by layer, each parameter the mean of its holders' copies. A parameter one worker held
+// is copied back (what the mean of one copy is, bit for bit), so a perm round moves each
+// parameter once and touches the server's sums only for the output bias.
+void NetworkWorkers::write_back(const NetworkSketch* sketch, Model& model) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) kept_units(static_cast<int>(i), sketch);
+  for (std::size_t l = 0; l < holders_.size(); ++l) {
+    std::fill(holders_[l].begin(), holders_[l].end(), 0);
+    for (const Worker& worker : workers_)
+      for (const int j : worker.units[l]) ++holders_[l][static_cast<std::size_t>(j)];
   }
-  sum_.output_bias.setZero();
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const Block& block = workers_[i].model;
-    const std::span<const int> units = units_of(i);
-    for (std::size_t t = 0; t < units.size(); ++t) {
-      const auto j = units[t];
-      const auto from = static_cast<Eigen::Index>(t);
-      if (holders_[static_cast<std::size_t>(j)] == 1) {
-        model.hidden_weights.row(j) = block.hidden_weights.row(from);
-        model.hidden_bias[j] = block.hidden_bias[from];
-        model.output_weights.col(j) = block.output_weights.col(from);
-      } else {
-        sum_.hidden_weights.row(j) += block.hidden_weights.row(from);
-        sum_.hidden_bias[j] += block.hidden_bias[from];
-        sum_.output_weights.col(j) += block.output_weights.col(from);
-      }
-    }
-    sum_.output_bias += block.output_bias;
-  }
-  for (const int j : shared_) {
-    const float inverse = 1.0f / static_cast<float>(holders_[static_cast<std::size_t>(j)]);
-    model.hidden_weights.row(j) = inverse * sum_.hidden_weights.row(j);
-    model.hidden_bias[j] = inverse * sum_.hidden_bias[j];
-    model.output_weights.col(j) = inverse * sum_.output_weights.col(j);
-  }
-  model.output_bias = (1.0f / static_cast<float>(workers_.size())) * sum_.output_bias;
+  for (std::size_t l = 0; l < model.layers.size(); ++l) write_back_layer(l, model);
 }
 
-void NetworkWorkers::apply_mean_gradient(const RoundSketch* sketch, Model& model) {
-  sum_.output_bias.setZero();
+void NetworkWorkers::write_back_layer(std::size_t l, Model& model) {
+  const std::size_t depth = holders_.size();
+  auto& target = model.layers[l];
+  auto& sum = sum_.layers[l];
+  // The units whose rows (layers below the output) or columns (the output layer) this layer
+  // writes back, and how many workers held each.
+  const std::vector<int>& holders = holders_[l < depth ? l : depth - 1];
+  shared_.clear();
+  for (std::size_t j = 0; j < holders.size(); ++j) {
+    if (holders[j] < 2) continue;
+    shared_.push_back(static_cast<int>(j));
+    const auto unit = static_cast<Eigen::Index>(j);
+    if (l == depth) {
+      sum.weights.col(unit).setZero();
+    } else {
+      if (l == 0) sum.weights.row(unit).setZero();
+      sum.bias[unit] = 0.0f;
+    }
+  }
+  if (l == depth) sum.bias.setZero();
+  // A layer between two hidden ones: each entry by the workers that held both its units.
+  std::vector<int>& entries = entry_holders_[l < depth ? l : 0];
+  const auto columns = static_cast<std::size_t>(target.weights.cols());
+  const bool between = l > 0 && l < depth;
+  if (between) {
+    std::fill(entries.begin(), entries.end(), 0);
+    for (const Worker& worker : workers_)
+      for (const int r : worker.units[l])
+        for (const int c : worker.units[l - 1])
+          ++entries[static_cast<std::size_t>(r) * columns + static_cast<std::size_t>(c)];
+    sum.weights.setZero();
+  }
+  for (const Worker& worker : workers_) {
+    const auto& block = worker.model.layers[l];
+    if (l == depth) {
+      const std::span<const int> units = worker.units[l - 1];
+      for (std::size_t t = 0; t < units.size(); ++t) {
+        const auto from = static_cast<Eigen::Index>(t);
+        if (holders[static_cast<std::size_t>(units[t])] == 1)
+          target.weights.col(units[t]) = block.weights.col(from);
+        else
+          sum.weights.col(units[t]) += block.weights.col(from);
+      }
+      sum.bias += block.bias;
+      continue;
+    }
+    const std::span<const int> rows = worker.units[l];
+    for (std::size_t t = 0; t < rows.size(); ++t) {
+      const int r = rows[t];
+      const auto from = static_cast<Eigen::Index>(t);
+      const bool alone = holders[static_cast<std::size_t>(r)] == 1;
+      if (alone)
+        target.bias[r] = block.bias[from];
+      else
+        sum.bias[r] += block.bias[from];
+      if (l == 0 && alone) {
+        target.weights.row(r) = block.weights.row(from);
+      } else if (l == 0) {
+        sum.weights.row(r) += block.weights.row(from);
+      } else {
+        const std::span<const int> cols = worker.units[l - 1];
+        for (std::size_t u = 0; u < cols.size(); ++u) {
+          const std::size_t entry =
+              static_cast<std::size_t>(r) * columns + static_cast<std::size_t>(cols[u]);
+          if (entries[entry] == 1)
+            target.weights(r, cols[u]) = block.weights(from, static_cast<Eigen::Index>(u));
+          else
+            sum.weights(r, cols[u]) += block.weights(from, static_cast<Eigen::Index>(u));
+        }
+      }
+    }
+  }
+  for (const int j : shared_) {
+    const float inverse = 1.0f / static_cast<float>(holders[static_cast<std::size_t>(j)]);
+    if (l == depth) {
+      target.weights.col(j) = inverse * sum.weights.col(j);
+    } else {
+      if (l == 0) target.weights.row(j) = inverse * sum.weights.row(j);
+      target.bias[j] = inverse * sum.bias[j];
+    }
+  }
+  if (l == depth) target.bias = (1.0f / static_cast<float>(workers_.size())) * sum.bias;
+  if (between)
+    for (std::size_t entry = 0; entry < entries.size(); ++entry)
+      if (entries[entry] > 1)
+        target.weights.data()[entry] =
+            (1.0f / static_cast<float>(entries[entry])) * sum.weights.data()[entry];
+}
+
+void NetworkWorkers::apply_mean_gradient(const NetworkSketch* sketch, Model& model) {
+  const std::size_t depth = data_.shape.hidden.size();
+  sum_.layers[depth].bias.setZero();
   if (sketch != nullptr) set_zero(sum_);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const Block& gradient = workers_[i].gradient;
-    if (sketch == nullptr && i == 0) {  // (the first full gradient is copied, not added to 0)
-      sum_.hidden_weights = gradient.hidden_weights;
-      sum_.hidden_bias = gradient.hidden_bias;
-      sum_.output_weights = gradient.output_weights;
-    } else if (sketch == nullptr) {
-      sum_.hidden_weights += gradient.hidden_weights;
-      sum_.hidden_bias += gradient.hidden_bias;
-      sum_.output_weights += gradient.output_weights;
-    } else {
-      const WorkerSketch& kept = sketch->workers[i];
-      for (std::size_t t = 0; t < kept.indices.size(); ++t) {
-        const int j = kept.indices[t];
-        const auto weight = static_cast<float>(kept.scales[t]);
-        sum_.hidden_weights.row(j) += weight * gradient.hidden_weights.row(j);
-        sum_.hidden_bias[j] += weight * gradient.hidden_bias[j];
-        sum_.output_weights.col(j) += weight * gradient.output_weights.col(j);
+    for (std::size_t l = 0; l <= depth; ++l) {
+      auto& sum = sum_.layers[l];
+      const auto& term = gradient.layers[l];
+      if (sketch == nullptr) {  // (the first full gradient is copied, not added to 0)
+        if (i == 0) {
+          sum.weights = term.weights;
+          if (l < depth) sum.bias = term.bias;
+        } else {
+          sum.weights += term.weights;
+          if (l < depth) sum.bias += term.bias;
+        }
+        continue;
+      }
+      if (l == depth) {  // the last hidden layer's kept columns, by their scales
+        const WorkerSketch& kept = sketch->layers[l - 1].workers[i];
+        for (std::size_t u = 0; u < kept.indices.size(); ++u) {
+          const int j = kept.indices[u];
+          sum.weights.col(j) += static_cast<float>(kept.scales[u]) * term.weights.col(j);
+        }
+        continue;
+      }
+      const WorkerSketch& rows = sketch->layers[l].workers[i];
+      for (std::size_t t = 0; t < rows.indices.size(); ++t) {
+        const int r = rows.indices[t];
+        const auto weight = static_cast<float>(rows.scales[t]);
+        if (l == 0) {
+          sum.weights.row(r) += weight * term.weights.row(r);
+        } else {  // an entry weighs the product of its two units' scales
+          const WorkerSketch& cols = sketch->layers[l - 1].workers[i];
+          for (std::size_t u = 0; u < cols.indices.size(); ++u) {
+            const int c = cols.indices[u];
+            sum.weights(r, c) +=
+                static_cast<float>(rows.scales[t] * cols.scales[u]) * term.weights(r, c);
+          }
+        }
+        sum.bias[r] += weight * term.bias[r];
       }
     }
-    sum_.output_bias += gradient.output_bias;
+    sum_.layers[depth].bias += gradient.layers[depth].bias;
   }
   const auto step = static_cast<float>(step_size_);
   const float inverse = 1.0f / static_cast<float>(workers_.size());
-  model.hidden_weights -= step * (inverse * sum_.hidden_weights);
-  model.hidden_bias -= step * (inverse * sum_.hidden_bias);
-  model.output_weights -= step * (inverse * sum_.output_weights);
-  model.output_bias -= step * (inverse * sum_.output_bias);
+  for (std::size_t l = 0; l <= depth; ++l) {
+    model.layers[l].weights -= step * (inverse * sum_.layers[l].weights);
+    model.layers[l].bias -= step * (inverse * sum_.layers[l].bias);
+  }
 }
 
 RoundCounts NetworkWorkers::counts(const Traffic& traffic) const {
@@ -242,20 +357,18 @@ RoundCounts NetworkWorkers::counts(const Traffic& traffic) const {
     const double batch = batch_size_ > 0
                              ? std::min<double>(batch_size_, static_cast<double>(samples.size()))
                              : static_cast<double>(samples.size());
-    auto units = [&](Units which) {
-      return which == Units::kKept ? static_cast<double>(sketch_.workers[i].indices.size())
-                                   : static_cast<double>(shape.hidden);
+    // (the whole model is a submodel of every unit)
+    auto widths = [&](Units which) -> std::span<const int> {
+      if (which == Units::kAll) return shape.hidden;
+      for (std::size_t l = 0; l < counted_widths_.size(); ++l)
+        counted_widths_[l] = static_cast<int>(sketch_.layers[l].workers[i].indices.size());
+      return counted_widths_;
     };
-    // (the whole model is every unit's floats plus b2's, as a submodel of every unit is)
-    auto floats = [&](Units which) {
-      return which == Units::kAll ? model_floats(shape)
-                                  : units(which) * unit_floats(shape) + shape.classes;
-    };
-    counts.add_worker(
-        floats(traffic.down), floats(traffic.up),
-        traffic.steps * submodel_step_flops(shape, static_cast<int>(units(traffic.computed)),
-                                            static_cast<int>(batch)),
-        n);
+    const double down = submodel_parameters(shape, widths(traffic.down));
+    const double up = submodel_parameters(shape, widths(traffic.up));
+    const double flops = traffic.steps * submodel_step_flops(shape, widths(traffic.computed),
+                                                             static_cast<int>(batch));
+    counts.add_worker(down, up, flops, n);
   }
   return counts;
 }
@@ -284,19 +397,21 @@ Evaluation evaluate(const MlpParameters<float>& model, const FeatureMatrix& feat
     }
   }
   const double count = static_cast<double>(samples.size());
-  const double penalty = 0.5 * l2 *
-                         (static_cast<double>(model.hidden_weights.squaredNorm()) +
-                          static_cast<double>(model.output_weights.squaredNorm()));
+  double squared_weights = 0.0;
+  for (const auto& layer : model.layers)
+    squared_weights += static_cast<double>(layer.weights.squaredNorm());
+  const double penalty = 0.5 * l2 * squared_weights;
   return {cross_entropy / count + penalty, static_cast<double>(correct) / count};
 }
 
 namespace {
 
 double squared_norm(const Block& block) {
-  return static_cast<double>(block.hidden_weights.squaredNorm()) +
-         static_cast<double>(block.hidden_bias.squaredNorm()) +
-         static_cast<double>(block.output_weights.squaredNorm()) +
-         static_cast<double>(block.output_bias.squaredNorm());
+  double sum = 0.0;
+  for (const auto& layer : block.layers)
+    sum += static_cast<double>(layer.weights.squaredNorm()) +
+           static_cast<double>(layer.bias.squaredNorm());
+  return sum;
 }
 
 }  // namespace
@@ -332,31 +447,43 @@ TrainingMetrics training_metrics(const MlpParameters<float>& model, const Networ
 
 namespace {
 
-// Floats of a Submodel of `kept` units (its blocks and scales).
-double submodel_floats(const MlpShape& shape, double kept) {
-  return kept * (shape.inputs + shape.classes + 2.0) + shape.classes;
+// Floats of a Submodel keeping `kept` units per hidden layer (its parameters and scales).
+double submodel_floats(const MlpShape& shape, std::span<const int> kept) {
+  double scales = 0.0;
+  for (const int width : kept) scales += width;
+  return submodel_parameters(shape, kept) + scales;
 }
 
 // Bytes one worker's buffers take for batches of `batch` samples: its copy and gradient, the
 // chunk gradient (written only when a batch spans chunks), the workspace's rows a chunk fills.
-double worker_buffer_bytes(const MlpShape& shape, double kept, double batch) {
+double worker_buffer_bytes(const MlpShape& shape, std::span<const int> kept, double batch) {
   const double copies = batch > kNetworkChunk ? 3 : 2;
   const double rows = std::min<double>(batch, kNetworkChunk);
+  double units = 0.0;
+  for (const int width : kept) units += width;
   return (copies * submodel_floats(shape, kept) +
-          rows * (shape.inputs + 2.0 * kept + shape.classes)) *
+          rows * (shape.inputs + 2.0 * units + shape.classes)) *
          sizeof(float);
 }
 
 }  // namespace
 
-double network_workers_bytes(const MlpShape& shape, int workers, int kept, double samples,
-                             int batch_size) {
+double network_workers_bytes(const MlpShape& shape, int workers, std::span<const int> kept,
+                             double samples, int batch_size) {
   const double n = workers;
   const double held = samples / n;  // a worker's samples
   const double batch = batch_size > 0 ? std::min<double>(batch_size, held) : held;
   const double per_worker = worker_buffer_bytes(shape, kept, batch) +
                             (batch_size > 0 ? batch : 0.0) * sizeof(std::size_t);
-  const double server = model_floats(shape) * sizeof(float) + 3.0 * shape.hidden * sizeof(int);
+  // (per unit its holders, its place in a list of all units and in the shared ones; per entry
+  // of a layer between hidden ones its holders)
+  double counters = 0.0;
+  for (int l = 0; l < shape.depth(); ++l)
+    counters += 3.0 * shape.hidden[static_cast<std::size_t>(l)] +
+                (l > 0 ? static_cast<double>(shape.hidden[static_cast<std::size_t>(l)]) *
+                             shape.hidden[static_cast<std::size_t>(l - 1)]
+                       : 0.0);
+  const double server = shape.parameters() * sizeof(float) + counters * sizeof(int);
   return n * per_worker + samples * sizeof(std::int64_t) + server;
 }
 
@@ -366,8 +493,9 @@ double network_metrics_bytes(const MlpShape& shape, double samples) {
 }
 
 bool all_finite(const MlpParameters<float>& model) {
-  return model.hidden_weights.allFinite() && model.hidden_bias.allFinite() &&
-         model.output_weights.allFinite() && model.output_bias.allFinite();
+  for (const auto& layer : model.layers)
+    if (!layer.weights.allFinite() || !layer.bias.allFinite()) return false;
+  return true;
 }
 
 }  // namespace istlab

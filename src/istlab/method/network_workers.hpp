@@ -1,10 +1,11 @@
 #pragma once
-// What every method's round on a network shares (problem/mlp.hpp's one-hidden-layer network):
-// the workers' buffers, their minibatches, copying the model or a submodel to them, local
-// steps, and the server's two ways of merging: the mean gradient step and the write-back of
-// units. Each method states its own round with these, in its own file (gd.cpp, dcgd.cpp,
-// ist.cpp, local_sgd.cpp); a sketch keeps hidden units (unit j's W1 row, b1 entry and W2
-// column) instead of coordinates, and scales their activations by c_ij.
+// What every method's round on a network shares (problem/mlp.hpp's ReLU network): the workers'
+// buffers, their minibatches, copying the model or a submodel to them, local steps, and the
+// server's two ways of merging: the mean gradient step and the write-back of submodels. Each
+// method states its own round with these, in its own file (gd.cpp, dcgd.cpp, ist.cpp,
+// local_sgd.cpp). A round's sketch is one sketch per hidden layer, over its units, each drawn
+// from its own streams: it keeps units instead of coordinates, and scales their activations by
+// c_ij. A parameter is kept when the units it connects are (an input or a class always is).
 //
 // Batches: all of a worker's samples (batch_size 0), or batch_size of them drawn without
 // replacement for every local step from the stream (seed, round, worker, step). Workers run
@@ -29,10 +30,15 @@ inline constexpr int kNetworkChunk = 256;
 
 using NetworkModel = MlpParameters<float>;
 
+// A round's sketches, one per hidden layer (layers[l] over layer l's units).
+struct NetworkSketch {
+  std::vector<RoundSketch> layers;
+};
+
 class NetworkWorkers {
  public:
-  // `sketch` is over the hidden units; `batch_size` per worker and local step (0: all of the
-  // worker's samples).
+  // `sketch` is drawn over each hidden layer's units; `batch_size` per worker and local step
+  // (0: all of the worker's samples).
   NetworkWorkers(const NetworkData& data, const SketchSpec& sketch, int batch_size,
                  double step_size);
 
@@ -43,12 +49,12 @@ class NetworkWorkers {
     tbb::parallel_for(0, num_workers(), [&](int i) { body(i); });
   }
 
-  // The round's sketch over the hidden units, drawn from (seed, round).
-  const RoundSketch& draw_sketch(std::uint64_t seed, std::int64_t round);
-  // Worker i's copy of the whole model, or of the units `kept` holds, their activations
+  // The round's sketches, layer l's drawn from (seed, round, l) (docs/theory.md §5).
+  const NetworkSketch& draw_sketch(std::uint64_t seed, std::int64_t round);
+  // Worker i's copy of the whole model, or of the units its sketches keep, their activations
   // scaled by its scales.
   void take_whole_model(int worker, const NetworkModel& model);
-  void take_submodel(int worker, const NetworkModel& model, const WorkerSketch& kept);
+  void take_submodel(int worker, const NetworkModel& model, const NetworkSketch& sketch);
   // Worker i's gradient of its local loss on its batch (step 0 of the round's draws).
   void compute_gradient(int worker, std::uint64_t seed, std::int64_t round);
   // `steps` local steps z ← z − γ ∇f_i(z) on worker i's copy, each on a batch of its own;
@@ -56,13 +62,13 @@ class NetworkWorkers {
   void local_steps(int worker, std::uint64_t seed, std::int64_t round, int steps);
   void watch(const RoundStop& stop) { stop_ = &stop; }
 
-  // x ← x − γ (1/n) Σ_i g_i, with g_i's unit blocks weighted by c_ij (`sketch`, dcgd) or
-  // whole (null, gd).
-  void apply_mean_gradient(const RoundSketch* sketch, NetworkModel& model);
-  // Each unit's blocks become the mean of the copies of the workers that held it (unchanged
-  // when none did), b2 the mean of every worker's: the units are the sketch's (ist) or all
-  // (null: local_sgd).
-  void write_back(const RoundSketch* sketch, NetworkModel& model);
+  // x ← x − γ (1/n) Σ_i g_i, with g_i's kept parameters weighted by the product of the scales
+  // of the units they connect and the rest dropped (`sketch`, dcgd), or whole (null, gd).
+  void apply_mean_gradient(const NetworkSketch* sketch, NetworkModel& model);
+  // Each parameter becomes the mean of the copies of the workers that held it (unchanged when
+  // none did; the output bias every worker holds): the submodels are the sketch's (ist) or the
+  // whole model (null: local_sgd).
+  void write_back(const NetworkSketch* sketch, NetworkModel& model);
 
   // What a worker receives, sends and computes on: the whole model, or the units it kept.
   enum class Units { kAll, kKept };
@@ -76,6 +82,8 @@ class NetworkWorkers {
   RoundCounts counts(const Traffic& traffic) const;
 
   struct Worker {
+    KeptUnits units;           // per hidden layer, the units it holds this round
+    std::vector<int> widths;   // and how many
     Submodel<float> model;     // its copy of the (sub)model
     Submodel<float> gradient;  // of its local loss, summed over chunks
     Submodel<float> chunk_gradient;
@@ -89,19 +97,25 @@ class NetworkWorkers {
 
  private:
   std::span<const std::int64_t> batch(std::uint64_t seed, std::int64_t round, int worker, int step);
-  void take(int worker, const NetworkModel& model, std::span<const int> units,
-            const WorkerSketch* scaled);
+  // The units worker i keeps in every hidden layer (all of them without a sketch).
+  const KeptUnits& kept_units(int worker, const NetworkSketch* sketch);
+  void take(int worker, const NetworkModel& model, const NetworkSketch* scaled);
+  void write_back_layer(std::size_t layer, NetworkModel& model);
 
   const NetworkData& data_;
   int batch_size_;
   double step_size_;
-  Sketcher sketcher_;
-  RoundSketch sketch_;
-  std::vector<int> all_units_;
+  std::vector<Sketcher> sketchers_;  // per hidden layer
+  NetworkSketch sketch_;
+  std::vector<std::vector<int>> all_units_;  // per hidden layer
   std::vector<Worker> workers_;
-  NetworkModel sum_;          // server-side sums
-  std::vector<int> holders_;  // per unit, workers that held it this round
-  std::vector<int> shared_;   // the units more than one worker held
+  NetworkModel sum_;  // server-side sums
+  // Per hidden layer and unit, the workers that held it this round; per layer between two
+  // hidden ones and entry, the workers that held both its units (row-major).
+  std::vector<std::vector<int>> holders_;
+  std::vector<std::vector<int>> entry_holders_;
+  std::vector<int> shared_;                  // of one layer, the units more than one worker held
+  mutable std::vector<int> counted_widths_;  // counts()'s scratch: a worker's kept widths
   const RoundStop* stop_ = &RoundStop::never();
 };
 
@@ -130,13 +144,13 @@ TrainingMetrics training_metrics(const MlpParameters<float>& model, const Networ
 
 // Memory, for the sweep's estimate: the bytes written at the peak (a buffer sized for a chunk
 // but filled for a smaller batch costs only what is written). NetworkWorkers for `workers`
-// workers that each keep `kept` of the hidden units (all of them: the whole model) of a
-// network of `shape`, on `samples` training samples drawn `batch_size` at a time (0: all):
-// each worker's copy and gradient (C × kept and kept × d each: the class count weighs as much
-// as the inputs), its chunk gradient when a batch spans chunks, its workspace and samples;
-// the server's sums.
-double network_workers_bytes(const MlpShape& shape, int workers, int kept, double samples,
-                             int batch_size);
+// workers that each keep `kept` units of every hidden layer (shape.hidden: the whole model)
+// of a network of `shape`, on `samples` training samples drawn `batch_size` at a time (0: all):
+// each worker's copy and gradient (the output layer's C × kept weighs as the first layer's
+// kept × d), its chunk gradient when a batch spans chunks, its workspace and samples; the
+// server's sums and counts.
+double network_workers_bytes(const MlpShape& shape, int workers, std::span<const int> kept,
+                             double samples, int batch_size);
 // What a recorded round's metrics hold over `samples` samples (training_metrics): the whole
 // model as a worker's copy and gradient, a chunk gradient when they span chunks, a workspace,
 // and the two sums of the workers' gradients (equal-weight and pooled).

@@ -254,7 +254,7 @@ const std::vector<ProblemFamily>& families() {
        .check_data = check_least_squares_data,
        .reads_given = least_squares_reads},
       {.name = "mlp",
-       .meaning = "a one-hidden-layer ReLU network on a dataset (classification)",
+       .meaning = "a ReLU network of one or more hidden layers on a dataset (classification)",
        .parameters = with_dataset_parameters({{"regularization", "l2"},
                                               {"hidden", "hidden"},
                                               {"test_dataset.name", "test"},
@@ -322,13 +322,27 @@ Rule empty_or_one_of(std::string_view what, std::function<std::vector<std::strin
       [rule](const Value& value) { return text_of(value).empty() ? std::string() : rule(value); });
 }
 
+namespace {
+
+// mlp's `hidden`: widths joined by '-' (parse_widths).
+Rule hidden_widths_rule() {
+  const std::string allowed =
+      fmt::format("widths joined by '-', e.g. 256 or 512-256: 1 to {} layers of 1 to {} units",
+                  kMaxHiddenLayers, kMaxHiddenUnits);
+  return Rule(allowed, [allowed](const Value& value) -> std::string {
+    if (!parse_widths(text_of(value)).empty()) return "";
+    return "must be " + allowed + " (digits only, no leading zeros)";
+  });
+}
+
+}  // namespace
+
 const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
   static const std::vector<Parameter<ProblemSpec>> table = {
       field("generator", &ProblemSpec::generator, one_of("a generator", family_names), "generator",
             "", true)
           .means("the problem family: a synthetic quadratic (tridiagonal, dense, counterexample; "
-                 "docs/theory.md §1.1), least squares on a dataset (least_squares) or a "
-                 "one-hidden-layer "
+                 "docs/theory.md §1.1), least squares on a dataset (least_squares) or a ReLU "
                  "network trained on one (mlp)"),
       field("dim", &ProblemSpec::dim, at_least(1), "dim", "", true)
           .means("d, the coordinates of x (the counterexample: 2); least_squares and mlp take it "
@@ -407,8 +421,10 @@ const std::vector<Parameter<ProblemSpec>>& problem_parameters() {
             "relative_regularization", "", true)
           .means("least_squares: λ as a multiple of λ_max((1/n)Σ A_iᵀA_i/m_i); not with "
                  "regularization"),
-      field("hidden", &ProblemSpec::hidden, between(1, kMaxHiddenUnits), "hidden", "", true)
-          .means("mlp: H, the hidden ReLU units (what a sketch keeps)"),
+      field("hidden", &ProblemSpec::hidden, hidden_widths_rule(), "hidden", "", true)
+          .means("mlp: the hidden ReLU layers' widths from the input side, joined by '-': 256 is "
+                 "one layer, 512-256 two (a sketch keeps units of each; a list sweeps "
+                 "architectures)"),
       field("test_dataset.name", &ProblemSpec::test_dataset,
             empty_or_one_of("a dataset", dataset_names), "test_dataset", "", true)
           .means("mlp: a named held-out set (e.g. fashion_mnist_test) for test_loss and "

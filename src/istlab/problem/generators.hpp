@@ -57,7 +57,7 @@ struct ProblemSpec {
   // mlp (network_problem.hpp): the hidden units, a held-out test set (a named dataset, or a
   // file read as the training file is unless its own keys say otherwise), and the
   // training-loss subsample.
-  int hidden = 64;
+  std::string hidden = "64";  // the hidden layers' widths, "512-256" (mlp.hpp's parse_widths)
   std::string test_dataset{};
   std::string test_dataset_path{};
   std::string test_dataset_labels{};
@@ -80,9 +80,6 @@ struct ProblemSpec {
   // Sets the fields the generator does not read to "not applicable" (see reset_unread).
   void reset_unread();
 };
-
-// A network's hidden layer: wider ones would not train in a sweep's time here.
-inline constexpr int kMaxHiddenUnits = 65536;
 
 // Every `problem:` key but `seed` (which sweeps set from `problem.seed` or `seeds`).
 const std::vector<Parameter<ProblemSpec>>& problem_parameters();

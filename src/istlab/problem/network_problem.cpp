@@ -84,7 +84,7 @@ NetworkProblem make_network_problem(const ProblemSpec& spec, std::shared_ptr<con
   problem.data.samples_of_worker = worker_samples(spec, classes);
   problem.data.class_of_sample = classes.class_of_sample;
   problem.data.features = &train->features;
-  problem.data.shape = {static_cast<int>(train->num_features()), spec.hidden,
+  problem.data.shape = {static_cast<int>(train->num_features()), parse_widths(spec.hidden),
                         static_cast<int>(classes.values.size())};
   problem.data.l2 = spec.regularization;
   problem.label_values = classes.values;
@@ -174,7 +174,8 @@ void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelCla
 
 MlpShape mlp_shape(const ProblemSpec& spec) {
   constexpr int kUnknownClasses = 10;
-  return {spec.dim, spec.hidden, spec.num_classes > 0 ? spec.num_classes : kUnknownClasses};
+  return {spec.dim, parse_widths(spec.hidden),
+          spec.num_classes > 0 ? spec.num_classes : kUnknownClasses};
 }
 
 // What a built problem holds: per training sample its class and place in a worker's list,
@@ -188,7 +189,7 @@ double mlp_problem_bytes(const ProblemSpec& spec) {
   const double eval = spec.eval_samples > 0
                           ? std::min<double>(spec.eval_samples + spec.num_workers, samples)
                           : samples;
-  const double parameters = shape.hidden * (shape.inputs + 1.0 + shape.classes) + shape.classes;
+  const double parameters = shape.parameters();
   constexpr double kLabelCountText = 16;  // "label:count " in problems.csv
   return samples * (2 * sizeof(int) + 3 * sizeof(std::int64_t)) + eval * sizeof(std::int64_t) +
          static_cast<double>(spec.num_test_samples) * (sizeof(int) + sizeof(std::int64_t)) +
@@ -196,6 +197,9 @@ double mlp_problem_bytes(const ProblemSpec& spec) {
          static_cast<double>(spec.num_workers) * shape.classes * kLabelCountText;
 }
 
-int mlp_sketched_dim(const ProblemSpec& spec) { return spec.hidden; }
+int mlp_sketched_dim(const ProblemSpec& spec) {
+  const std::vector<int> widths = parse_widths(spec.hidden);
+  return widths.empty() ? 0 : *std::min_element(widths.begin(), widths.end());
+}
 
 }  // namespace istlab

@@ -1,11 +1,11 @@
 #pragma once
-// The `mlp` family (issue 14): a one-hidden-layer network (problem/mlp.hpp) trained on a
+// The `mlp` family: a ReLU network of one or more hidden layers (problem/mlp.hpp) trained on a
 // dataset split among the workers exactly as least_squares splits it. Not a quadratic: the
 // methods see a gradient oracle on minibatches, and docs/theory.md §4's theory does not apply.
 //
 //   features: the dataset after preprocessing (pooling, scaling, a frozen random ReLU layer
 //             standing in for a pretrained extractor), d of them
-//   network:  d → hidden (ReLU) → C classes, softmax cross-entropy, (l2/2)‖W‖² with
+//   network:  d → H_1 → … → H_L (ReLU) → C classes, softmax cross-entropy, (l2/2)‖W‖² with
 //             l2 = `regularization`; PyTorch's initialisation from the problem's seed
 //   metrics:  the objective the methods minimise, (1/n) Σ_i f_i, and its gradient, each f_i
 //             on a fixed subsample of worker i's samples (about `eval_samples` in all, shared
@@ -57,10 +57,10 @@ std::vector<std::vector<std::int64_t>> eval_subsamples(
 
 void check_mlp(const ProblemSpec& spec);
 void check_mlp_data(const ProblemSpec& spec, const Dataset& data, const LabelClasses& classes);
-// The network's shape: d = spec.dim, H = spec.hidden, and C = spec.num_classes as the grid
-// found it (10 when unknown).
+// The network's shape: d = spec.dim, the widths spec.hidden spells, and C = spec.num_classes as
+// the grid found it (10 when unknown).
 MlpShape mlp_shape(const ProblemSpec& spec);
 double mlp_problem_bytes(const ProblemSpec& spec);
-int mlp_sketched_dim(const ProblemSpec& spec);  // the hidden units
+int mlp_sketched_dim(const ProblemSpec& spec);  // the narrowest hidden layer's units
 
 }  // namespace istlab

@@ -16,25 +16,29 @@
 namespace istlab {
 namespace {
 
-// The model's parameters in one vector (W1, b1, W2, b2, each in storage order): where a
-// stored run goes on from. Floats widen to doubles and back exactly.
+// The model's parameters in one vector (each layer's weights then bias, in storage order, from
+// the input side): where a stored run goes on from. Floats widen to doubles and back exactly.
+Eigen::Index parameter_count(const NetworkModel& model) {
+  Eigen::Index size = 0;
+  for (const auto& layer : model.layers) size += layer.weights.size() + layer.bias.size();
+  return size;
+}
+
 Vector flattened(const NetworkModel& model) {
-  Vector point(model.hidden_weights.size() + model.hidden_bias.size() +
-               model.output_weights.size() + model.output_bias.size());
+  Vector point(parameter_count(model));
   Eigen::Index at = 0;
   auto put = [&](const auto& block) {
     for (Eigen::Index i = 0; i < block.size(); ++i) point[at++] = block.data()[i];
   };
-  put(model.hidden_weights);
-  put(model.hidden_bias);
-  put(model.output_weights);
-  put(model.output_bias);
+  for (const auto& layer : model.layers) {
+    put(layer.weights);
+    put(layer.bias);
+  }
   return point;
 }
 
 void unflatten(const Vector& point, NetworkModel& model) {
-  const Eigen::Index size = model.hidden_weights.size() + model.hidden_bias.size() +
-                            model.output_weights.size() + model.output_bias.size();
+  const Eigen::Index size = parameter_count(model);
   if (point.size() != size)
     throw std::runtime_error(
         fmt::format("a stored model of {} parameters, for a network of {}", point.size(), size));
@@ -43,10 +47,10 @@ void unflatten(const Vector& point, NetworkModel& model) {
     for (Eigen::Index i = 0; i < block.size(); ++i)
       block.data()[i] = static_cast<float>(point[at++]);
   };
-  take(model.hidden_weights);
-  take(model.hidden_bias);
-  take(model.output_weights);
-  take(model.output_bias);
+  for (auto& layer : model.layers) {
+    take(layer.weights);
+    take(layer.bias);
+  }
 }
 
 class NetworkSubject {
@@ -183,9 +187,7 @@ double eval_samples(const ProblemSpec& spec) {
 double network_run_bytes(const ProblemSpec& spec, const MethodSpec& method,
                          const SketchSpec& sketch) {
   const MlpShape shape = mlp_shape(spec);
-  const double model =
-      (static_cast<double>(shape.hidden) * (shape.inputs + 1.0 + shape.classes) + shape.classes) *
-      sizeof(float);
+  const double model = shape.parameters() * sizeof(float);
   return network_round_bytes(method, sketch, shape, spec.num_workers,
                              static_cast<double>(spec.num_samples)) +
          model + network_metrics_bytes(shape, eval_samples(spec));

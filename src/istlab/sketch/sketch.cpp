@@ -214,12 +214,13 @@ Sketcher::Sketcher(const SketchSpec& spec, const Quadratic& problem)
   spec_.validate(dim_);
 }
 
-Sketcher::Sketcher(const SketchSpec& spec, int dim, int num_workers)
+Sketcher::Sketcher(const SketchSpec& spec, int dim, int num_workers, int layer)
     : spec_(spec),
       problem_(nullptr),
       dim_(dim),
       num_workers_(num_workers),
-      rand_q_(spec.resolved_rand_q(dim, num_workers)) {
+      rand_q_(spec.resolved_rand_q(dim, num_workers)),
+      layer_(layer) {
   spec_.validate(dim_);
   if (spec_.scale == SketchScale::kDiagPrecond)
     throw ParameterError("scale", "diag_precond",
@@ -295,7 +296,8 @@ void Sketcher::draw(std::uint64_t seed, std::int64_t round_index, RoundSketch& r
 }
 
 void Sketcher::draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const {
-  RandomStream stream(seed, StreamPurpose::kRoundShared, static_cast<std::uint64_t>(round_index));
+  RandomStream stream(seed, StreamPurpose::kRoundShared, static_cast<std::uint64_t>(round_index),
+                      static_cast<std::uint64_t>(layer_));
   std::iota(round.coordinate_order.begin(), round.coordinate_order.end(), 0);
   stream.shuffle(std::span<int>(round.coordinate_order));
   std::iota(round.worker_order.begin(), round.worker_order.end(), 0);
@@ -347,8 +349,9 @@ void Sketcher::draw_perm(std::uint64_t seed, std::int64_t round_index, RoundSket
 void Sketcher::draw_rand(std::uint64_t seed, std::int64_t round_index, RoundSketch& round) const {
   const double unbiased = static_cast<double>(dim_) / rand_q_;
   for (int worker = 0; worker < num_workers_; ++worker) {
-    RandomStream stream(seed, StreamPurpose::kWorker, static_cast<std::uint64_t>(round_index),
-                        static_cast<std::uint64_t>(worker));
+    RandomStream stream(
+        seed, StreamPurpose::kWorker, static_cast<std::uint64_t>(round_index),
+        static_cast<std::uint64_t>(worker) | (static_cast<std::uint64_t>(layer_) << 32));
     auto& sketch = round.workers[worker];
     draw_distinct_sorted(stream, dim_, rand_q_, sketch.indices, sketch.scratch);
     sketch.scales.resize(rand_q_);

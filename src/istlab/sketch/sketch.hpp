@@ -74,8 +74,9 @@ class Sketcher {
  public:
   Sketcher(const SketchSpec& spec, const Quadratic& problem);
   // Over `dim` coordinates that are not a quadratic's (a network's hidden units): every scale
-  // but diag_precond, which needs L_i's diagonal.
-  Sketcher(const SketchSpec& spec, int dim, int num_workers);
+  // but diag_precond, which needs L_i's diagonal. `layer` > 0 draws from streams of its own
+  // (a network's deeper hidden layers: (seed, round, layer) and (seed, round, worker, layer)).
+  Sketcher(const SketchSpec& spec, int dim, int num_workers, int layer = 0);
 
   RoundSketch make_round() const;
   // Fills `round` with the sketches of round `round_index`, drawn from the streams
@@ -98,6 +99,7 @@ class Sketcher {
   int dim_;
   int num_workers_;
   int rand_q_;
+  int layer_ = 0;
 };
 
 // Exact moments of one worker's c_i (docs/theory.md §2):
