@@ -1,9 +1,14 @@
-// One round of the network methods (src/istlab/method/network_workers.hpp) on a one-hidden-layer
-// ReLU network in float, and the float GEMM they are compared with:
+// One round of the network methods (src/istlab/method/network_workers.hpp) on ReLU networks in
+// float, one worker's training step, and the float GEMM they are compared with:
 //   BM_NetworkRound/<method>/<d>-<H>-<C>/n:<n>/threads:<t>/real_time
 //       one round of gd, ist, dcgd or local_sgd (perm sketch over the hidden units for ist and
 //       dcgd, one local step, 128 samples per worker) over n workers run in a tbb::task_arena
 //       of t threads; one iteration is one round, the sketch draw included (it is part of run)
+//   BM_NetworkWorkerStep/<d>-<widths>-<C>/threads:<t>/real_time
+//       one worker's training step on the whole model (draw and load a batch of 128, forward,
+//       backward, SGD update of its copy), t workers at once in a task_arena of t threads (as
+//       istlab spends its threads: on workers, each step on one core); one iteration is t steps,
+//       items_per_second the steps per second. bench/torch_reference.py times PyTorch's step.
 //   BM_GemmFloat/d:<d>/real_time
 //       C = A·B with d×d floats (Eigen, one thread): this machine's dense float rate in the
 //       same run, the reference for a gd round's flop rate
@@ -98,6 +103,32 @@ void BM_NetworkRound(benchmark::State& state, const char* method, MlpShape shape
       Counter(flops_per_round * static_cast<double>(state.iterations()), Counter::kIsRate);
 }
 
+void BM_NetworkWorkerStep(benchmark::State& state, MlpShape shape) {
+  const int threads = static_cast<int>(state.range(0));
+  const NetworkData& data = cached_data(shape, threads);
+  NetworkWorkers workers(data, SketchSpec{}, kBatch, kStepSize);
+  const MlpParameters<float> model = initial_parameters<float>(shape, kModelSeed);
+  tbb::task_arena arena(threads);
+  std::int64_t round = 0;
+  arena.execute([&] {
+    // Untimed: every worker's copy, buffers and first step (sized and touched there).
+    workers.for_each_worker([&](int i) {
+      workers.take_whole_model(i, model);
+      workers.local_steps(i, kModelSeed, round, 1);
+    });
+    for (auto _ : state) {
+      ++round;
+      workers.for_each_worker([&](int i) { workers.local_steps(i, kModelSeed, round, 1); });
+    }
+  });
+  const double flops = submodel_step_flops(shape, shape.hidden, kBatch);
+  const auto steps = static_cast<double>(state.iterations()) * threads;
+  using benchmark::Counter;
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["worker_flops_per_step"] = flops;
+  state.counters["flops_per_second"] = Counter(flops * steps, Counter::kIsRate);
+}
+
 void BM_GemmFloat(benchmark::State& state) {
   const auto dim = static_cast<Eigen::Index>(state.range(0));
   const Eigen::MatrixXf a = Eigen::MatrixXf::Random(dim, dim);
@@ -137,6 +168,17 @@ bool register_network_rounds() {
           for (int threads : {1, 2}) bench->Args({workers, threads});
       bench->UseRealTime()->Unit(benchmark::kMicrosecond);
     }
+  }
+  const std::array<MlpShape, 2> kStepShapes = {{{784, {256}, 10}, {784, {512, 256}, 10}}};
+  for (const MlpShape& shape : kStepShapes) {
+    const std::string name = "BM_NetworkWorkerStep/" + std::to_string(shape.inputs) + "-" +
+                             widths_text(shape.hidden) + "-" + std::to_string(shape.classes);
+    benchmark::RegisterBenchmark(name.c_str(), BM_NetworkWorkerStep, shape)
+        ->ArgName("threads")
+        ->Arg(1)
+        ->Arg(2)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   }
   return true;
 }

@@ -492,6 +492,48 @@ def fig12(results, report):
                          "> 1 at every bandwidth (latency-bound: fewer rounds win)", (ratio > 1).all())
 
 
+def network_parameters(dim, widths, classes=10):
+    """Weights and biases of a dim-widths-classes network (widths a list)."""
+    sizes = [dim] + list(widths) + [classes]
+    return sum(out * (inp + 1) for inp, out in zip(sizes, sizes[1:]))
+
+
+def fig13(results, report):
+    name = "fig13_network_depth"
+    cells = load(results, name, "cells.csv")
+    cells["hidden"] = cells.hidden.astype(str)
+    cells["depth"] = cells.hidden.str.count("-") + 1
+    keys = ["method", "depth", "num_workers", "split"]
+    ran = cells[(cells.status != "diverged") & cells.train_loss.notna()]
+    best = ran.loc[ran.groupby(keys).train_loss.idxmin()].set_index(keys)
+    groups = cells.groupby(keys).ngroups
+    depths, ns = sorted(set(cells.depth)), sorted(set(cells.num_workers))
+    report.check(name, "settings (method, depth, n, split) with a run that did not diverge",
+                 "{} of {}; depths {}, n = {}".format(len(best), groups, depths, ns),
+                 "all, 3 depths, 2+ worker counts",
+                 len(best) == groups and len(depths) == 3 and len(ns) >= 2)
+    ist = cells[cells.method == "ist"]
+    widths = ist.hidden.map(lambda h: [int(w) for w in h.split("-")])
+    submodel = [network_parameters(d, [w // n for w in ws]) for d, ws, n in zip(ist.dim, widths, ist.num_workers)]
+    per_round = ist.floats_up / ist.iterations
+    report.check(name, "IST floats per round and worker = its submodel's parameters", "{} of {} cells".format(
+        int((per_round == submodel).sum()), len(ist)),
+        "all: every layer's H/n units and the weights between them", len(ist) > 0 and (per_round == submodel).all())
+    small, large = ns[0], ns[-1]
+    acc = best.test_accuracy
+    gap = [acc["ist", d, small, "iid"] - acc["gd", d, small, "iid"] for d in depths]
+    report.check(name, "iid, n={}: IST's test accuracy - GD's, each at its best step, per depth".format(small),
+                 " ".join("{:+.3f}".format(g) for g in gap), ">= -0.01 at every depth", min(gap) >= -0.01)
+    lsgd = [acc["local_sgd", d, n, s] - acc["gd", d, n, s] for d in depths for n in ns for s in set(cells.split)]
+    report.check(name, "local_sgd's test accuracy - GD's, every depth, n and split", "{:+.3f}..{:+.3f}".format(
+        min(lsgd), max(lsgd)), ">= -0.01 everywhere", min(lsgd) >= -0.01)
+    for split in sorted(set(cells.split)):
+        drop = {m: acc[m, depths[0], large, split] - acc[m, depths[-1], large, split] for m in ("ist", "local_sgd")}
+        report.check(name, "{}, n={}: accuracy lost from depth {} to {}, IST vs local_sgd".format(
+            split, large, depths[0], depths[-1]), "{:.3f} vs {:.3f}".format(drop["ist"], drop["local_sgd"]),
+            "IST loses at least 0.05 more", drop["ist"] >= drop["local_sgd"] + 0.05)
+
+
 FIGURES = {
     "fig1_interpolation_precond": fig1,
     "fig2_homogeneous_interpolation": fig2,
@@ -505,6 +547,7 @@ FIGURES = {
     "fig10_network_training": fig10,
     "fig11_network_floor": fig11,
     "fig12_time_to_accuracy": fig12,
+    "fig13_network_depth": fig13,
 }
 
 

@@ -4,7 +4,8 @@
 # the estimate's parts: many dense problems, one large dense problem, a large sparse
 # problem, many recorded rounds, and two networks (mlp): one whose 1000 classes make the
 # output layer outweigh the inputs (every worker holds the whole model), one whose dataset
-# is mostly 4096 random ReLU features made from 16 inputs.
+# is mostly 4096 random ReLU features made from 16 inputs, and a deep one (2048-1024-1024)
+# whose weights between hidden layers, and their counts of holders, outweigh the rest.
 # Usage: memory_estimate.sh ISTLAB WORKDIR
 set -uo pipefail
 istlab=$1 work=$2
@@ -51,7 +52,12 @@ methods: [{method: [gd, ist], sketch: perm, batch_size: 16}]
 step_size: 0.05
 run: {max_iters: 2}"
 
-for name in dense_many dense_large sparse_large many_records mlp_many_classes mlp_random_relu; do
+write mlp_deep "problem: {generator: mlp, dataset: {path: $work/inputs16.csv, format: csv}, hidden: 2048-1024-1024, num_workers: 4, eval_samples: 256}
+methods: [{method: [gd, ist], sketch: perm, batch_size: 16}]
+step_size: 0.05
+run: {max_iters: 2}"
+
+for name in dense_many dense_large sparse_large many_records mlp_many_classes mlp_random_relu mlp_deep; do
   estimate=$("$istlab" sweep "$work/$name.yaml" --out "$work/out" --threads 2 --dry-run |
              sed -n 's/^memory: .*(\([0-9]*\) bytes.*/\1/p')
   peak_kib=$( { /usr/bin/time -f '%M' "$istlab" sweep "$work/$name.yaml" --out "$work/out" --threads 2 \
