@@ -389,7 +389,9 @@ TEST(DatasetCache, RandomFeaturesThatWouldNotFitAreRefusedBeforeTheyAreMade) {
 }
 
 // A header is believed only as far as the memory goes: 2^31 pixels promised by a 20-byte
-// file are refused from the header (before: the reader read on until the file ended).
+// file are refused from the header (before: the reader read on until the file ended). A plain
+// file's bytes are converted a chunk at a time, so reading needs the floats (8 GiB) and no
+// copy of the bytes.
 TEST(DatasetCache, AnIdxHeaderPromisingMoreThanFitsIsRefusedFromTheHeader) {
   const TempDir dir("catalog_memory_idx");
   const std::string images = (dir.path() / "images").string();
@@ -405,7 +407,7 @@ TEST(DatasetCache, AnIdxHeaderPromisingMoreThanFitsIsRefusedFromTheHeader) {
   const DataError error = data_error_of([&] { cache.get(request); });
   EXPECT_EQ(error.file, images);
   EXPECT_TRUE(holds(error.expected,
-                    "its 32768 samples × 65536 features need about 10.00 GiB (10.00 GiB to read), "
+                    "its 32768 samples × 65536 features need about 8.00 GiB (8.00 GiB to read), "
                     "but 1.00 GiB available"))
       << error.expected;
 }
