@@ -7,13 +7,22 @@
 //                                         after another: one core's rate (a sweep runs the
 //                                         workers in parallel)
 //   BM_ReadIdx/fashion_mnist/real_time    read_idx of the training images and labels (.gz)
+//   BM_PrepareNpy/<scale>/real_time       a sweep's preparation of a 60,000 × 784 float32 .npy
+//                                         and its int64 labels, from the page cache: read,
+//                                         scaled (none, unit or standardize_all) and
+//                                         fingerprinted through a fresh DatasetCache; bytes
+//                                         per second count the two files' bytes
 // flops_per_second counts useful flops: 2·d³ for C = A·B; N·d·(d+1) + 2·N·d for the Grams (the
 // lower triangle with its diagonal, a multiply and an add per entry and sample, plus Σ a_r y_r;
 // the mirrored upper triangle is a copy). scripts/bench.sh reports Gram ÷ the run's best GEMM.
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -149,6 +158,80 @@ void BM_ReadIdx(benchmark::State& state) {
   state.counters["decompressed_bytes_per_second"] = Counter(decompressed * loads, Counter::kIsRate);
 }
 
+// A 60,000 × 784 float32 .npy (Fashion-MNIST's training shape, values uniform on [0, 1)) and
+// its int64 labels 0..9, written once into a temporary folder and removed at exit.
+class NpyFiles {
+ public:
+  static constexpr std::int64_t kSamples = 60000;
+  static constexpr std::int64_t kFeatures = 784;
+
+  NpyFiles() {
+    folder_ =
+        std::filesystem::temp_directory_path() / ("istlab_bench_npy_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder_);
+    std::mt19937 generator(1);
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    std::vector<float> values(static_cast<std::size_t>(kSamples * kFeatures));
+    for (float& value : values) value = uniform(generator);
+    std::vector<std::int64_t> labels(static_cast<std::size_t>(kSamples));
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 10);
+    write(features(), "<f4", "(60000, 784)", values);
+    write(labels_path(), "<i8", "(60000,)", labels);
+  }
+  ~NpyFiles() {
+    std::error_code ignored;
+    std::filesystem::remove_all(folder_, ignored);
+  }
+  NpyFiles(const NpyFiles&) = delete;
+  NpyFiles& operator=(const NpyFiles&) = delete;
+
+  std::string features() const { return (folder_ / "features.npy").string(); }
+  std::string labels_path() const { return (folder_ / "labels.npy").string(); }
+  double bytes() const {
+    return static_cast<double>(std::filesystem::file_size(features()) +
+                               std::filesystem::file_size(labels_path()));
+  }
+
+ private:
+  // Format 1.0: magic, version, a 2-byte header length, the header padded with spaces to a
+  // multiple of 64 bytes in all and ended by a newline, then the values.
+  template <typename T>
+  static void write(const std::string& path, const std::string& descr, const std::string& shape,
+                    const std::vector<T>& values) {
+    std::string header =
+        "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    header.append(63 - (10 + header.size()) % 64, ' ');
+    header += '\n';
+    std::ofstream out(path, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const char length[2] = {static_cast<char>(header.size() & 0xff),
+                            static_cast<char>(header.size() >> 8)};
+    out.write(length, 2);
+    out << header;
+    out.write(reinterpret_cast<const char*>(values.data()),
+              static_cast<std::streamsize>(values.size() * sizeof(T)));
+  }
+
+  std::filesystem::path folder_;
+};
+
+void BM_PrepareNpy(benchmark::State& state, const char* scale) {
+  static const NpyFiles files;
+  DatasetRequest request;
+  request.path = files.features();
+  request.labels = files.labels_path();
+  request.format = "npy";
+  request.scale = scale;
+  for (auto _ : state) {
+    DatasetCache cache;  // fresh: every iteration reads the files
+    const auto dataset = cache.get(request);
+    benchmark::DoNotOptimize(cache.fingerprint(request));
+    benchmark::DoNotOptimize(dataset->features.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(files.bytes()) * state.iterations());
+  state.counters["file_bytes"] = files.bytes();
+}
+
 BENCHMARK(BM_Gemm)->ArgName("d")->Arg(784)->Arg(1024)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gram)
     ->Name("BM_Gram/fashion_mnist")
@@ -159,6 +242,11 @@ BENCHMARK(BM_Gram)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadIdx)
     ->Name("BM_ReadIdx/fashion_mnist")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_PrepareNpy, none, "none")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_PrepareNpy, unit, "unit")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_PrepareNpy, standardize_all, "standardize_all")
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

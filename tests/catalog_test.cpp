@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -305,6 +306,74 @@ TEST(DatasetCache, DifferentPreprocessingGivesADifferentCopyOfTheSameFile) {
   EXPECT_EQ(raw->features(2, 1), 8.0f);  // the raw copy is not changed by preprocessing
 }
 
+// Issue 23: a dataset is held once. Preprocessing works on the file as read, in place; no raw
+// copy stays behind unless a request asks for the raw values.
+TEST(DatasetCache, APreprocessedDatasetIsHeldWithoutARawCopy) {
+  const TempDir dir("catalog_cache_once");
+  const std::string path = write_csv(dir.path());
+  DatasetCache cache;
+  DatasetRequest unit = csv_request(path);
+  unit.scale = "unit";
+  const auto scaled = cache.get(unit);
+  EXPECT_EQ(scaled->features(2, 1), 1.0f);  // 8 is the maximum
+  EXPECT_EQ(scaled->features(0, 0), 0.0f);  // 1 the minimum
+  EXPECT_EQ(cache.bytes(), static_cast<std::uint64_t>(dataset_bytes(3, 2)));
+  EXPECT_EQ(cache.fingerprint(unit), cache.fingerprint(csv_request(path)));
+}
+
+// Another preprocessing of a file no request holds raw reads the file again; a file that
+// changed in between is refused, naming it (its cells' keys hold the first read's fingerprint).
+TEST(DatasetCache, ASecondPreprocessingRereadsTheFileAndRefusesAChangedOne) {
+  const TempDir dir("catalog_cache_reread");
+  const std::string path = write_csv(dir.path());
+  DatasetCache cache;
+  DatasetRequest unit = csv_request(path);
+  unit.scale = "unit";
+  DatasetRequest biased = csv_request(path);
+  biased.bias = true;
+  const auto scaled = cache.get(unit);
+  const std::string fingerprint = cache.fingerprint(unit);
+  EXPECT_EQ(cache.get(biased)->features(2, 2), 1.0f);
+  EXPECT_EQ(cache.get(biased)->features(2, 1), 8.0f);
+  EXPECT_EQ(cache.fingerprint(biased), fingerprint);
+  std::ofstream(path) << "1,2,0\n3,4,1\n5,9,0\n";
+  DatasetRequest standardized = csv_request(path);
+  standardized.scale = "standardize";
+  const DataError error = data_error_of([&] { cache.get(standardized); });
+  EXPECT_EQ(error.file, path);
+  EXPECT_EQ(
+      error.expected.rfind("the data read before (fingerprint " + fingerprint + "), found ", 0), 0u)
+      << error.expected;
+  EXPECT_TRUE(error.expected.find("the file changed while it was in use") != std::string::npos);
+}
+
+// A held-out set is scaled with its training set's statistics, as preprocess(test, request,
+// &training) scales it, whether the training set was prepared first (its scaling is kept, not
+// its values) or not at all.
+TEST(DatasetCache, AHeldOutSetTakesItsTrainingSetsScalingWithoutKeepingTheTrainingSet) {
+  const TempDir dir("catalog_cache_scaled_like");
+  const std::string train_path = write_csv(dir.path());
+  const std::string test_path = (dir.path() / "test.csv").string();
+  std::ofstream(test_path) << "0,2,1\n9,3,0\n";
+  for (const char* scale : {"unit", "standardize", "standardize_all"}) {
+    DatasetRequest train = csv_request(train_path);
+    train.scale = scale;
+    DatasetRequest test = csv_request(test_path);
+    test.scale = scale;
+    test.scaled_like = std::make_shared<const DatasetRequest>(train);
+    const Dataset train_raw = read_raw_dataset(csv_request(train_path));
+    const Dataset expected = preprocess(read_raw_dataset(test), test, &train_raw);
+    DatasetCache after_training;
+    after_training.get(train);
+    EXPECT_EQ(after_training.get(test)->features, expected.features) << scale;
+    EXPECT_EQ(after_training.bytes(),
+              static_cast<std::uint64_t>(dataset_bytes(3, 2) + dataset_bytes(2, 2)));
+    DatasetCache alone;
+    EXPECT_EQ(alone.get(test)->features, expected.features) << scale;
+    EXPECT_EQ(alone.bytes(), static_cast<std::uint64_t>(dataset_bytes(2, 2)));
+  }
+}
+
 TEST(DatasetCache, RequestForAMissingFileThrowsDataErrorNamingTheFile) {
   const TempDir dir("catalog_cache_missing");
   const std::string path = (dir.path() / "absent_features.csv").string();
@@ -389,7 +458,9 @@ TEST(DatasetCache, RandomFeaturesThatWouldNotFitAreRefusedBeforeTheyAreMade) {
 }
 
 // A header is believed only as far as the memory goes: 2^31 pixels promised by a 20-byte
-// file are refused from the header (before: the reader read on until the file ended).
+// file are refused from the header (before: the reader read on until the file ended). A plain
+// file's bytes are converted a chunk at a time, so reading needs the floats (8 GiB) and no
+// copy of the bytes.
 TEST(DatasetCache, AnIdxHeaderPromisingMoreThanFitsIsRefusedFromTheHeader) {
   const TempDir dir("catalog_memory_idx");
   const std::string images = (dir.path() / "images").string();
@@ -405,7 +476,7 @@ TEST(DatasetCache, AnIdxHeaderPromisingMoreThanFitsIsRefusedFromTheHeader) {
   const DataError error = data_error_of([&] { cache.get(request); });
   EXPECT_EQ(error.file, images);
   EXPECT_TRUE(holds(error.expected,
-                    "its 32768 samples × 65536 features need about 10.00 GiB (10.00 GiB to read), "
+                    "its 32768 samples × 65536 features need about 8.00 GiB (8.00 GiB to read), "
                     "but 1.00 GiB available"))
       << error.expected;
 }

@@ -640,6 +640,57 @@ TEST_F(ReadersTest, NpyNanFeatureIsAnErrorAtItsOffset) {
                     "a finite number within float range (element 0)");
 }
 
+// Values are read a chunk (1 MiB) at a time and checked a block at a time: a bad value far
+// into the file, past the first chunk, is still found at its own offset, plain or compressed,
+// and values on both sides of a chunk's edge arrive intact.
+TEST_F(ReadersTest, NpyBadValuePastTheFirstChunkIsAnErrorAtItsOffset) {
+  constexpr std::size_t kRows = 1000, kColumns = 300;  // 1.2 MB of float32
+  std::vector<float> values(kRows * kColumns);
+  for (std::size_t k = 0; k < values.size(); ++k) values[k] = static_cast<float>(k % 977) - 3.5f;
+  const std::string labels =
+      write("y.npy", npy("<i8", "(1000,)", raw_bytes(std::vector<std::int64_t>(kRows, 1))));
+  const std::string good = npy("<f4", "(1000, 300)", raw_bytes(values));
+  for (const std::string& path : {write("x.npy", good), write_gzip("x.npy.gz", good)}) {
+    const Dataset data = read_npy(path, labels);
+    EXPECT_EQ(std::vector<float>(data.features.data(), data.features.data() + values.size()),
+              values);
+  }
+  constexpr std::size_t kBad = 262144 + 1029;  // in the second chunk, the second block of it
+  values[kBad] = -std::numeric_limits<float>::infinity();
+  const std::string bad = npy("<f4", "(1000, 300)", raw_bytes(values));
+  const std::string offset = "offset " + std::to_string(128 + 4 * kBad);
+  const std::string expected = "a finite number within float range (element 263173)";
+  const std::string plain = write("bad.npy", bad);
+  EXPECT_DATA_ERROR(read_npy(plain, labels), plain, offset, expected);
+  const std::string compressed = write_gzip("bad.npy.gz", bad);
+  EXPECT_DATA_ERROR(read_npy(compressed, labels), compressed, offset + " (decompressed)", expected);
+}
+
+// A bad value is reported only once both files are known to be whole and to agree: a labels
+// file that does not fit is what the message names first, as when values were converted last.
+TEST_F(ReadersTest, NpyLabelsThatDoNotFitAreNamedBeforeABadFeatureValue) {
+  std::vector<float> values = kFloats;
+  values[0] = std::numeric_limits<float>::quiet_NaN();
+  const std::string features = write("nan.npy", npy("<f4", "(3, 2)", raw_bytes(values)));
+  const std::string two =
+      write("y.npy", npy("<i8", "(2,)", raw_bytes(std::vector<std::int64_t>{1, 2})));
+  EXPECT_DATA_ERROR(read_npy(features, two), two, "offset 60",
+                    "3 labels, one per row of " + features + ", found 2");
+  const std::string cut = write("cut.npy", kIntLabels.substr(0, 140));
+  EXPECT_DATA_ERROR(read_npy(features, cut), cut, "offset 140",
+                    "24 bytes of data from offset 128 (3 int64); the file ends here");
+}
+
+// A plain file is sized from the file system before its data is read: a header promising
+// 2^30 floats (4 GiB) in a file of 24 data bytes is refused where the file ends, before the
+// matrix is allocated.
+TEST_F(ReadersTest, PlainNpyShorterThanItsHeaderIsRefusedBeforeAllocating) {
+  const std::string path = write("lie.npy", npy("<f4", "(32768, 32768)", raw_bytes(kFloats)));
+  EXPECT_DATA_ERROR(read_npy(path, write("y.npy", kIntLabels)), path, "offset 152",
+                    "4294967296 bytes of data from offset 128 (32768 × 32768 float32); the file "
+                    "ends here");
+}
+
 // A file over the 4 GiB cap is refused from its size, before anything is read (a sparse file:
 // no disk space is used).
 TEST_F(ReadersTest, FilesOverFourGibAreRefused) {
@@ -684,7 +735,7 @@ TEST_F(ReadersTest, EveryReaderHandsItsShapeToTheCheckBeforeReadingTheValues) {
   const std::string features = write("x.npy", kFeatures);
   EXPECT_THROW(read_npy(features, write("y.npy", kIntLabels), npy_check.check()), DataError);
   expect_shape(npy_check.seen, features, 3, 2);
-  EXPECT_EQ(npy_check.seen->reading_bytes, 24u + 3 * 8);
+  EXPECT_EQ(npy_check.seen->reading_bytes, 3u * 8);  // float32 features go straight to the matrix
   RefusingCheck libsvm_check;
   const std::string svm = write("data.svm", "\xEF\xBB\xBF# c\r\n1 2:3 #x 9:1\r\n\n -1\t1:-4\r\n");
   EXPECT_THROW(read_libsvm(svm, 0, libsvm_check.check()), DataError);

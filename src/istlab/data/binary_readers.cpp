@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -12,6 +13,7 @@
 
 #include "istlab/data/input.hpp"
 #include "istlab/data/readers.hpp"
+#include "istlab/io/memory.hpp"
 
 namespace istlab {
 namespace {
@@ -47,25 +49,14 @@ T load(const unsigned char* bytes, bool big_endian) {
   return std::bit_cast<T>(bits);
 }
 
-// A binary array as read: raw bytes, element type and where the data starts in the file.
+// Where a binary array's elements are in its file and how they are stored.
 struct RawArray {
   std::string path;
   bool compressed = false;
   bool big_endian = false;
   std::uint64_t data_offset = 0;
   std::vector<std::uint64_t> shape;
-  std::vector<unsigned char> data;
 };
-
-// Hands the features array's shape to `check` before its `payload` bytes are read: N the
-// first dimension, d the product of the others; the labels' raw bytes are at most 8 a sample.
-void check_shape(const ShapeCheck& check, const RawArray& features, std::uint64_t payload) {
-  if (!check) return;
-  std::uint64_t per_sample = 1;
-  for (std::size_t k = 1; k < features.shape.size(); ++k) per_sample *= features.shape[k];
-  check(
-      {features.path, features.shape[0], per_sample, payload + features.shape[0] * sizeof(double)});
-}
 
 [[noreturn]] void bad_element(const RawArray& array, std::size_t element, std::size_t size,
                               const std::string& expected) {
@@ -74,26 +65,54 @@ void check_shape(const ShapeCheck& check, const RawArray& features, std::uint64_
                   expected + " (element " + str(element) + ")");
 }
 
-// Converts every element of `array` (of type T) into `out`, refusing NaN, infinities and
-// values Out cannot hold (a double beyond float range, an integer label beyond 2^53).
-template <typename T, typename Out>
-void convert(const RawArray& array, Out* out) {
-  const std::size_t count = array.data.size() / sizeof(T);
-  for (std::size_t i = 0; i < count; ++i) {
-    const T value = load<T>(array.data.data() + i * sizeof(T), array.big_endian);
-    const auto converted = static_cast<Out>(value);
-    bool fits = true;
-    if constexpr (std::is_floating_point_v<T>)
-      fits = std::isfinite(value) && std::isfinite(converted);
-    else if constexpr (sizeof(T) == 8)
-      fits = value <= (std::int64_t{1} << 53) && value >= -(std::int64_t{1} << 53);
-    if (!fits)
-      bad_element(array, i, sizeof(T),
-                  !std::is_floating_point_v<T> ? "an integer of magnitude at most 2^53"
-                  : std::is_same_v<Out, float> ? "a finite number within float range"
-                                               : "a finite number");
-    out[i] = converted;
+// The index of the first NaN or infinity among `count` values, or `count`: each block is
+// tested without a branch (an exponent of all ones), so that the compiler vectorises it.
+template <typename F>
+std::size_t first_non_finite(const F* values, std::size_t count) {
+  using Bits = std::conditional_t<sizeof(F) == 4, std::uint32_t, std::uint64_t>;
+  constexpr Bits kExponent = static_cast<Bits>(sizeof(F) == 4 ? 0x7f800000 : 0x7ff0000000000000);
+  constexpr std::size_t kBlock = 1024;
+  for (std::size_t start = 0; start < count; start += kBlock) {
+    const std::size_t end = std::min(count, start + kBlock);
+    unsigned found = 0;
+    for (std::size_t i = start; i < end; ++i) {
+      Bits bits;
+      std::memcpy(&bits, values + i, sizeof(Bits));
+      found |= static_cast<unsigned>((bits & kExponent) == kExponent);
+    }
+    if (found != 0)
+      for (std::size_t i = start; i < end; ++i)
+        if (!std::isfinite(values[i])) return i;
   }
+  return count;
+}
+
+// Whether the elements of T at `bytes`, in the given byte order, already are `out`'s values:
+// the reader read them straight into their final storage.
+template <typename T, typename Out>
+bool stored_as_read(const unsigned char* bytes, bool big_endian, const Out* out) {
+  return std::is_same_v<T, Out> && big_endian == (std::endian::native == std::endian::big) &&
+         static_cast<const void*>(bytes) == static_cast<const void*>(out);
+}
+
+// Converts `count` elements of T at `bytes` into `out` (which may be where `bytes` are when T
+// is Out) and returns the index of the first that Out cannot hold (NaN, an infinity, a double
+// beyond float range, an integer label beyond 2^53), or `count`.
+template <typename T, typename Out>
+std::size_t convert(const unsigned char* bytes, std::size_t count, bool big_endian, Out* out) {
+  std::size_t first_bad = count;
+  if (!stored_as_read<T>(bytes, big_endian, out))
+    for (std::size_t i = 0; i < count; ++i) {
+      const T value = load<T>(bytes + i * sizeof(T), big_endian);
+      if constexpr (std::is_integral_v<T> && sizeof(T) == 8)
+        if (first_bad == count &&
+            (value > (std::int64_t{1} << 53) || value < -(std::int64_t{1} << 53)))
+          first_bad = i;
+      out[i] = static_cast<Out>(value);
+    }
+  // (a converted value is finite exactly when the value was, and within Out's range)
+  if constexpr (std::is_floating_point_v<T>) first_bad = first_non_finite(out, count);
+  return first_bad;
 }
 
 // Element types by a format's code: size, name for messages, and a converter for each
@@ -102,13 +121,146 @@ struct ElementType {
   std::string_view code;
   std::size_t size;
   std::string_view name;
-  void (*to_float)(const RawArray&, float*);
-  void (*to_double)(const RawArray&, double*);
+  bool integer;
+  std::size_t (*to_float)(const unsigned char*, std::size_t, bool, float*);
+  std::size_t (*to_double)(const unsigned char*, std::size_t, bool, double*);
+
+  template <typename Out>
+  auto converter() const {
+    if constexpr (std::is_same_v<Out, float>)
+      return to_float;
+    else
+      return to_double;
+  }
+  // What an element that does not fit Out should have been, for messages.
+  template <typename Out>
+  std::string expected() const {
+    if (integer) return "an integer of magnitude at most 2^53";
+    return std::is_same_v<Out, float> ? "a finite number within float range" : "a finite number";
+  }
 };
 
 template <typename T>
 constexpr ElementType element(std::string_view code, std::string_view name) {
-  return {code, sizeof(T), name, &convert<T, float>, &convert<T, double>};
+  return {code, sizeof(T), name, std::is_integral_v<T>, &convert<T, float>, &convert<T, double>};
+}
+
+// Whether a plain file's elements of `type` are read straight into their storage of Out
+// values: they already are such values (float32 features, float64 labels).
+template <typename Out>
+bool read_straight(const ElementType& type) {
+  return type.size == sizeof(Out) && !type.integer;
+}
+
+// What a reader holds besides the dataset while it reads the features: a compressed file's
+// bytes (their size shows only as they arrive), else one chunk unless it reads them straight;
+// and the labels' raw bytes, at most 8 a sample.
+std::uint64_t reading_bytes(const RawArray& features, const ElementType& type,
+                            std::uint64_t payload) {
+  const std::uint64_t held = features.compressed ? payload
+                             : read_straight<float>(type)
+                                 ? 0
+                                 : std::min<std::uint64_t>(kChunk, payload);
+  return held + features.shape[0] * sizeof(double);
+}
+
+// Hands the features array's shape to `check` before its `payload` bytes are read: N the
+// first dimension, d the product of the others.
+void check_shape(const ShapeCheck& check, const RawArray& features, const ElementType& type,
+                 std::uint64_t payload) {
+  if (!check) return;
+  std::uint64_t per_sample = 1;
+  for (std::size_t k = 1; k < features.shape.size(); ++k) per_sample *= features.shape[k];
+  check({features.path, features.shape[0], per_sample, reading_bytes(features, type, payload)});
+}
+
+// An array's `count` elements read into `Out` values, and the first element that did not fit
+// Out (`count` when all did). Bad values are reported only once both files of a dataset have
+// been read (report_bad_element), so that a truncated labels file is named first.
+struct ElementsRead {
+  std::size_t count = 0;
+  std::size_t first_bad = 0;
+};
+
+// Converts an array's elements part by part into their storage, remembering the first bad one.
+template <typename Out>
+struct PartConverter {
+  const RawArray& array;
+  const ElementType& type;
+  ElementsRead read;
+
+  // The `part` elements at `from` into out[first …].
+  void operator()(const unsigned char* from, std::size_t first, std::size_t part, Out* out) {
+    const std::size_t bad = type.converter<Out>()(from, part, array.big_endian, out + first);
+    if (bad < part && read.first_bad == read.count) read.first_bad = first + bad;
+  }
+};
+
+// A plain file: its size is known, so the storage is allocated first and filled a chunk at a
+// time, straight when its elements already are Out values (float32 features, float64 labels),
+// else through one chunk; each chunk is converted and checked while it is in cache.
+template <typename Out, typename Allocate>
+void read_plain(PayloadReader& payload, PartConverter<Out>& convert, Allocate& allocate) {
+  const ElementType& type = convert.type;
+  const std::size_t count = convert.read.count;
+  const std::size_t per_chunk = kChunk / type.size;
+  Out* out = allocate(convert.array.shape, count);
+  const bool straight = read_straight<Out>(type);
+  std::vector<unsigned char> chunk(straight ? 0 : per_chunk * type.size);
+  for (std::size_t first = 0; first < count; first += per_chunk) {
+    const std::size_t part = std::min(per_chunk, count - first);
+    unsigned char* to = straight ? reinterpret_cast<unsigned char*>(out + first) : chunk.data();
+    payload.read(to, part * type.size);
+    convert(to, first, part, out);
+  }
+  payload.finish();
+}
+
+// A compressed file, whose size is known only once it is inflated: into pieces allocated as the
+// data arrives (a header promising more than the file holds gets at most one piece more than
+// its data; large pieces, so that they can take huge pages), then converted piece by piece.
+template <typename Out, typename Allocate>
+void read_compressed(PayloadReader& payload, PartConverter<Out>& convert, Allocate& allocate) {
+  constexpr std::size_t kPiece = std::size_t{32} << 20;  // a multiple of every element size
+  const std::size_t size = convert.type.size;
+  const std::size_t count = convert.read.count;
+  const std::size_t per_piece = kPiece / size;
+  std::vector<std::unique_ptr<unsigned char[]>> pieces;
+  for (std::size_t first = 0; first < count; first += per_piece) {
+    const std::size_t bytes = std::min(per_piece, count - first) * size;
+    pieces.push_back(std::make_unique_for_overwrite<unsigned char[]>(bytes));
+    advise_huge_pages(pieces.back().get(), bytes);
+    payload.read(pieces.back().get(), bytes);
+  }
+  payload.finish();
+  Out* out = allocate(convert.array.shape, count);
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    const std::size_t first = k * per_piece;
+    convert(pieces[k].get(), first, std::min(per_piece, count - first), out);
+    pieces[k].reset();  // (the raw bytes go as their values arrive)
+  }
+}
+
+// Reads the `count` elements of `type` that `in` holds next into the storage
+// `allocate(shape, count)` returns (never zero-filled, never copied).
+template <typename Out, typename Allocate>
+ElementsRead read_elements(Input& in, const RawArray& array, const ElementType& type,
+                           std::uint64_t count, Allocate allocate) {
+  // (count × size is at most 4 GiB: checked from the header)
+  PayloadReader payload(in, count * type.size,
+                        shape_text(array.shape) + " " + std::string(type.name));
+  PartConverter<Out> convert{array, type, {count, count}};
+  if (array.compressed)
+    read_compressed(payload, convert, allocate);
+  else
+    read_plain(payload, convert, allocate);
+  return convert.read;
+}
+
+template <typename Out>
+void report_bad_element(const RawArray& array, const ElementType& type, const ElementsRead& read) {
+  if (read.first_bad < read.count)
+    bad_element(array, read.first_bad, type.size, type.expected<Out>());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -125,6 +277,7 @@ const ElementType kIdxTypes[] = {element<std::uint8_t>("\x08", "unsigned bytes")
 struct IdxArray {
   RawArray raw;
   const ElementType* type = nullptr;
+  ElementsRead read;
 };
 
 const ElementType& idx_type(Input& in, const std::string& magic, bool labels) {
@@ -162,8 +315,11 @@ std::vector<std::uint64_t> idx_shape(Input& in, int rank, std::size_t element_si
   return shape;
 }
 
-// `check` (null for the labels file) sees the images' shape before their data is read.
-IdxArray read_idx_file(const std::string& path, bool labels, const ShapeCheck* check) {
+// `check` (null for the labels file) sees the images' shape before their data is read into
+// the storage `allocate(shape, count)` returns.
+template <typename Out, typename Allocate>
+IdxArray read_idx_file(const std::string& path, bool labels, const ShapeCheck* check,
+                       Allocate allocate) {
   Input in(path);
   const std::string magic =
       read_exact(in, 4,
@@ -184,9 +340,8 @@ IdxArray read_idx_file(const std::string& path, bool labels, const ShapeCheck* c
   array.raw.data_offset = in.offset();
   std::uint64_t values = 1;
   for (const std::uint64_t size : array.raw.shape) values *= size;  // checked in idx_shape
-  if (check != nullptr) check_shape(*check, array.raw, values * array.type->size);
-  array.raw.data = read_payload(in, values * array.type->size,
-                                shape_text(array.raw.shape) + " " + std::string(array.type->name));
+  if (check != nullptr) check_shape(*check, array.raw, *array.type, values * array.type->size);
+  array.read = read_elements<Out>(in, array.raw, *array.type, values, allocate);
   return array;
 }
 
@@ -387,10 +542,14 @@ struct NpyArray {
   RawArray raw;
   const ElementType* type = nullptr;
   std::uint64_t shape_at = 0;
+  ElementsRead read;
 };
 
-// `check` (null for the labels file) sees the features' shape before their data is read.
-NpyArray read_npy_file(const std::string& path, bool labels, const ShapeCheck* check) {
+// `check` (null for the labels file) sees the features' shape before their data is read into
+// the storage `allocate(shape, count)` returns.
+template <typename Out, typename Allocate>
+NpyArray read_npy_file(const std::string& path, bool labels, const ShapeCheck* check,
+                       Allocate allocate) {
   Input in(path);
   const NpyHeader header = read_npy_header(in);
   NpyArray array;
@@ -402,10 +561,27 @@ NpyArray read_npy_file(const std::string& path, bool labels, const ShapeCheck* c
   array.raw.data_offset = in.offset();
   std::uint64_t values = 1;
   for (const std::uint64_t size : header.shape) values *= size;  // checked above
-  if (check != nullptr) check_shape(*check, array.raw, values * array.type->size);
-  array.raw.data = read_payload(in, values * array.type->size,
-                                shape_text(header.shape) + " " + std::string(array.type->name));
+  if (check != nullptr) check_shape(*check, array.raw, *array.type, values * array.type->size);
+  array.read = read_elements<Out>(in, array.raw, *array.type, values, allocate);
   return array;
+}
+
+// Storage for the features: the matrix itself, N rows of the other dimensions' product, not
+// zero-filled (every value is read into it), in huge pages where the system allows.
+auto features_of(Dataset& dataset) {
+  return [&dataset](const std::vector<std::uint64_t>& shape, std::size_t count) {
+    const auto rows = static_cast<Eigen::Index>(shape[0]);
+    dataset.features.resize(rows, static_cast<Eigen::Index>(count) / rows);
+    advise_huge_pages(dataset.features.data(), count * sizeof(float));
+    return dataset.features.data();
+  };
+}
+
+auto labels_of(Dataset& dataset) {
+  return [&dataset](const std::vector<std::uint64_t>&, std::size_t count) {
+    dataset.labels.resize(count);
+    return dataset.labels.data();
+  };
 }
 
 }  // namespace
@@ -414,29 +590,27 @@ NpyArray read_npy_file(const std::string& path, bool labels, const ShapeCheck* c
 
 Dataset read_idx(const std::string& images_path, const std::string& labels_path,
                  const ShapeCheck& check) {
-  const IdxArray images = read_idx_file(images_path, false, &check);
-  const IdxArray labels = read_idx_file(labels_path, true, nullptr);
+  Dataset dataset;
+  const IdxArray images = read_idx_file<float>(images_path, false, &check, features_of(dataset));
+  const IdxArray labels = read_idx_file<double>(labels_path, true, nullptr, labels_of(dataset));
   const std::uint64_t samples = images.raw.shape[0];
   if (labels.raw.shape[0] != samples)
     throw DataError(labels_path,
                     std::string("offset 4") + (labels.raw.compressed ? " (decompressed)" : ""),
                     str(samples) + " labels, one per image in " + images_path + ", found " +
                         str(labels.raw.shape[0]));
-  Dataset dataset;
+  report_bad_element<float>(images.raw, *images.type, images.read);
+  report_bad_element<double>(labels.raw, *labels.type, labels.read);
   dataset.source = images_path + ", " + labels_path;
-  const auto rows = static_cast<Eigen::Index>(samples);
-  dataset.features.resize(
-      rows, static_cast<Eigen::Index>(images.raw.data.size() / images.type->size) / rows);
-  images.type->to_float(images.raw, dataset.features.data());
-  dataset.labels.resize(samples);
-  labels.type->to_double(labels.raw, dataset.labels.data());
   return dataset;
 }
 
 Dataset read_npy(const std::string& features_path, const std::string& labels_path,
                  const ShapeCheck& check) {
-  const NpyArray features = read_npy_file(features_path, false, &check);
-  const NpyArray labels = read_npy_file(labels_path, true, nullptr);
+  Dataset dataset;
+  const NpyArray features =
+      read_npy_file<float>(features_path, false, &check, features_of(dataset));
+  const NpyArray labels = read_npy_file<double>(labels_path, true, nullptr, labels_of(dataset));
   const std::uint64_t samples = features.raw.shape[0];
   if (labels.raw.shape[0] != samples)
     throw DataError(
@@ -444,13 +618,9 @@ Dataset read_npy(const std::string& features_path, const std::string& labels_pat
         "offset " + str(labels.shape_at) + (labels.raw.compressed ? " (decompressed)" : ""),
         str(samples) + " labels, one per row of " + features_path + ", found " +
             str(labels.raw.shape[0]));
-  Dataset dataset;
+  report_bad_element<float>(features.raw, *features.type, features.read);
+  report_bad_element<double>(labels.raw, *labels.type, labels.read);
   dataset.source = features_path + ", " + labels_path;
-  dataset.features.resize(static_cast<Eigen::Index>(samples),
-                          static_cast<Eigen::Index>(features.raw.shape[1]));
-  features.type->to_float(features.raw, dataset.features.data());
-  dataset.labels.resize(samples);
-  labels.type->to_double(labels.raw, dataset.labels.data());
   return dataset;
 }
 }  // namespace istlab

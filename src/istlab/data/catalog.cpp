@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <new>
 #include <optional>
 #include <set>
@@ -81,13 +82,6 @@ Dataset pooled(const Dataset& raw, int pooling) {
   return out;
 }
 
-// A scaling fitted on one set of features and applied to any: feature j becomes
-// (a_j − shift_j)/width_j, or 0 where width_j is 0 (a constant feature).
-struct FeatureScaling {
-  std::vector<double> shift;
-  std::vector<double> width;
-};
-
 // `unit`: all values together onto [0, 1], (a − min)/(max − min), after pooling (raw pixels
 // 0..255 become a/255; relative errors and relative steps do not depend on this one factor).
 // `standardize`: each feature to mean 0 and standard deviation 1 over the samples.
@@ -120,26 +114,32 @@ FeatureScaling fit_scaling(const FeatureMatrix& features, const std::string& sca
     scaling.width.assign(columns, std::sqrt(variance));
     return scaling;
   }
+  // Row by row, in storage order (a column at a time would stride through the whole matrix
+  // once per feature); each feature's sums still add its samples in order.
   const auto rows = static_cast<double>(features.rows());
-  for (Eigen::Index j = 0; j < features.cols(); ++j) {
-    double mean = 0.0;
-    for (Eigen::Index i = 0; i < features.rows(); ++i) mean += features(i, j);
-    mean /= rows;
-    double variance = 0.0;
-    for (Eigen::Index i = 0; i < features.rows(); ++i)
-      variance += (features(i, j) - mean) * (features(i, j) - mean);
-    scaling.shift[static_cast<std::size_t>(j)] = mean;
-    scaling.width[static_cast<std::size_t>(j)] = std::sqrt(variance / rows);
-  }
+  std::vector<double>& mean = scaling.shift;
+  for (Eigen::Index i = 0; i < features.rows(); ++i)
+    for (std::size_t j = 0; j < columns; ++j) mean[j] += features(i, static_cast<Eigen::Index>(j));
+  for (double& sum : mean) sum /= rows;
+  std::vector<double>& variance = scaling.width;
+  for (Eigen::Index i = 0; i < features.rows(); ++i)
+    for (std::size_t j = 0; j < columns; ++j) {
+      const double centred = features(i, static_cast<Eigen::Index>(j)) - mean[j];
+      variance[j] += centred * centred;
+    }
+  for (double& sum : variance) sum = std::sqrt(sum / rows);
   return scaling;
 }
 
+// In place, row by row in storage order.
 void apply_scaling(const FeatureScaling& scaling, FeatureMatrix& features) {
-  for (Eigen::Index j = 0; j < features.cols(); ++j) {
-    const double shift = scaling.shift[static_cast<std::size_t>(j)];
-    const double width = scaling.width[static_cast<std::size_t>(j)];
-    for (Eigen::Index i = 0; i < features.rows(); ++i)
-      features(i, j) = width > 0.0 ? static_cast<float>((features(i, j) - shift) / width) : 0.0f;
+  const auto columns = static_cast<std::size_t>(features.cols());
+  for (Eigen::Index i = 0; i < features.rows(); ++i) {
+    float* row = features.row(i).data();
+    for (std::size_t j = 0; j < columns; ++j)
+      row[j] = scaling.width[j] > 0.0
+                   ? static_cast<float>((row[j] - scaling.shift[j]) / scaling.width[j])
+                   : 0.0f;
   }
 }
 
@@ -210,11 +210,12 @@ std::string source_of(const DatasetRequest& request) {
 }  // namespace
 
 double preprocess_bytes(const DatasetRequest& request, double samples, double features,
-                        double scaling_samples) {
+                        double scaling_samples, bool on_a_copy) {
   if (!preprocesses(request)) return 0.0;
   const double area = static_cast<double>(request.pooling) * request.pooling;
   const double pooled = request.pooling > 1 ? std::floor(features / area) : features;
-  double bytes = dataset_bytes(samples, pooled);  // the copy preprocessing works on
+  // the copy preprocessing works on: the pooled images, or the raw dataset's when it is kept
+  double bytes = on_a_copy || request.pooling > 1 ? dataset_bytes(samples, pooled) : 0.0;
   if (request.pooling > 1 && request.scale != "none")
     bytes += scaling_samples * pooled * sizeof(float);  // the pooled set the scaling fits on
   double width = pooled;
@@ -302,7 +303,9 @@ Dataset read_raw_dataset(const DatasetRequest& request, double scaling_samples) 
     const auto features = static_cast<double>(shape.features);
     require_memory(shape,
                    dataset_bytes(samples, features) + static_cast<double>(shape.reading_bytes),
-                   preprocess_bytes(request, samples, features, scaling_samples), request);
+                   preprocess_bytes(request, samples, features, scaling_samples,
+                                    /*on_a_copy=*/false),
+                   request);
   };
   try {
     return read_request(request, check);
@@ -316,14 +319,16 @@ Dataset read_raw_dataset(const DatasetRequest& request, double scaling_samples) 
   }
 }
 
-Dataset preprocess(const Dataset& raw, const DatasetRequest& request, const Dataset* scaling_raw) {
-  Dataset data = request.pooling > 1 ? pooled(raw, request.pooling) : raw;
+namespace {
+
+// preprocess, with the scaling `scaling_for(pooled data)` gives: each step in place but pooling
+// and the random layer, which make a smaller or a new matrix (the raw one then goes).
+Dataset preprocess_with(Dataset raw, const DatasetRequest& request,
+                        const std::function<FeatureScaling(const Dataset&)>& scaling_for) {
+  Dataset data = request.pooling > 1 ? pooled(raw, request.pooling) : std::move(raw);
+  raw = Dataset{};
   if (request.scale != "none") {
-    const auto scaling =
-        scaling_raw == nullptr ? fit_scaling(data.features, request.scale)
-        : request.pooling > 1
-            ? fit_scaling(pooled(*scaling_raw, request.pooling).features, request.scale)
-            : fit_scaling(scaling_raw->features, request.scale);
+    const FeatureScaling scaling = scaling_for(data);
     if (scaling.shift.size() != static_cast<std::size_t>(data.num_features()))
       throw DataError(data.source, "",
                       fmt::format("has {} features, but the data its scaling is fitted on has {}",
@@ -336,6 +341,21 @@ Dataset preprocess(const Dataset& raw, const DatasetRequest& request, const Data
     data.features.col(data.features.cols() - 1).setOnes();
   }
   return data;
+}
+
+// The scaling `request` fits on `raw` (pooled as `request` asks).
+FeatureScaling scaling_fitted_on(const Dataset& raw, const DatasetRequest& request) {
+  return request.pooling > 1 ? fit_scaling(pooled(raw, request.pooling).features, request.scale)
+                             : fit_scaling(raw.features, request.scale);
+}
+
+}  // namespace
+
+Dataset preprocess(Dataset raw, const DatasetRequest& request, const Dataset* scaling_raw) {
+  return preprocess_with(std::move(raw), request, [&](const Dataset& data) {
+    return scaling_raw == nullptr ? fit_scaling(data.features, request.scale)
+                                  : scaling_fitted_on(*scaling_raw, request);
+  });
 }
 
 LabelClasses label_classes(const Dataset& dataset, int max_classes) {
@@ -395,60 +415,6 @@ std::string real_valued_reason(const Dataset& data, const LabelClasses& classes)
                      classes.fractional_sample);
 }
 
-const std::shared_ptr<const Dataset>& DatasetCache::raw_locked(const DatasetRequest& request,
-                                                               double scaling_samples) {
-  auto found = raw_.find(request.file_key());
-  if (found == raw_.end())  // (inserted only once read: a failed read leaves nothing behind)
-    found =
-        raw_.emplace(request.file_key(),
-                     std::make_shared<const Dataset>(read_raw_dataset(request, scaling_samples)))
-            .first;
-  return found->second;
-}
-
-namespace {
-
-// `request`'s preprocessing of `raw`, checked against the memory available first.
-Dataset prepared_dataset(const Dataset& raw, const DatasetRequest& request,
-                         const Dataset* scaling_raw) {
-  const auto samples = static_cast<double>(raw.num_samples());
-  const auto features = static_cast<double>(raw.num_features());
-  const double scaling_samples =
-      scaling_raw != nullptr ? static_cast<double>(scaling_raw->num_samples()) : samples;
-  require_memory({raw.source, static_cast<std::uint64_t>(raw.num_samples()),
-                  static_cast<std::uint64_t>(raw.num_features()), 0},
-                 0.0, preprocess_bytes(request, samples, features, scaling_samples), request);
-  try {
-    return preprocess(raw, request, scaling_raw);
-  } catch (const std::bad_alloc&) {
-    throw DataError(raw.source, "",
-                    fmt::format("enough memory to preprocess its {} × {} features: out of memory "
-                                "while preprocessing them; free memory, or ask for less (fewer "
-                                "preprocess.random_relu features)",
-                                samples_text(static_cast<std::uint64_t>(raw.num_samples())),
-                                raw.num_features()));
-  }
-}
-
-}  // namespace
-
-std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {
-  std::lock_guard lock(mutex_);
-  if (const auto found = prepared_.find(request.key()); found != prepared_.end())
-    return found->second;
-  const bool scaled_like = request.scaled_like && request.scale != "none";
-  // (the set the scaling is fitted on is read first: its size is part of this one's check)
-  const Dataset* scaling_raw = scaled_like ? raw_locked(*request.scaled_like, 0.0).get() : nullptr;
-  const auto& raw = raw_locked(
-      request, scaling_raw != nullptr ? static_cast<double>(scaling_raw->num_samples()) : 0.0);
-  auto prepared =
-      preprocesses(request)
-          ? std::make_shared<const Dataset>(prepared_dataset(*raw, request, scaling_raw))
-          : raw;
-  prepared_.emplace(request.key(), prepared);
-  return prepared;
-}
-
 namespace {
 
 // FNV-1a over 8-byte words (then the tail bytes): a dataset of hundreds of MB hashes in a
@@ -465,21 +431,102 @@ std::uint64_t word_hash(const void* data, std::size_t bytes, std::uint64_t hash)
   return hash;
 }
 
+// "60000x784-" and 16 hex digits hashing the raw samples and labels.
+std::string fingerprint_of(const Dataset& raw) {
+  std::uint64_t hash =
+      word_hash(raw.features.data(), static_cast<std::size_t>(raw.features.size()) * sizeof(float),
+                0xcbf29ce484222325ULL);
+  hash = word_hash(raw.labels.data(), raw.labels.size() * sizeof(double), hash);
+  return fmt::format("{}x{}-{:016x}", raw.num_samples(), raw.num_features(), hash);
+}
+
+// Where the scaling fitted on `file_key`'s data, pooled and scaled as `request` asks, is kept.
+std::string scaling_key(const std::string& file_key, const DatasetRequest& request) {
+  return fmt::format("{}|scale={}|pooling={}", file_key, request.scale, request.pooling);
+}
+
 }  // namespace
+
+Dataset DatasetCache::read_locked(const DatasetRequest& request) {
+  Dataset raw = read_raw_dataset(request);
+  std::string fingerprint = fingerprint_of(raw);
+  const auto [known, added] = fingerprints_.emplace(request.file_key(), fingerprint);
+  if (!added && known->second != fingerprint)
+    throw DataError(raw.source, "",
+                    fmt::format("the data read before (fingerprint {}), found {}: the file "
+                                "changed while it was in use; run again",
+                                known->second, fingerprint));
+  return raw;
+}
+
+const std::shared_ptr<const Dataset>& DatasetCache::raw_locked(const DatasetRequest& request) {
+  auto found = raw_.find(request.file_key());
+  if (found == raw_.end())  // (inserted only once read: a failed read leaves nothing behind)
+    found = raw_.emplace(request.file_key(), std::make_shared<const Dataset>(read_locked(request)))
+                .first;
+  return found->second;
+}
+
+const FeatureScaling& DatasetCache::training_scaling_locked(const DatasetRequest& request) {
+  const DatasetRequest& training = *request.scaled_like;
+  const std::string key = scaling_key(training.file_key(), request);
+  if (const auto found = scalings_.find(key); found != scalings_.end()) return found->second;
+  const auto held = raw_.find(training.file_key());
+  FeatureScaling scaling = held != raw_.end() ? scaling_fitted_on(*held->second, request)
+                                              : scaling_fitted_on(read_locked(training), request);
+  return scalings_.emplace(key, std::move(scaling)).first->second;
+}
+
+Dataset DatasetCache::prepared_locked(const DatasetRequest& request) {
+  const bool scaled_like = request.scaled_like && request.scale != "none";
+  // (a held-out set's scaling is fitted first: reading its training set needs memory too)
+  if (scaled_like) training_scaling_locked(request);
+  const auto scaling_for = [&](const Dataset& data) {
+    if (scaled_like) return training_scaling_locked(request);
+    FeatureScaling fitted = fit_scaling(data.features, request.scale);
+    scalings_.emplace(scaling_key(request.file_key(), request), fitted);  // for held-out sets
+    return fitted;
+  };
+  const auto held = raw_.find(request.file_key());
+  const bool on_a_copy = held != raw_.end();
+  Dataset raw = on_a_copy ? Dataset{} : read_locked(request);  // (checked with preprocessing)
+  const Dataset& source = on_a_copy ? *held->second : raw;
+  const auto samples = static_cast<std::uint64_t>(source.num_samples());
+  const std::int64_t features = source.num_features();
+  const std::string file = source.source;
+  if (on_a_copy)
+    require_memory({file, samples, static_cast<std::uint64_t>(features), 0}, 0.0,
+                   preprocess_bytes(request, static_cast<double>(samples),
+                                    static_cast<double>(features), static_cast<double>(samples),
+                                    /*on_a_copy=*/true),
+                   request);
+  try {
+    return preprocess_with(on_a_copy ? Dataset(*held->second) : std::move(raw), request,
+                           scaling_for);
+  } catch (const std::bad_alloc&) {
+    throw DataError(file, "",
+                    fmt::format("enough memory to preprocess its {} × {} features: out of memory "
+                                "while preprocessing them; free memory, or ask for less (fewer "
+                                "preprocess.random_relu features)",
+                                samples_text(samples), features));
+  }
+}
+
+std::shared_ptr<const Dataset> DatasetCache::get(const DatasetRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (const auto found = prepared_.find(request.key()); found != prepared_.end())
+    return found->second;
+  const auto prepared = preprocesses(request)
+                            ? std::make_shared<const Dataset>(prepared_locked(request))
+                            : raw_locked(request);
+  prepared_.emplace(request.key(), prepared);
+  return prepared;
+}
 
 std::string DatasetCache::fingerprint(const DatasetRequest& request) {
   get(request);
   std::lock_guard lock(mutex_);
-  auto& fingerprint = fingerprints_[request.file_key()];
-  if (fingerprint.empty()) {
-    const Dataset& raw = *raw_.at(request.file_key());
-    std::uint64_t hash = word_hash(raw.features.data(),
-                                   static_cast<std::size_t>(raw.features.size()) * sizeof(float),
-                                   0xcbf29ce484222325ULL);
-    hash = word_hash(raw.labels.data(), raw.labels.size() * sizeof(double), hash);
-    fingerprint = fmt::format("{}x{}-{:016x}", raw.num_samples(), raw.num_features(), hash);
-  }
-  return fingerprint;
+  return fingerprints_.at(request.file_key());
 }
 
 double dataset_bytes(double samples, double features) {

@@ -55,9 +55,10 @@ std::vector<NameAndMeaning> feature_scale_meanings();
 // fitted on (0: itself). Running out of memory all the same is a DataError naming the file.
 Dataset read_raw_dataset(const DatasetRequest& request, double scaling_samples = 0.0);
 // Bytes `request`'s preprocessing holds at its peak besides a raw dataset of `samples` ×
-// `features`: the copy it works on, the random layer and its output, the bias column's resize.
+// `features`: the copy it works on (the pooled images; the whole dataset when `on_a_copy`,
+// else it scales in place), the random layer and its output, the bias column's resize.
 double preprocess_bytes(const DatasetRequest& request, double samples, double features,
-                        double scaling_samples);
+                        double scaling_samples, bool on_a_copy);
 // Pooling, then scaling, then the random ReLU layer, then the bias feature, as `request`
 // asks. Throws DataError when pooling does not fit (the features are not a square image whose
 // side it divides) or the random features would exceed 2^31 values.
@@ -67,7 +68,8 @@ double preprocess_bytes(const DatasetRequest& request, double samples, double fe
 // layer, as they would the same pretrained network. R·a is summed over blocks of 128 inputs in
 // a fixed order, so the features are the same bits on every machine.
 // The scaling is fitted on `scaling_raw` (pooled alike) when given, else on the data itself.
-Dataset preprocess(const Dataset& raw, const DatasetRequest& request,
+// Scaling works on `raw` in place (pass it with std::move to keep one copy).
+Dataset preprocess(Dataset raw, const DatasetRequest& request,
                    const Dataset* scaling_raw = nullptr);
 
 // Distinct label values in ascending order, and each sample's index among them: the classes
@@ -91,10 +93,23 @@ LabelClasses dataset_classes(const Dataset& dataset);
 // labels".
 std::string real_valued_reason(const Dataset& dataset, const LabelClasses& classes);
 
+// A scaling fitted on one set of features and applied to any: feature j becomes
+// (a_j − shift_j)/width_j, or 0 where width_j is 0 (a constant feature).
+struct FeatureScaling {
+  std::vector<double> shift;
+  std::vector<double> width;
+};
+
 // Datasets loaded once and shared read-only; safe to call from several threads (a load
 // runs under a lock: the others wait for it, they never load twice). Each read and each
 // preprocessing is checked against the memory available first (read_raw_dataset), and
 // running out of memory is a DataError naming the file.
+//
+// Each dataset is held once: a preprocessed one is made in place from the file as read, and
+// the raw values are kept only when a request without preprocessing asks for them (then other
+// preprocessings of that file work on copies of them). So a second preprocessing of a file
+// that no one asked for raw reads the file again; a file that changed meanwhile is an error.
+// A held-out set's scaling, fitted on its training set, is kept (not the training set).
 class DatasetCache {
  public:
   std::shared_ptr<const Dataset> get(const DatasetRequest& request);
@@ -105,11 +120,20 @@ class DatasetCache {
   std::string fingerprint(const DatasetRequest& request);
 
  private:
-  const std::shared_ptr<const Dataset>& raw_locked(const DatasetRequest& request,
-                                                   double scaling_samples);
+  // The file(s) as read, fingerprinted (a fingerprint that differs from an earlier read's
+  // throws DataError).
+  Dataset read_locked(const DatasetRequest& request);
+  // The raw dataset, read once and kept.
+  const std::shared_ptr<const Dataset>& raw_locked(const DatasetRequest& request);
+  // `request`'s preprocessing: of a copy of the raw dataset when it is kept, else in place.
+  Dataset prepared_locked(const DatasetRequest& request);
+  // The scaling a held-out set takes from its training set (request.scaled_like): fitted once,
+  // when the training set was preprocessed or else from its file, and kept.
+  const FeatureScaling& training_scaling_locked(const DatasetRequest& request);
 
   mutable std::mutex mutex_;
-  std::map<std::string, std::string> fingerprints_;  // by file key
+  std::map<std::string, std::string> fingerprints_;  // by file key, from the first read
+  std::map<std::string, FeatureScaling> scalings_;   // by file key, scale and pooling
   std::map<std::string, std::shared_ptr<const Dataset>> raw_;
   std::map<std::string, std::shared_ptr<const Dataset>> prepared_;
 };

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace istlab::reading {
 
@@ -162,26 +163,32 @@ std::string read_exact(Input& in, std::size_t size, const std::string& expected)
   return bytes;
 }
 
-std::vector<unsigned char> read_payload(Input& in, std::uint64_t size, const std::string& what) {
-  const std::uint64_t start = in.offset();
-  std::vector<unsigned char> data;
-  while (data.size() < size) {
-    const std::size_t old = data.size();
-    const auto want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(size - old, std::max<std::uint64_t>(kChunk, old)));
-    data.resize(old + want);
-    const std::size_t got = in.read(reinterpret_cast<char*>(data.data() + old), want);
-    data.resize(old + got);
-    if (got < want)
-      throw DataError(in.path(), in.where(in.offset()),
-                      str(size) + " bytes of data from offset " + str(start) + " (" + what +
-                          "); the file ends here");
-  }
+PayloadReader::PayloadReader(Input& in, std::uint64_t size, std::string what)
+    : in_(in), size_(size), start_(in.offset()), what_(std::move(what)) {
+  if (in.compressed()) return;
+  const std::uint64_t left = in.plain_bytes_left();
+  if (left < size) fail_short(start_ + left);
+  if (left > size) fail_long();
+}
+
+void PayloadReader::read(unsigned char* out, std::size_t count) {
+  if (in_.read(reinterpret_cast<char*>(out), count) < count) fail_short(in_.offset());
+}
+
+void PayloadReader::finish() {
   char extra = 0;
-  if (in.read(&extra, 1) > 0)
-    throw DataError(in.path(), in.where(start + size),
-                    "the end of the file after " + str(size) + " bytes of data (" + what + ")");
-  return data;
+  if (in_.read(&extra, 1) > 0) fail_long();
+}
+
+void PayloadReader::fail_short(std::uint64_t end) const {
+  throw DataError(in_.path(), in_.where(end),
+                  str(size_) + " bytes of data from offset " + str(start_) + " (" + what_ +
+                      "); the file ends here");
+}
+
+void PayloadReader::fail_long() const {
+  throw DataError(in_.path(), in_.where(start_ + size_),
+                  "the end of the file after " + str(size_) + " bytes of data (" + what_ + ")");
 }
 
 }  // namespace istlab::reading

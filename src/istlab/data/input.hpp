@@ -44,6 +44,10 @@ class Input {
   const std::string& path() const { return path_; }
   std::uint64_t offset() const { return offset_; }
   bool compressed() const { return compressed_; }
+  // A plain file's bytes after offset() as it was opened (0 for a compressed one).
+  std::uint64_t plain_bytes_left() const {
+    return compressed_ || file_size_ < offset_ ? 0 : file_size_ - offset_;
+  }
   std::string where(std::uint64_t offset) const {
     return "offset " + str(offset) + (compressed_ ? " (decompressed)" : "");
   }
@@ -77,8 +81,28 @@ class Input {
 // Exactly `size` bytes (a small header part), or an error where the file ends.
 std::string read_exact(Input& in, std::size_t size, const std::string& expected);
 
-// The `size` bytes of data a header promised, and then the end of the file. The buffer grows
-// with the data actually read, so a header that lies about the size allocates nothing.
-std::vector<unsigned char> read_payload(Input& in, std::uint64_t size, const std::string& what);
+// The `size` bytes of data a header promised (`what` names them in messages: "60000 × 784
+// float32"), read part by part into storage of the caller's, and then the end of the file.
+// A plain file is sized when the reader is made, so that a header that lies about the size is
+// refused before anything of that size is allocated; a compressed one, whose size shows only
+// as it is read, is refused where its data ends (the caller allocates as the data arrives).
+class PayloadReader {
+ public:
+  // Throws, for a plain file, when it does not hold exactly `size` more bytes.
+  PayloadReader(Input& in, std::uint64_t size, std::string what);
+  // Reads the next `count` bytes; an error when the file ends first.
+  void read(unsigned char* out, std::size_t count);
+  // After the last part: an error unless the file ends here.
+  void finish();
+
+ private:
+  [[noreturn]] void fail_short(std::uint64_t end) const;
+  [[noreturn]] void fail_long() const;
+
+  Input& in_;
+  std::uint64_t size_;
+  std::uint64_t start_;  // the data's offset (decompressed)
+  std::string what_;
+};
 
 }  // namespace istlab::reading

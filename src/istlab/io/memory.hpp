@@ -2,6 +2,7 @@
 // The memory this process may still use, read in one place: what the sweep's estimate and
 // the dataset readers' size checks compare against.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -22,5 +23,11 @@ std::string gib(std::uint64_t bytes);
 // "22.10 GiB available", with "(capped by ISTLAB_MEMORY_LIMIT_BYTES)" when the variable is
 // set: `available` as available_memory_bytes gave it, for messages.
 std::string available_text(std::uint64_t available);
+
+// Asks Linux to back the 2 MiB-aligned part of a large buffer, allocated but not yet touched,
+// with transparent huge pages (elsewhere, or when refused, nothing happens). Filling fresh
+// memory a 4 KiB page at a time takes a page fault per page: 46,000 for a 188 MB dataset,
+// which cost 0.8 s on a virtual machine where filling huge pages took 0.03-0.4 s.
+void advise_huge_pages(void* data, std::size_t bytes);
 
 }  // namespace istlab
