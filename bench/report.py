@@ -256,6 +256,12 @@ def network_gemm_rows(runs, network):
         if gemm and gd:
             rows.append(gemm_fraction_row(f"network gd round {d}-{hidden}-{classes} (batch 128, n = 1), 1 thread",
                                           "float", gd, gemm))
+    by_name = {run["name"]: run for run in runs}
+    for shape in ("784-256-10", "784-512-256-10"):
+        step = by_name.get(f"BM_NetworkWorkerStep/{shape}/threads:1/real_time")
+        if gemm and step:
+            rows.append(gemm_fraction_row(f"a worker's training step {shape} (batch 128), 1 thread",
+                                          "float", step, gemm))
     return rows
 
 

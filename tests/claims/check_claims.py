@@ -527,6 +527,24 @@ def fig13(results, report):
     lsgd = [acc["local_sgd", d, n, s] - acc["gd", d, n, s] for d in depths for n in ns for s in set(cells.split)]
     report.check(name, "local_sgd's test accuracy - GD's, every depth, n and split", "{:+.3f}..{:+.3f}".format(
         min(lsgd), max(lsgd)), ">= -0.01 everywhere", min(lsgd) >= -0.01)
+    trace = load(results, name, "trace.csv")
+    trace["floats"] = trace.floats_up + trace.floats_down
+    fewer = []
+    for d in depths:
+        gd_level = acc["gd", d, small, "iid"]
+        reach = [trace[(trace.cell_key == best.loc[(m, d, small, "iid"), "cell_key"])
+                       & (trace.test_accuracy >= gd_level)].floats.min() for m in ("gd", "ist")]
+        fewer.append(reach[0] / reach[1])
+    report.check(name, "iid, n={}: floats per worker to reach GD's final accuracy, GD / IST, per depth".format(small),
+                 " ".join("{:.1f}x".format(f) for f in fewer), ">= 2x at every depth",
+                 all(f >= 2 for f in fewer))
+    diverged = cells[(cells.method == "ist") & (cells.status == "diverged")]
+    deepest = diverged[(diverged.depth == depths[-1]) & (diverged.num_workers == large)
+                       & (diverged.step_size == cells.step_size.max())]
+    report.check(name, "IST runs diverged at depth {}; splits where the deepest diverges at n={}, largest step".format(
+        depths[0], large), "{}; on {} split(s)".format(int((diverged.depth == depths[0]).sum()), len(deepest)),
+        "none at depth 1; the deepest diverges on at least one split",
+        (diverged.depth == depths[0]).sum() == 0 and len(deepest) >= 1)
     for split in sorted(set(cells.split)):
         drop = {m: acc[m, depths[0], large, split] - acc[m, depths[-1], large, split] for m in ("ist", "local_sgd")}
         report.check(name, "{}, n={}: accuracy lost from depth {} to {}, IST vs local_sgd".format(
