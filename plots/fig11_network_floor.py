@@ -180,14 +180,14 @@ def suptitle(trace, kept, steps, reached):
     if not ist.empty:
         c, f = ist["coarse"].iloc[0], ist["fine"].iloc[0]
         where = sorted(ist["horizon"].unique())
-        where = "γk = {}".format(where[0]) if len(where) == 1 else "every horizon (γk = {})".format(
+        where = "γk = {}".format(where[0]) if len(where) == 1 else "any horizon (γk = {})".format(
             ", ".join(str(h) for h in where))
-        lines.append("IST's excess {} over GD's does not shrink with γ at {}: from γ = {} to {} it "
-                     "keeps {} of it".format(GRAD, where, fmt_num(c), fmt_num(f),
-                                             range_text(ist["kept"])))
+        lines.append("IST's excess {} over GD's does not shrink with γ at {}, a floor: from γ = {} "
+                     "to {} it keeps {} of it".format(GRAD, where, fmt_num(c), fmt_num(f),
+                                                      range_text(ist["kept"])))
         lines.append("(a floor keeps 1, an excess ∝ γ keeps {}), while DCGD's keeps {}.".format(
             fmt_num(f / c), range_text(dcgd["kept"], 3)))
-    trends, span = [], None
+    trends, span, falls = [], None, []
     for split in SPLITS:
         values = []
         for step in [s for s in steps if s <= SMALL]:
@@ -196,19 +196,21 @@ def suptitle(trace, kept, steps, reached):
             if len(g) >= 2:
                 excess = g["ist"] - g["gd"]
                 values.append(excess.iloc[-1] / excess.iloc[0])
+                falls.append(g["gd"].iloc[-1] / g["gd"].iloc[0])
                 span = (g.index[0], g.index[-1])
         if values:
             trends.append("{} on {}".format(range_text(values),
                                             "iid" if split == "iid" else "the Dirichlet split"))
     if trends:
-        lines.append("IST's excess at γk = {} is {} of its value at γk = {} (each γ ≤ {})".format(
-            span[1], " and ".join(trends), span[0], fmt_num(SMALL)))
+        lines.append("IST's excess at γk = {} is {} of its value at γk = {} (each γ ≤ {}), "
+                     "GD's {} {}".format(span[1], " and ".join(trends), span[0], fmt_num(SMALL),
+                                         GRAD, range_text(falls, 3)))
     large = kept[(kept["coarse"] > SMALL) & (kept["method"] == "ist")
                  & (kept["split"] == "dirichlet")]
     if not large.empty:
         lines[-1] += ";"
-        lines.append("at γ = {} on the Dirichlet split IST's excess is larger, and does shrink "
-                     "with γ: to γ = {} it keeps {}".format(fmt_num(large["coarse"].iloc[0]),
+        lines.append("at γ = {} on the Dirichlet split IST's excess is larger and does shrink "
+                     "with γ, no floor: to γ = {} it keeps {}".format(fmt_num(large["coarse"].iloc[0]),
                                                            fmt_num(large["fine"].iloc[0]),
                                                            range_text(large["kept"])))
     return "\n".join(lines)
