@@ -205,7 +205,7 @@ def accuracy_by_step(ax, final, title, n_style, chance, steps, shared, label_n=N
 
 def loss_by_step(ax, trace, shared, nmax, title):
     """Training loss along the rounds of ist at each of its steps, and gd's at the shared step
-    (the Dirichlet split at the largest n), each line labelled at its end."""
+    (the Dirichlet split at the largest n), named in a legend of the panel."""
     runs = trace[(trace["split"] == "dirichlet") & (trace["num_workers"] == nmax)]
     ist = runs[runs["method"] == "ist"]
     shades = method_shades("ist", ist["step_size"].unique())
