@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # headless; must happen before pyplot is imported anywher
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.ticker import LogLocator, NullFormatter  # noqa: E402
 
 PLOTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -44,6 +45,16 @@ def style_map(values, styles=LINESTYLES):
     """Map each distinct value (sorted descending, so the largest gets a solid line) to a style."""
     vals = sorted(set(values), reverse=True)
     return {v: styles[i % len(styles)] for i, v in enumerate(vals)}
+
+
+def method_shades(method, values):
+    """Shades of a method's colour for the values of a second parameter (a step size): the
+    largest value darkest, the smallest lightest. Returns {value: RGB tuple}."""
+    base = np.array(to_rgb(method_color(method)))
+    dark, light = 0.72 * base, base + 0.6 * (1.0 - base)
+    ordered = sorted(set(values), reverse=True)
+    spread = max(len(ordered) - 1, 1)
+    return {v: tuple(dark + (light - dark) * i / spread) for i, v in enumerate(ordered)}
 
 
 def fmt_num(x):
@@ -216,3 +227,65 @@ def write_figure(fig, out, footnote, footnote_y=0.008):
     fig.text(0.5, footnote_y, footnote, ha="center", va="bottom", fontsize=8, color="0.25")
     png, pdf = save_figure(fig, out, dpi=150)
     print("wrote {}\nwrote {}".format(png, pdf))
+
+
+def equal_time_means(trace, steps, horizons, columns=("grad_norm2",)):
+    """Means over the windows γk ∈ (H/2, H] of ``columns``, per split, method and step size,
+    for each horizon H of ``horizons`` that every run at ``steps`` reaches.
+
+    A run at step γ recorded every r rounds records at γk = γr, 2γr, …, so runs at two steps
+    record at different γk; the means take only the γk that every run at ``steps`` recorded,
+    so that both average the same points of the flow. A window, not the single round at γk = H,
+    because one full-batch IST round's gradient norm jumps with the round's sketch.
+    Returns a DataFrame with the columns split, method, step_size, horizon, points (the
+    records averaged) and ``columns`` (empty when no horizon is reached).
+    """
+    columns = list(columns)
+    runs = trace[trace["step_size"].isin(steps)].copy()
+    runs["gamma_k"] = (runs["step_size"] * runs["iter"]).round(6)
+    if runs.empty:
+        return pd.DataFrame(columns=["split", "method", "step_size", "horizon", "points"] + columns)
+    grid = set.intersection(*(set(g["gamma_k"]) for _, g in runs.groupby("cell_key")))
+    reach = runs.groupby("cell_key")["gamma_k"].max().min()
+    frames = []
+    for h in horizons:
+        gamma_k = runs["gamma_k"]
+        window = runs[gamma_k.isin(grid) & (gamma_k > h / 2) & (gamma_k <= h)]
+        if h > reach or window.empty:
+            continue
+        keys = ["split", "method", "step_size"]
+        means = window.groupby(keys)[columns].mean()
+        means["points"] = window.groupby(keys).size()
+        means["horizon"] = h
+        frames.append(means.reset_index())
+    if not frames:
+        return pd.DataFrame(columns=["split", "method", "step_size", "horizon", "points"] + columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def kept_across_steps(trace, coarse, fine, horizons, column="grad_norm2"):
+    """What each method keeps of its excess over gd when the step shrinks from ``coarse`` to
+    ``fine`` at equal γk: per split, horizon H and method other than gd, the excess
+    (its mean of ``column`` minus gd's at the same step, equal_time_means) at ``fine`` over
+    that at ``coarse``. A floor keeps 1; an excess proportional to the step keeps fine/coarse.
+
+    Returns a DataFrame with the columns split, horizon, method, excess_coarse, excess_fine,
+    kept, gd_coarse and gd_fine (gd's own means at the two steps; where they differ, gd has
+    left the flow at the larger step).
+    """
+    means = equal_time_means(trace, [coarse, fine], horizons, [column])
+    wide = means.pivot_table(index=["split", "horizon", "step_size"], columns="method",
+                             values=column)
+    rows = []
+    for (split, h), g in wide.groupby(level=["split", "horizon"]):
+        g = g.droplevel(["split", "horizon"])
+        if coarse not in g.index or fine not in g.index or "gd" not in g.columns:
+            continue
+        for method in g.columns.drop("gd"):
+            ex_c = g.at[coarse, method] - g.at[coarse, "gd"]
+            ex_f = g.at[fine, method] - g.at[fine, "gd"]
+            rows.append(dict(split=split, horizon=h, method=method, excess_coarse=ex_c,
+                             excess_fine=ex_f, kept=ex_f / ex_c, gd_coarse=g.at[coarse, "gd"],
+                             gd_fine=g.at[fine, "gd"]))
+    return pd.DataFrame(rows, columns=["split", "horizon", "method", "excess_coarse", "excess_fine",
+                                       "kept", "gd_coarse", "gd_fine"])

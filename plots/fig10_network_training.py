@@ -2,14 +2,20 @@
 """Figure 10: IST, local SGD, DCGD and GD training a one-hidden-layer network on Fashion-MNIST.
 
 A network with one hidden ReLU layer, trained on minibatches by n workers (n read from the
-results) on an iid split and on a Dirichlet(alpha) split of the training images. One row per
-split (iid, then Dirichlet), three columns: (1) training loss against rounds (log y), (2) test
-accuracy against rounds, (3) test accuracy against the floats each worker has communicated,
-floats_up + floats_down (cumulative, log x; round 0, at 0 floats, is left out). Colour is the
-method, line style and marker the number of workers n. A dotted grey line marks chance
-accuracy, 1 / (number of classes in the training labels, from problems.csv). The box in
-column (3) gives, per n, the floats per worker after which ist and gd first reach gd's final
-test accuracy of that n and split ("never" when a method never does).
+results) on an iid split and on a Dirichlet(alpha) split of the training images. Every method
+runs at one step size (the shared step: the one gd ran at); ist also runs at smaller steps.
+The first two rows, one per split (iid, then Dirichlet), show the runs at the shared step in
+three columns: (1) training loss against rounds (log y), (2) test accuracy against rounds,
+(3) test accuracy against the floats each worker has communicated, floats_up + floats_down
+(cumulative, log x; round 0, at 0 floats, is left out). Colour is the method, line style and
+marker the number of workers n. A dotted grey line marks chance accuracy, 1 / (number of
+classes in the training labels, from problems.csv). The box in column (3) gives, per n, the
+floats per worker after which ist and gd first reach gd's final test accuracy of that n and
+split ("never" when a method never does). The third row is the step-size axis: the final test
+accuracy of every run against its step size, one panel per split (ist's runs of one n joined by
+a line), and the training loss along the rounds of ist at each step on the Dirichlet split at
+the largest n, with gd's at the shared step; there ist is drawn in shades of its colour, the
+darker the larger the step.
 
 Input : <results>/fig10_network_training/{trace.csv,cells.csv,problems.csv}, produced by
         istlab sweep experiments/fig10_network_training.yaml --out results
@@ -24,12 +30,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402  (common selects the Agg backend)
     apply_style, die, figure_parser, first_reaching, fmt_num, fmt_sci, load_experiment,
-    method_color,
-    method_sort_key, style_map, write_figure,
+    method_color, method_shades, method_sort_key, style_map, write_figure,
 )
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXPERIMENT = "fig10_network_training"
@@ -40,9 +45,11 @@ FLOATS_ROOM = 5.0      # right end of the floats axis, as a multiple of the larg
 XLABEL_ROUNDS = "round k"
 XLABEL_FLOATS = "floats communicated per worker (up + down, cumulative)"
 SUPTITLE = ("A Fashion-MNIST network: on the iid split IST reaches GD's test accuracy with far "
-            "fewer floats per worker;\non the Dirichlet α = {alpha} split its accuracy falls as n "
-            "grows (at n = {nmax} it never exceeds {ist_max:.0f}%, chance is {chance:.0f}%) "
-            "while local_sgd and GD hold up")
+            "fewer floats per worker;\non the Dirichlet α = {alpha} split at n = {nmax} and "
+            "γ = {shared} its accuracy never exceeds {ist_max:.0f}% (chance is {chance:.0f}%), "
+            "yet at γ = {small} it ends at {ist_small:.0f}% against GD's {gd:.0f}%:\nthe collapse "
+            "is a step-size instability of the scaled submodels, not a bias that a smaller step "
+            "leaves in place")
 
 
 def split_title(split, alpha):
@@ -130,16 +137,105 @@ def split_row(axes, panel, title, n_style, ns, chance):
         ax.set_ylim(0, 100)
 
 
-def suptitle(trace, alpha, nmax, chance):
+def suptitle(trace, cells, alpha, nmax, chance, shared):
     """SUPTITLE with the best test accuracy ist reaches after round 0 on the Dirichlet split
-    at the largest n (rounded up, so that "never exceeds" holds)."""
+    at the largest n and the shared step (rounded up, so that "never exceeds" holds), and the
+    final accuracies of ist at its smallest step and of gd there."""
     hard = trace[(trace["split"] == "dirichlet") & (trace["method"] == "ist")
-                 & (trace["num_workers"] == nmax) & (trace["iter"] > 0)]
-    if hard.empty:
-        die("trace.csv has no ist run on the dirichlet split with n = {}; is it a run of "
+                 & (trace["num_workers"] == nmax) & (trace["iter"] > 0)
+                 & (trace["step_size"] == shared)]
+    final = cells[(cells["split"] == "dirichlet") & (cells["num_workers"] == nmax)]
+    ist = final[final["method"] == "ist"].sort_values("step_size")
+    gd = final[(final["method"] == "gd") & (final["step_size"] == shared)]
+    if hard.empty or ist.empty or gd.empty:
+        die("no ist and gd runs on the dirichlet split with n = {}; is it a run of "
             "experiments/{}.yaml?".format(nmax, EXPERIMENT))
     return SUPTITLE.format(alpha=fmt_num(alpha), nmax=nmax, chance=100 * chance,
-                           ist_max=np.ceil(100 * hard["test_accuracy"].max()))
+                           shared=fmt_num(shared),
+                           ist_max=np.ceil(100 * hard["test_accuracy"].max()),
+                           small=fmt_num(ist["step_size"].iloc[0]),
+                           ist_small=100 * ist["test_accuracy"].iloc[0],
+                           gd=100 * gd["test_accuracy"].iloc[0])
+
+
+def shared_step(cells):
+    """The step size every method ran at (gd's): the first two rows compare the methods there."""
+    steps = sorted(set(cells.loc[cells["method"] == "gd", "step_size"]))
+    if len(steps) != 1:
+        die("expected gd at one step size, found {}; is it a run of experiments/{}.yaml?"
+            .format(steps or "none", EXPERIMENT))
+    return steps[0]
+
+
+def accuracy_by_step(ax, final, title, n_style, chance, steps, shared, label_n=None):
+    """Final test accuracy of every run against its step: ist's runs of one n joined by a line
+    (style = n), the other methods' runs as markers at their step; a pale band spans gd's final
+    accuracies over n at the shared step. ist's points at n = ``label_n`` carry their values."""
+    gd = final.loc[(final["method"] == "gd") & (final["step_size"] == shared), "test_accuracy"]
+    if not gd.empty:
+        band = ax.axhspan(100 * gd.min() - 0.4, 100 * gd.max() + 0.4, color=method_color("gd"),
+                          alpha=0.16, lw=0, zorder=1)
+        label = "gd's final accuracy at γ = {}\n(from the lowest to the highest n)".format(
+            fmt_num(shared))
+        ax.legend([band], [label], loc="lower left", fontsize=8.5, framealpha=0.92)
+    for (method, n), g in sorted(final.groupby(["method", "num_workers"]),
+                                 key=lambda kv: (method_sort_key(kv[0][0]), kv[0][1])):
+        g = g.sort_values("step_size")
+        ls, marker = n_style[n]
+        many = len(g) > 1
+        ax.plot(g["step_size"], 100 * g["test_accuracy"], color=method_color(method),
+                ls=ls if many else "none", marker=marker, ms=5.5 if many else 6.5,
+                mec="white", mew=0.6, lw=1.9, zorder=4 if method == "ist" else 3)
+        if method == "ist" and n == label_n:
+            for step, acc in zip(g["step_size"], g["test_accuracy"]):
+                ax.annotate("{:.0f}%".format(100 * acc), (step, 100 * acc), xytext=(0, -8),
+                            textcoords="offset points", fontsize=8.5, color=method_color("ist"),
+                            ha="center", va="top", fontweight="bold")
+    ax.axhline(100 * chance, color="0.45", lw=1.0, ls=CHANCE_LS, zorder=1)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(steps))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_num(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(steps[0] / 1.35, steps[-1] * 1.35)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("step size γ")
+    ax.set_ylabel("test accuracy after the last round (%)")
+    ax.set_title(title)
+
+
+def loss_by_step(ax, trace, shared, nmax, title):
+    """Training loss along the rounds of ist at each of its steps, and gd's at the shared step
+    (the Dirichlet split at the largest n), named in a legend of the panel."""
+    runs = trace[(trace["split"] == "dirichlet") & (trace["num_workers"] == nmax)]
+    ist = runs[runs["method"] == "ist"]
+    shades = method_shades("ist", ist["step_size"].unique())
+    lines = [(g.sort_values("iter"), shades[step], "ist, γ = {}".format(fmt_num(step)), 5)
+             for step, g in sorted(ist.groupby("step_size"), reverse=True)]
+    gd = runs[(runs["method"] == "gd") & (runs["step_size"] == shared)].sort_values("iter")
+    lines.append((gd, method_color("gd"), "gd, γ = {}".format(fmt_num(shared)), 4))
+    for g, color, label, z in lines:
+        ax.plot(g["iter"], g["train_loss"], color=color, lw=1.9, marker="^", ms=3.6, markevery=2,
+                zorder=z, label=label)
+    loss_axis(ax)
+    ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 1.5, 2.0, 3.0, 6.0, 8.0)))
+    ax.legend(loc="lower left", frameon=True, framealpha=0.92, fontsize=8.5)
+    ax.set_title(title)
+    ax.set_ylabel("training loss (cross-entropy)")
+    ax.set_xlabel(XLABEL_ROUNDS)
+
+
+def step_row(axes, cells, trace, alpha, n_style, chance, shared, nmax):
+    """The third row: final accuracy against the step, per split, and the Dirichlet split's
+    training loss along the rounds at the largest n, per step."""
+    steps = sorted(cells["step_size"].unique())
+    for ax, split in zip(axes[:2], SPLITS):
+        accuracy_by_step(ax, cells[cells["split"] == split],
+                         "{}: final test accuracy against the step size".format(
+                             split_title(split, alpha)), n_style, chance, steps, shared,
+                         label_n=nmax if split == "dirichlet" else None)
+    loss_by_step(axes[2], trace, shared, nmax,
+                 "{}, n = {}: training loss of ist at each step".format(
+                     split_title("dirichlet", alpha), nmax))
 
 
 def legend_entries(methods, n_style, chance):
@@ -155,16 +251,19 @@ def main():
     args = figure_parser(EXPERIMENT, __doc__).parse_args()
     _, (cells, trace, problems) = load_experiment(args.results, EXPERIMENT, {
         "cells.csv": {"method", "num_workers", "split", "concentration", "dim", "hidden",
-                      "batch_size", "local_steps", "step_size", "seed", "eval_samples"},
-        "trace.csv": {"cell_key", "method", "num_workers", "split", "iter", "train_loss",
-                      "test_accuracy", "floats_up", "floats_down"},
+                      "batch_size", "local_steps", "step_size", "seed", "eval_samples",
+                      "test_accuracy"},
+        "trace.csv": {"cell_key", "method", "num_workers", "split", "step_size", "iter",
+                      "train_loss", "test_accuracy", "floats_up", "floats_down"},
         "problems.csv": {"label_counts"},
     })
     trace["floats"] = trace["floats_up"] + trace["floats_down"]
     splits = [s for s in SPLITS if s in set(trace["split"])]
-    if not splits:
-        die("trace.csv has no split among {}; is it a run of experiments/{}.yaml?"
+    if splits != SPLITS:
+        die("trace.csv lacks a split among {}; is it a run of experiments/{}.yaml?"
             .format(SPLITS, EXPERIMENT))
+    shared = shared_step(cells)
+    at_shared = trace[trace["step_size"] == shared]
     ns = sorted(int(n) for n in trace["num_workers"].unique())
     n_style = {n: (style_map(ns)[n], MARKERS[i % len(MARKERS)]) for i, n in enumerate(ns)}
     methods = sorted(trace["method"].unique(), key=method_sort_key)
@@ -173,30 +272,37 @@ def main():
     chance = chance_level(problems)
 
     apply_style(10)
-    fig, axes = plt.subplots(len(splits), 3, figsize=(17, 5.0 * len(splits) + 2.2),
+    fig, axes = plt.subplots(len(splits) + 1, 3, figsize=(17, 5.0 * (len(splits) + 1) + 2.6),
                              squeeze=False, gridspec_kw=dict(width_ratios=(1, 1, 1.3)))
     for row, split in zip(axes, splits):
-        split_row(row, trace[trace["split"] == split], split_title(split, alpha), n_style, ns,
+        split_row(row, at_shared[at_shared["split"] == split],
+                  "{}, γ = {}".format(split_title(split, alpha), fmt_num(shared)), n_style, ns,
                   chance)
+    step_row(axes[-1], cells, trace, alpha, n_style, chance, shared, ns[-1])
 
-    fig.suptitle(suptitle(trace, alpha, ns[-1], chance), fontsize=12.5, fontweight="bold")
+    fig.suptitle(suptitle(trace, cells, alpha, ns[-1], chance, shared), fontsize=12.5,
+                 fontweight="bold")
     handles, labels = legend_entries(methods, n_style, chance)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
-               bbox_to_anchor=(0.5, 0.045), handlelength=3.2, columnspacing=1.8)
+               bbox_to_anchor=(0.5, 0.04), handlelength=3.2, columnspacing=1.8)
     first = cells.iloc[0]
     tau = cells.loc[cells["method"].isin(["ist", "local_sgd"]), "local_steps"].max()
+    ist_steps = sorted(cells.loc[cells["method"] == "ist", "step_size"].unique(), reverse=True)
     footnote = (
         "One hidden layer: {} inputs, {} hidden ReLU units, softmax cross-entropy; minibatches "
-        "of {} per worker and local step, γ = {}; ist and local_sgd take {} local steps a round; "
-        "seed {}. Training loss on {} training samples, test accuracy on the test set.\n"
-        "Floats: parameters sent per worker, cumulative, up + down. Box: the first recorded "
-        "round (every {} rounds) at or above gd's final test accuracy of that n and split."
+        "of {} per worker and local step; every method at γ = {}, ist also at γ = {}; ist and "
+        "local_sgd take {} local steps a round; seed {}.\nTraining loss on {} training samples, "
+        "test accuracy on the test set. Floats: parameters sent per worker, cumulative, up + "
+        "down. Box: the first recorded round (every {} rounds) at or above gd's final test "
+        "accuracy of that n and split.\nBottom row, left and middle: the test accuracy after the "
+        "last round ({}) of every run; ist's runs of one n are joined across their steps."
     ).format(fmt_num(first["dim"]), fmt_num(first["hidden"]), fmt_num(first["batch_size"]),
-             fmt_num(first["step_size"]), fmt_num(tau),
-             ", ".join(fmt_num(s) for s in sorted(cells["seed"].unique())),
+             fmt_num(shared), ", ".join(fmt_num(g) for g in ist_steps if g != shared),
+             fmt_num(tau), ", ".join(fmt_num(s) for s in sorted(cells["seed"].unique())),
              fmt_num(first["eval_samples"]) if first["eval_samples"] else "all",
-             fmt_num(np.diff(np.sort(trace["iter"].unique())).min()))
-    fig.tight_layout(rect=(0, 0.07, 1, 0.98), h_pad=2.0, w_pad=2.0)
+             fmt_num(np.diff(np.sort(trace["iter"].unique())).min()),
+             fmt_num(trace["iter"].max()))
+    fig.tight_layout(rect=(0, 0.06, 1, 0.975), h_pad=2.0, w_pad=2.0)
     write_figure(fig, args.out, footnote)
     return 0
 

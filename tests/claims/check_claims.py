@@ -21,7 +21,13 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "plots"))
 
 from common import (  # noqa: E402  (istlab.measures, through plots/common.py)
-    first_reaching, geomean, produce_command, read_results_csv, settled_level,
+    equal_time_means, first_reaching, geomean, kept_across_steps, produce_command, read_results_csv,
+    settled_level,
+)
+# Figure 11's horizons (the gamma*k it compares runs at), its small steps (at or below SMALL)
+# and the factor within which gd at a pair's larger step is still on gd's flow: the figure's own.
+from fig11_network_floor import (  # noqa: E402
+    HORIZONS as FIG11_HORIZONS, ON_FLOW as FIG11_ON_FLOW, SMALL as FIG11_SMALL,
 )
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -350,13 +356,24 @@ def fig10(results, report):
     name = "fig10_network_training"
     cells = load(results, name, "cells.csv")
     trace = load(results, name, "trace.csv")
-    final = cells.pivot_table(index="num_workers", columns=["split", "method"], values="test_accuracy")
+    shared = sorted(set(cells[cells.method == "gd"].step_size))
+    report.check(name, "every method at one shared step (gd's)", str(shared), "one step",
+                 len(shared) == 1 and set(cells[cells.method != "ist"].step_size) == set(shared))
+    shared = shared[0]
+    at_shared = cells[cells.step_size == shared]
+    final = at_shared.pivot_table(index="num_workers", columns=["split", "method"], values="test_accuracy")
     ns = list(final.index)
-    report.check(name, "cells ({} over n = {})".format(len(cells), ns), ",".join(sorted(set(cells.status))),
-                 "max_iters, 2+ worker counts", len(ns) >= 2 and (cells.status == "max_iters").all())
+    ist_steps = sorted(set(cells[cells.method == "ist"].step_size), reverse=True)
+    report.check(name, "cells ({} over n = {}, ist at steps {})".format(len(cells), ns, ist_steps),
+                 ",".join(sorted(set(cells.status))), "max_iters, 2+ worker counts, ist at 2+ steps below gd's",
+                 len(ns) >= 2 and (cells.status == "max_iters").all() and ist_steps[0] == shared
+                 and len(ist_steps) >= 3)
     ist, gd = final["iid", "ist"], final["iid", "gd"]
-    report.check(name, "iid: IST's final test accuracy - GD's, per n", " ".join(
-        "{:+.3f}".format(v) for v in ist - gd), ">= 0 for every n", (ist >= gd).all())
+    report.check(name, "iid, gamma={:g}: IST's final test accuracy - GD's, per n".format(shared), " ".join(
+        "{:+.3f}".format(v) for v in ist - gd), ">= +0.03 for every n", (ist - gd >= 0.03).all())
+    local = ist - final["iid", "local_sgd"]
+    report.check(name, "iid, gamma={:g}: IST's final test accuracy - local_sgd's (same 4 local steps), per n".format(
+        shared), " ".join("{:+.3f}".format(v) for v in local), "within 0.03 for every n", (local.abs() <= 0.03).all())
     rows = cells[cells.method == "ist"]
     submodel, model = network_floats(rows)
     per_round = rows.floats_up / rows.iterations
@@ -364,20 +381,48 @@ def fig10(results, report):
         int((per_round == submodel).sum()), len(rows)), "all (H/n)(d+1+C)+C, about 1/n of GD's {:.0f}".format(
         model.iloc[0]), len(rows) > 0 and (per_round == submodel).all())
     trace["floats"] = trace.floats_up + trace.floats_down
-    reach = trace[(trace.split == "iid") & (trace.test_accuracy >= 0.75)].groupby(
+    reach = trace[(trace.split == "iid") & (trace.step_size == shared) & (trace.test_accuracy >= 0.75)].groupby(
         ["num_workers", "method"]).floats.min().unstack()
     saving = reach["gd"] / reach["ist"]
     report.check(name, "iid: floats per worker to 75% test accuracy, GD / IST, per n",
                  " ".join("{:.1f}x".format(v) for v in saving), ">= 5x for every n",
                  len(saving) == len(ns) and (saving >= 5).all())
     drop = final["iid"] - final["dirichlet"]
-    report.check(name, "Dirichlet 0.1: IST's accuracy drop from iid, n={} vs n={}".format(ns[0], ns[-1]),
-                 "{:.3f} vs {:.3f}".format(drop["ist"].iloc[0], drop["ist"].iloc[-1]),
-                 "larger at the largest n by >= 0.3", drop["ist"].iloc[-1] >= drop["ist"].iloc[0] + 0.3)
+    report.check(name, "Dirichlet 0.1, gamma={:g}: IST's accuracy drop from iid, n={} vs n={}".format(
+        shared, ns[0], ns[-1]), "{:.3f} vs {:.3f}".format(drop["ist"].iloc[0], drop["ist"].iloc[-1]),
+        "larger at the largest n by >= 0.3", drop["ist"].iloc[-1] >= drop["ist"].iloc[0] + 0.3)
     largest = final.loc[ns[-1], "dirichlet"]
-    report.check(name, "Dirichlet 0.1, n={}: test accuracy of ist vs gd and local_sgd".format(ns[-1]),
-                 "{:.3f} vs {:.3f}, {:.3f}".format(largest["ist"], largest["gd"], largest["local_sgd"]),
-                 "ist < 0.5 <= 0.75 <= both", largest["ist"] < 0.5 and min(largest["gd"], largest["local_sgd"]) >= 0.75)
+    report.check(name, "Dirichlet 0.1, n={}, gamma={:g}: test accuracy of ist vs gd and local_sgd".format(
+        ns[-1], shared), "{:.3f} vs {:.3f}, {:.3f}".format(largest["ist"], largest["gd"], largest["local_sgd"]),
+        "ist < 0.5 <= 0.75 <= both", largest["ist"] < 0.5 and min(largest["gd"], largest["local_sgd"]) >= 0.75)
+    # The step-size axis: a bias would stay as the step shrinks (figures 4, 9), an instability
+    # of the x n scaled submodels goes away.
+    ist = rows.pivot_table(index="step_size", columns=["split", "num_workers"], values="test_accuracy")
+    hard = ist["dirichlet", ns[-1]].sort_index(ascending=False)
+    report.check(name, "Dirichlet 0.1, n={}: IST's final test accuracy at gamma = {}".format(
+        ns[-1], ", ".join("{:g}".format(g) for g in hard.index)), " ".join("{:.3f}".format(v) for v in hard),
+        "never falls as gamma falls, and at the smallest gamma >= GD's {:.3f} - 0.03".format(largest["gd"]),
+        hard.is_monotonic_increasing and hard.iloc[-1] >= largest["gd"] - 0.03)
+    loss = rows[(rows.split == "dirichlet") & (rows.num_workers == ns[-1])].set_index("step_size").train_loss
+    start = trace[(trace.method == "ist") & (trace.split == "dirichlet") & (trace.num_workers == ns[-1])
+                  & (trace.iter == 0)].train_loss.max()
+    gd_loss = at_shared[(at_shared.method == "gd") & (at_shared.split == "dirichlet")
+                        & (at_shared.num_workers == ns[-1])].train_loss.iloc[0]
+    smallest = loss.index.min()
+    report.check(name, "Dirichlet 0.1, n={}: IST's final training loss / its start at gamma={:g}; "
+                 "at gamma={:g} - GD's".format(ns[-1], shared, smallest),
+                 "{:.3f} ({:.3f} / {:.3f}); {:+.3f}".format(loss[shared] / start, loss[shared], start,
+                                                            loss[smallest] - gd_loss),
+                 ">= 0.9 (it does not train); <= +0.1 (it trains as GD does)",
+                 loss[shared] >= 0.9 * start and loss[smallest] - gd_loss <= 0.1)
+    best = ist["dirichlet"].max() - final["dirichlet", "gd"]
+    report.check(name, "Dirichlet 0.1: IST's best final test accuracy over its steps - GD's, per n",
+                 " ".join("{:+.3f}".format(v) for v in best), ">= -0.03 for every n (no collapse at a smaller step)",
+                 (best >= -0.03).all())
+    slower = ist["iid"].loc[ist_steps[-1]] - ist["iid"].loc[shared]
+    report.check(name, "iid: IST's final test accuracy at gamma={:g} - at gamma={:g}, per n".format(
+        ist_steps[-1], shared), " ".join("{:+.3f}".format(v) for v in slower),
+        "< 0 for every n (the smaller step trains slower)", (slower < 0).all())
     report.check(name, "local_sgd's accuracy drop from iid to Dirichlet 0.1, per n",
                  " ".join("{:.3f}".format(v) for v in drop["local_sgd"]), "<= 0.05 for every n",
                  (drop["local_sgd"] <= 0.05).all())
@@ -387,50 +432,86 @@ def fig10(results, report):
                  (dcgd < 0).all())
 
 
+
+
 def fig11(results, report):
     name = "fig11_network_floor"
     trace = load(results, name, "trace.csv")
-    at = trace[(trace.step_size * trace.iter).round(6) == 40]
-    steps = sorted(set(at.step_size))
-    report.check(name, "rows at gamma*k = 40", "{} rows, steps {}".format(len(at), steps),
-                 "every cell, 3+ steps", len(steps) >= 3 and len(at) == trace.cell_key.nunique())
-    small = [step for step in steps if step <= 0.1]
+    trace["gamma_k"] = (trace.step_size * trace.iter).round(6)
+    steps = sorted(set(trace.step_size))
+    pairs = [(coarse, fine) for coarse in steps for fine in steps if math.isclose(fine, coarse / 4)]
+    small = [pair for pair in pairs if pair[0] <= FIG11_SMALL]
+    report.check(name, "steps {}, pairs 4x apart {}".format(steps, pairs), "{} small".format(len(small)),
+                 "a pair with both steps <= {:g}".format(FIG11_SMALL), len(small) >= 1)
+    for split, rows in trace.groupby("split"):
+        # One gradient flow: gd's training loss at each horizon two or more steps reach.
+        spreads = []
+        for h in FIG11_HORIZONS:
+            loss = rows[(rows.method == "gd") & (rows.gamma_k == h)].train_loss
+            if len(loss) >= 2:
+                spreads.append((h, loss.max() / loss.min() - 1))
+        report.check(name, "{}: GD's training loss across steps at gamma*k = {}".format(
+            split, ", ".join(str(h) for h, _ in spreads)), " ".join("{:.2%}".format(v) for _, v in spreads),
+            "<= 1% at each (one gradient flow)", len(spreads) >= 1 and all(v <= 0.01 for _, v in spreads))
+    # A floor keeps its excess (ratio 1) as the step shrinks; an excess proportional to the step
+    # keeps the step ratio r. The threshold sqrt(r) lies midway between them (in log), so an
+    # excess proportional to the step cannot pass it and a floor cannot fail it. Each horizon is
+    # a check of its own; a horizon where gd at the larger step has left the flow is left out.
+    for coarse, fine in pairs:
+        ratio = fine / coarse
+        kept = kept_across_steps(trace, coarse, fine, FIG11_HORIZONS)
+        kept = kept[kept.gd_coarse <= FIG11_ON_FLOW * kept.gd_fine]
+        for split, rows in kept.groupby("split"):
+            ist, dcgd = rows[rows.method == "ist"], rows[rows.method == "dcgd"]
+            label = "{}: {{}}'s excess |grad F|^2 over GD, step {:g} / step {:g}, at gamma*k = {}".format(
+                split, fine, coarse, ", ".join(str(h) for h in ist.horizon))
+            numbers = " ".join("{:.2f}".format(v) for v in ist.kept)
+            if coarse <= FIG11_SMALL:
+                means = equal_time_means(trace[trace.split == split], [coarse, fine], FIG11_HORIZONS)
+                grad = means.pivot_table(index=["horizon", "step_size"], columns="method", values="grad_norm2")
+                above = (grad.ist / grad.gd).min()
+                report.check(name, label.format("IST"), "{} (IST's |grad F|^2 >= {:.1f}x GD's)".format(
+                    numbers, above), ">= {:.2f} = sqrt of the step ratio at each (a floor keeps 1, an excess "
+                    "proportional to the step {:.2f}), and >= 1.5x GD's".format(ratio ** 0.5, ratio),
+                    len(ist) >= 1 and (ist.kept >= ratio ** 0.5).all() and above >= 1.5)
+                report.check(name, label.format("DCGD"), " ".join("{:.3f}".format(v) for v in dcgd.kept),
+                             "< {:.2f} = sqrt of the step ratio at each (it shrinks with the step: "
+                             "variance)".format(ratio ** 0.5),
+                             len(dcgd) >= 1 and (dcgd.kept < ratio ** 0.5).all())
+            elif split == "dirichlet":  # the large step's excess on the heterogeneous split
+                report.check(name, label.format("IST"), numbers, "< {:.2f} = sqrt of the step ratio at each "
+                             "(the large step's excess shrinks with the step: no floor)".format(ratio ** 0.5),
+                             len(ist) >= 1 and (ist.kept < ratio ** 0.5).all())
+    # Over the horizons: a floor stays while gd's own gradient falls along its flow. Midway (in
+    # log) between staying (1) and falling as gd's |grad F|^2 does (its ratio g) lies sqrt(g).
+    for split, rows in trace.groupby("split"):
+        trends = []
+        for step in [s for s in steps if s <= FIG11_SMALL]:
+            means = equal_time_means(rows, [step], FIG11_HORIZONS)
+            grad = means.pivot_table(index="horizon", columns="method", values="grad_norm2")
+            if len(grad) >= 2:
+                excess = grad.ist - grad.gd
+                trends.append((step, grad.index[0], grad.index[-1], excess.iloc[-1] / excess.iloc[0],
+                               grad.gd.iloc[-1] / grad.gd.iloc[0], excess.iloc[0], excess.iloc[-1]))
+        report.check(name, "{}: IST's excess |grad F|^2 over GD, gamma*k = last / first, per step <= {:g}".format(
+            split, FIG11_SMALL), "; ".join("step {:g} ({:g} -> {:g}): {:.2f} ({} -> {}), GD's own {:.3f}".format(
+                step, first, last, kept, sci(e0), sci(e1), gd) for step, first, last, kept, gd, e0, e1 in trends),
+            ">= sqrt of GD's own ratio (it does not fall as GD's gradient does)",
+            len(trends) >= 1 and all(kept >= gd ** 0.5 for _, _, _, kept, gd, _, _ in trends))
+    at = trace[trace.gamma_k == FIG11_HORIZONS[0]]
     for split, rows in at.groupby("split"):
         loss = rows.pivot_table(index="step_size", columns="method", values="train_loss")
-        grad = rows.pivot_table(index="step_size", columns="method", values="grad_norm2")
-        spread = loss.gd.max() / loss.gd.min() - 1
-        report.check(name, "{}: GD's training loss at gamma*k = 40 across steps".format(split),
-                     "{:.2%} spread".format(spread), "<= 1% (one gradient flow)", spread <= 0.01)
-        dcgd = grad.dcgd - grad.gd
-        if split == "iid":  # the workers' gradients agree: compression costs next to nothing
-            excess = (dcgd[small] / grad.gd[small]).abs().max()
-            report.check(name, "iid: DCGD's |grad F|^2 vs GD's, steps <= 0.1", "{:.1%} at most".format(excess),
-                         "within 5%", excess <= 0.05)
-        else:
-            fall, ratio = dcgd[steps[0]] / dcgd[steps[-1]], steps[0] / steps[-1]
-            report.check(name, "{}: DCGD's excess |grad F|^2 over GD, smallest / largest step".format(split),
-                         "{:.3g} ({} -> {})".format(fall, sci(dcgd[steps[-1]]), sci(dcgd[steps[0]])),
-                         "<= {:.3g}, the step ratio (its neighbourhood shrinks with the step)".format(ratio),
-                         fall <= ratio)
-        # A floor keeps its excess (ratio 1) as the step shrinks; an excess proportional to the
-        # step keeps the step ratio r. The threshold sqrt(r) lies midway between them (in log),
-        # so an excess proportional to the step cannot pass it.
-        ist = grad.ist - grad.gd
-        kept, step_ratio = ist[small[0]] / ist[0.1], small[0] / 0.1
-        report.check(name, "{}: IST's excess |grad F|^2 over GD, step {} / step 0.1".format(split, small[0]),
-                     "{:.2f} ({} -> {})".format(kept, sci(ist[0.1]), sci(ist[small[0]])),
-                     ">= {:.2f} = sqrt of the step ratio (a floor keeps 1, an excess proportional to "
-                     "the step {:.2f}) and GD's x 1.5 or more".format(step_ratio ** 0.5, step_ratio),
-                     kept >= step_ratio ** 0.5 and (grad.ist[small] >= 1.5 * grad.gd[small]).all())
-        below = loss.ist[small] - loss.gd[small]
-        report.check(name, "{}: IST's training loss - GD's at gamma*k = 40, steps <= 0.1".format(split),
-                     " ".join("{:+.3f}".format(v) for v in below), "< 0 (IST's flow fits faster here)",
-                     (below < 0).all())
-    large = at[at.step_size == steps[-1]].pivot_table(index="split", columns="method", values="train_loss")
-    gap = large.ist - large.gd
-    report.check(name, "step {}: IST's training loss - GD's, Dirichlet vs iid".format(steps[-1]),
-                 "{:+.3f} vs {:+.3f}".format(gap["dirichlet"], gap["iid"]), "Dirichlet >= +0.2 > iid",
-                 gap["dirichlet"] >= 0.2 > gap["iid"])
+        below = (loss.ist - loss.gd)[[s for s in loss.index if s <= FIG11_SMALL]]
+        report.check(name, "{}: IST's training loss - GD's at gamma*k = {}, steps <= {:g}".format(
+            split, FIG11_HORIZONS[0], FIG11_SMALL), " ".join("{:+.3f}".format(v) for v in below),
+            "< 0 (IST's flow fits faster here)", len(below) >= 1 and (below < 0).all())
+    large = at[at.step_size > FIG11_SMALL].pivot_table(index=["step_size", "split"], columns="method",
+                                                       values="train_loss")
+    for step, rows in large.groupby(level="step_size"):
+        gap = (rows.ist - rows.gd).droplevel("step_size")
+        report.check(name, "step {:g}: IST's training loss - GD's at gamma*k = {}, Dirichlet vs iid".format(
+            step, FIG11_HORIZONS[0]), "{:+.3f} vs {:+.3f}".format(gap["dirichlet"], gap["iid"]),
+            "Dirichlet >= +0.2 > iid", gap["dirichlet"] >= 0.2 > gap["iid"])
 
 
 def time_to(trace, target):
