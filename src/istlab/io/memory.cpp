@@ -67,16 +67,17 @@ std::string available_text(std::uint64_t available) {
          (memory_limit_set() ? fmt::format(" (capped by {})", kMemoryLimitVariable) : "");
 }
 
-void advise_huge_pages(void* data, std::size_t bytes) {
+bool advise_huge_pages(void* data, std::size_t bytes) {
 #ifdef __linux__
-  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
+  constexpr std::uintptr_t kHugePage = kHugePageBytes;
   const auto start = reinterpret_cast<std::uintptr_t>(data);
   const std::uintptr_t begin = (start + kHugePage - 1) & ~(kHugePage - 1);
   const std::uintptr_t end = (start + bytes) & ~(kHugePage - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  return end > begin && ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) == 0;
 #else
   (void)data;
   (void)bytes;
+  return false;
 #endif
 }
 

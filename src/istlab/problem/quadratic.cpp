@@ -9,9 +9,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
+#include "istlab/io/memory.hpp"
 
 namespace istlab {
 namespace {
@@ -44,21 +42,12 @@ void check_square(const char* what, Eigen::Index rows, Eigen::Index cols, Eigen:
 // every such read also misses the TLB. Large matrices are therefore copied once into fresh
 // memory advised for transparent huge pages (the advice must precede the first touch).
 void prefer_huge_pages(DenseMatrix& matrix) {
-#ifdef __linux__
-  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
   const std::size_t bytes = static_cast<std::size_t>(matrix.size()) * sizeof(double);
-  if (bytes < 4 * kHugePage) return;
+  if (bytes < 4 * kHugePageBytes) return;
   DenseMatrix fresh(matrix.rows(), matrix.cols());  // allocated, not yet touched
-  const auto begin =
-      (reinterpret_cast<std::uintptr_t>(fresh.data()) + kHugePage - 1) & ~(kHugePage - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(fresh.data()) + bytes) & ~(kHugePage - 1);
-  if (end <= begin || ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) != 0)
-    return;
+  if (!advise_huge_pages(fresh.data(), bytes)) return;
   fresh = matrix;
   matrix.swap(fresh);
-#else
-  (void)matrix;
-#endif
 }
 
 std::vector<int> identity_map(std::size_t count) {
