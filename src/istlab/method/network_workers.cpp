@@ -28,17 +28,6 @@ void add_scaled(Block& sum, float weight, const Block& term) {
   }
 }
 
-// Parameters of a submodel keeping `kept` units per hidden layer (all of them: the model's).
-double submodel_parameters(const MlpShape& shape, std::span<const int> kept) {
-  double count = 0.0;
-  for (int l = 0; l <= shape.depth(); ++l) {
-    const double outputs = l < shape.depth() ? kept[static_cast<std::size_t>(l)] : shape.classes;
-    const double inputs = l > 0 ? kept[static_cast<std::size_t>(l - 1)] : shape.inputs;
-    count += outputs * (inputs + 1.0);
-  }
-  return count;
-}
-
 // The local loss's gradient at worker.model over `samples`, summed chunk by chunk (each
 // chunk's mean gradient weighted by its share of the samples) into worker.gradient.
 double gradient_over(NetworkWorkers::Worker& worker, std::span<const std::int64_t> samples,

@@ -29,12 +29,23 @@ void fill_uniform(RandomStream& stream, double bound, Target& target) {
 
 }  // namespace
 
-double MlpShape::parameters() const {
+LayerSize submodel_layer(const MlpShape& shape, std::span<const int> kept, int l) {
+  return {l < shape.depth() ? kept[static_cast<std::size_t>(l)] : shape.classes,
+          l > 0 ? kept[static_cast<std::size_t>(l - 1)] : shape.inputs};
+}
+
+double submodel_parameters(const MlpShape& shape, std::span<const int> kept) {
   double count = 0.0;
-  for (int l = 0; l <= depth(); ++l)
-    count += static_cast<double>(layer_outputs(l)) * (layer_inputs(l) + 1.0);
+  for (int l = 0; l <= shape.depth(); ++l) {
+    const LayerSize size = submodel_layer(shape, kept, l);
+    count += static_cast<double>(size.outputs) * (size.inputs + 1.0);
+  }
   return count;
 }
+
+int MlpShape::layer_outputs(int l) const { return submodel_layer(*this, hidden, l).outputs; }
+int MlpShape::layer_inputs(int l) const { return submodel_layer(*this, hidden, l).inputs; }
+double MlpShape::parameters() const { return submodel_parameters(*this, hidden); }
 
 std::string widths_text(const std::vector<int>& widths) {
   std::string text;
@@ -100,10 +111,9 @@ void Submodel<Scalar>::resize(const MlpShape& shape, std::span<const int> kept) 
   layers.resize(static_cast<std::size_t>(depth) + 1);
   scales.resize(static_cast<std::size_t>(depth));
   for (int l = 0; l <= depth; ++l) {
-    const int outputs = l < depth ? kept[static_cast<std::size_t>(l)] : shape.classes;
-    const int inputs = l > 0 ? kept[static_cast<std::size_t>(l - 1)] : shape.inputs;
-    layers[static_cast<std::size_t>(l)].weights.resize(outputs, inputs);
-    layers[static_cast<std::size_t>(l)].bias.resize(outputs);
+    const LayerSize size = submodel_layer(shape, kept, l);
+    layers[static_cast<std::size_t>(l)].weights.resize(size.outputs, size.inputs);
+    layers[static_cast<std::size_t>(l)].bias.resize(size.outputs);
   }
   for (int l = 0; l < depth; ++l)
     scales[static_cast<std::size_t>(l)].resize(kept[static_cast<std::size_t>(l)]);
@@ -256,9 +266,8 @@ double submodel_step_flops(const MlpShape& shape, std::span<const int> kept, int
   const double b = batch;
   double flops = 0.0;
   for (int l = 0; l <= shape.depth(); ++l) {
-    const double outputs = l < shape.depth() ? kept[static_cast<std::size_t>(l)] : shape.classes;
-    const double inputs = l > 0 ? kept[static_cast<std::size_t>(l - 1)] : shape.inputs;
-    flops += (l > 0 ? 6.0 : 4.0) * b * inputs * outputs;
+    const LayerSize size = submodel_layer(shape, kept, l);
+    flops += (l > 0 ? 6.0 : 4.0) * b * static_cast<double>(size.inputs) * size.outputs;
   }
   return flops;
 }

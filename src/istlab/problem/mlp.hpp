@@ -36,15 +36,21 @@ struct MlpShape {
 
   int depth() const { return static_cast<int>(hidden.size()); }
   // Layer l's outputs and inputs, l = 0 … depth() (depth() is the output layer).
-  int layer_outputs(int l) const {
-    return l < depth() ? hidden[static_cast<std::size_t>(l)] : classes;
-  }
-  int layer_inputs(int l) const {
-    return l == 0 ? inputs : hidden[static_cast<std::size_t>(l - 1)];
-  }
+  int layer_outputs(int l) const;
+  int layer_inputs(int l) const;
   // Every weight and bias.
   double parameters() const;
 };
+
+// Layer l's outputs and inputs (l = 0 … depth) in a submodel keeping `kept` units of each
+// hidden layer (every input and class counts as kept); kept = shape.hidden is the whole model.
+struct LayerSize {
+  int outputs = 0;
+  int inputs = 0;
+};
+LayerSize submodel_layer(const MlpShape& shape, std::span<const int> kept, int l);
+// The weights and biases of such a submodel: Σ_l outputs·(inputs + 1).
+double submodel_parameters(const MlpShape& shape, std::span<const int> kept);
 
 // "512-256": widths joined by '-', the form of the `hidden` key and its CSV column; and back
 // (empty unless `text` is 1 to kMaxHiddenLayers widths of 1 to kMaxHiddenUnits, written without
