@@ -84,9 +84,7 @@ NetworkWorkers::NetworkWorkers(const NetworkData& data, const SketchSpec& sketch
     all_units_.emplace_back(static_cast<std::size_t>(width));
     std::iota(all_units_.back().begin(), all_units_.back().end(), 0);
     holders_.emplace_back(static_cast<std::size_t>(width));
-    entry_holders_.emplace_back(l > 0 ? static_cast<std::size_t>(width) *
-                                            static_cast<std::size_t>(shape.hidden[l - 1])
-                                      : 0);
+    entry_holders_.emplace_back();  // (sized by the first write-back: gd and dcgd have none)
   }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     workers_[i].pool = data.samples_of_worker[i];
@@ -219,7 +217,7 @@ void NetworkWorkers::write_back_layer(std::size_t l, Model& model) {
   const auto columns = static_cast<std::size_t>(target.weights.cols());
   const bool between = l > 0 && l < depth;
   if (between) {
-    std::fill(entries.begin(), entries.end(), 0);
+    entries.assign(static_cast<std::size_t>(target.weights.size()), 0);
     for (const Worker& worker : workers_)
       for (const int r : worker.units[l])
         for (const int c : worker.units[l - 1])
